@@ -1,0 +1,51 @@
+//! The `rune` command line: arguments → one command → an exit code. Commands are thin shells
+//! over the library; each lives in `cli/cmd/<verb>.rs`.
+
+pub mod args;
+pub mod cmd {
+    pub mod lint;
+}
+pub mod error;
+pub mod output;
+
+use std::io::Write;
+
+use clap::Parser;
+
+use crate::cli::args::{Cli, Command};
+use crate::cli::error::ExitCode;
+use crate::cli::output::Output;
+
+/// Runs `rune` with the process's arguments and returns its exit code.
+#[must_use]
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Success
+            };
+        }
+    };
+    let out = Output::detect(cli.global.no_color);
+    let result = match &cli.command {
+        Command::Lint(args) => cmd::lint::run(args, &cli.global, &out),
+        Command::Version => {
+            let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));
+            std::io::stdout()
+                .write_all(line.as_bytes())
+                .map(|()| ExitCode::Success)
+                .map_err(error::CliError::Output)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: {error}");
+            error.exit_code()
+        }
+    }
+}

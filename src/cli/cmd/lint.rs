@@ -1,0 +1,87 @@
+//! `rune lint`: parse and validate offline, print every finding, exit 6 on any error.
+
+use std::io::Write;
+
+use crate::cli::args::{GlobalArgs, LintArgs, LintFormat};
+use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output::Output;
+use crate::diag::Diagnostics;
+use crate::diag::render::{self, Totals};
+use crate::validate::{self, Options};
+
+pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let loaded = crate::parse::load(&args.paths, args.recursive)?;
+    let mut options = Options::default();
+    if let Some(namespace) = &global.namespace {
+        options.default_namespace.clone_from(namespace);
+    }
+    let validated = validate::validate(&loaded, &options);
+    let totals = Totals {
+        documents: loaded.document_count,
+        files: loaded.files.len(),
+        skipped: validated.skipped.len(),
+    };
+    let diagnostics = if global.quiet && args.format == LintFormat::Text {
+        only_errors(&validated.diagnostics)
+    } else {
+        validated.diagnostics
+    };
+    let text = match args.format {
+        LintFormat::Github => render::github::render(&diagnostics, &loaded.sources),
+        LintFormat::Json => render::json::render(&diagnostics, &loaded.sources, totals),
+        LintFormat::Sarif => render::sarif::render(&diagnostics, &loaded.sources),
+        LintFormat::Text => {
+            let mut text = render::human::render(
+                &diagnostics,
+                &loaded.sources,
+                &validated.redactions,
+                out.style(),
+            );
+            if !global.quiet {
+                text.push_str(&summary(&diagnostics, totals));
+            }
+            text
+        }
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)?;
+    Ok(if diagnostics.has_errors() {
+        ExitCode::Validation
+    } else {
+        ExitCode::Success
+    })
+}
+
+fn only_errors(all: &Diagnostics) -> Diagnostics {
+    let mut errors = Diagnostics::new();
+    errors.extend(all.iter().filter(|d| d.is_error()).cloned());
+    errors
+}
+
+/// `2 errors and 1 warning in 3 files (7 documents)`, or `3 files (7 documents): no problems`.
+fn summary(diagnostics: &Diagnostics, totals: Totals) -> String {
+    let files = plural(totals.files, "file", "files");
+    let documents = plural(totals.documents, "document", "documents");
+    let skipped = if totals.skipped > 0 {
+        format!(
+            ", {} skipped",
+            plural(totals.skipped, "resource", "resources")
+        )
+    } else {
+        String::new()
+    };
+    if diagnostics.is_empty() {
+        return format!("{files} ({documents}{skipped}): no problems\n");
+    }
+    format!(
+        "{} and {} in {files} ({documents}{skipped})\n",
+        plural(diagnostics.errors(), "error", "errors"),
+        plural(diagnostics.warnings(), "warning", "warnings"),
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -1,0 +1,241 @@
+//! Findings for people: miette's graphical report with the source snippet, a caret under the
+//! span and `file:line:col`.
+//!
+//! Secret values must not reach the terminal even when a finding points at one, so the snippet
+//! is cut from a masked copy of the file: every secret value's span is replaced by
+//! [`MASK`] (a fixed text, so that not even the value's length shows) and label offsets are
+//! moved to match.
+
+use std::fmt::{self, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use crate::source::{SourceId, SourceMap, Span};
+
+/// What a masked secret value reads as in a snippet.
+pub const MASK: &str = "<redacted>";
+
+/// How the report looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// Renders every finding; `redactions` are the spans of secret values.
+#[must_use]
+pub fn render(
+    diagnostics: &Diagnostics,
+    sources: &SourceMap,
+    redactions: &[Span],
+    style: Style,
+) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let mut masked: Vec<Option<MaskedFile>> = (0..sources.len()).map(|_| None).collect();
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let id = diagnostic.primary.span.source;
+        let file =
+            masked[id.0 as usize].get_or_insert_with(|| MaskedFile::new(sources, id, redactions));
+        let report = Report::new(diagnostic, sources, file);
+        if handler.render_report(&mut out, &report).is_err() {
+            out.push_str(&report.message);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A file's text with secret values masked, and the offset map back from the original.
+struct MaskedFile {
+    name: String,
+    /// (original start, original end, masked start), sorted and non-overlapping.
+    regions: Vec<(u32, u32, u32)>,
+    text: String,
+    /// Whether the file might hold unparsed secrets (see [`Report::new`]).
+    mentions_secrets: bool,
+}
+
+impl MaskedFile {
+    fn new(sources: &SourceMap, id: SourceId, redactions: &[Span]) -> Self {
+        let file = sources.get(id);
+        let original = file.text();
+        let mut spans: Vec<Span> = redactions
+            .iter()
+            .filter(|s| s.source == id && !s.is_empty())
+            .copied()
+            .collect();
+        spans.sort();
+        let mut text = String::with_capacity(original.len());
+        let mut regions = Vec::with_capacity(spans.len());
+        let mut copied = 0usize;
+        for span in spans {
+            let (start, end) = (span.start as usize, span.end as usize);
+            if start < copied || end > original.len() {
+                continue;
+            }
+            text.push_str(&original[copied..start]);
+            regions.push((
+                span.start,
+                span.end,
+                u32::try_from(text.len()).unwrap_or(u32::MAX),
+            ));
+            text.push_str(MASK);
+            copied = end;
+        }
+        text.push_str(&original[copied..]);
+        Self {
+            mentions_secrets: original.contains("secret"),
+            name: file.name().to_owned(),
+            regions,
+            text,
+        }
+    }
+
+    /// Where an original offset lands in the masked text; inside a masked value, its start.
+    fn map(&self, offset: u32) -> u32 {
+        let mut shift: i64 = 0;
+        for &(start, end, masked_start) in &self.regions {
+            if offset < start {
+                break;
+            }
+            if offset < end {
+                return masked_start;
+            }
+            shift = i64::from(masked_start) + MASK.len() as i64 - i64::from(end);
+        }
+        u32::try_from(i64::from(offset) + shift).unwrap_or(offset)
+    }
+
+    fn source_span(&self, span: Span) -> SourceSpan {
+        let start = self.map(span.start);
+        let end = if span.is_empty() {
+            start
+        } else {
+            self.map(span.end - 1) + 1
+        };
+        let end = self.widen_to_mask(start, end);
+        SourceSpan::from((start as usize, (end - start) as usize))
+    }
+
+    /// A span that starts on a masked value covers the whole mask.
+    fn widen_to_mask(&self, start: u32, end: u32) -> u32 {
+        self.regions
+            .iter()
+            .find(|&&(_, _, masked_start)| masked_start == start)
+            .map_or(end, |_| {
+                end.max(start + u32::try_from(MASK.len()).unwrap_or(0))
+            })
+    }
+}
+
+/// One finding as miette wants it.
+struct Report {
+    code: &'static str,
+    help: Option<String>,
+    labels: Vec<LabeledSpan>,
+    message: String,
+    severity: Severity,
+    source: Option<NamedSource<String>>,
+}
+
+impl Report {
+    fn new(diagnostic: &Diagnostic, sources: &SourceMap, file: &MaskedFile) -> Self {
+        let mut message = diagnostic.message.clone();
+        // A document that is not valid YAML was never decoded, so its secret values are not
+        // known and cannot be masked: show its position, not its text.
+        let show_source = !(diagnostic.code == Code::YamlSyntax && file.mentions_secrets);
+        let mut labels = Vec::new();
+        if show_source {
+            labels.push(LabeledSpan::new_primary_with_span(
+                diagnostic.primary.message.clone(),
+                file.source_span(diagnostic.primary.span),
+            ));
+            for label in &diagnostic.secondary {
+                if label.span.source == diagnostic.primary.span.source {
+                    labels.push(LabeledSpan::new_with_span(
+                        label.message.clone(),
+                        file.source_span(label.span),
+                    ));
+                } else {
+                    let other = sources.get(label.span.source);
+                    let at = other.position(label.span.start);
+                    let note = label.message.as_deref().unwrap_or("see");
+                    let _ = write!(
+                        message,
+                        "\n  {note}: {}:{}:{}",
+                        other.name(),
+                        at.line,
+                        at.column
+                    );
+                }
+            }
+        } else {
+            let at = sources
+                .get(diagnostic.primary.span.source)
+                .position(diagnostic.primary.span.start);
+            let _ = write!(message, "\n  at {}:{}:{}", file.name, at.line, at.column);
+        }
+        Self {
+            code: diagnostic.code.as_str(),
+            help: diagnostic.help.clone(),
+            labels,
+            message,
+            severity: diagnostic.severity,
+            source: show_source.then(|| NamedSource::new(file.name.clone(), file.text.clone())),
+        }
+    }
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+}

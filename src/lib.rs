@@ -1,0 +1,16 @@
+//! rune: declarative `GitOps` for namespaces, secrets, configmaps and services.
+//!
+//! The library follows the pipeline: [`source`] (texts and spans) → [`parse`] (YAML documents)
+//! → [`validate`] (resources and findings) → [`diag`] (rendering). The binaries in `src/bin`
+//! are thin shells over [`cli`].
+
+pub mod cli;
+pub mod diag;
+pub mod limits;
+pub mod par;
+pub mod parse;
+pub mod resource;
+pub mod server_config;
+pub mod source;
+pub mod suggest;
+pub mod validate;

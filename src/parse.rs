@@ -1,0 +1,105 @@
+//! Stage 1: command-line paths → source texts → YAML documents with spans.
+//!
+//! In: paths. Out: a [`Loaded`] set of documents, each a [`Node`] tree whose spans point into the
+//! [`SourceMap`], plus syntax findings. Every document of a multi-document file counts (upstream
+//! silently dropped all but the first). Nothing here knows what a resource is.
+
+pub mod input;
+pub mod node;
+pub mod split;
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{SourceId, SourceMap};
+
+pub use input::{InputError, InputFile};
+pub use node::Node;
+
+/// One parsed YAML document.
+#[derive(Debug)]
+pub struct Document {
+    /// 0-based position of the document in its file.
+    pub index: usize,
+    pub root: Node,
+    pub source: SourceId,
+}
+
+/// Everything read for one run.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub diagnostics: Vec<Diagnostic>,
+    /// All documents that parsed, in file and document order.
+    pub documents: Vec<Document>,
+    /// How many documents the files hold, including those that failed to parse.
+    pub document_count: usize,
+    pub files: Vec<InputFile>,
+    pub sources: SourceMap,
+}
+
+/// Reads and parses every runefile the arguments name.
+///
+/// # Errors
+/// An [`InputError`] for a path that names nothing or cannot be read.
+pub fn load(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
+    let mut loaded = Loaded::default();
+    loaded.files = input::read_all(
+        args,
+        recursive,
+        &mut loaded.sources,
+        &mut loaded.diagnostics,
+    )?;
+    parse_sources(&mut loaded);
+    Ok(loaded)
+}
+
+/// Parses in-memory texts (for tests, benchmarks and `--staged`), named as given.
+#[must_use]
+pub fn load_texts(texts: impl IntoIterator<Item = (String, String)>) -> Loaded {
+    let mut loaded = Loaded::default();
+    for (name, text) in texts {
+        let source = loaded.sources.add(name.clone(), text);
+        loaded.files.push(InputFile {
+            path: Some(name.into()),
+            source,
+        });
+    }
+    parse_sources(&mut loaded);
+    loaded
+}
+
+fn parse_sources(loaded: &mut Loaded) {
+    let jobs: Vec<(SourceId, usize, split::DocumentSlice)> = loaded
+        .files
+        .iter()
+        .flat_map(|file| {
+            let text = loaded.sources.get(file.source).text();
+            split::split_documents(text)
+                .into_iter()
+                .enumerate()
+                .map(move |(index, slice)| (file.source, index, slice))
+        })
+        .collect();
+    loaded.document_count = jobs.len();
+    let sources = &loaded.sources;
+    let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
+        let text = &sources.get(source).text()[slice.start..slice.end];
+        let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
+        node::parse_document(text, source, base).map(|root| Document {
+            index,
+            root,
+            source,
+        })
+    });
+    for result in parsed {
+        match result {
+            Ok(document) => loaded.documents.push(document),
+            Err(error) => loaded.diagnostics.push(
+                Diagnostic::new(
+                    Code::YamlSyntax,
+                    error.span,
+                    format!("invalid YAML: {}", error.message),
+                )
+                .label("here"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Turning command-line paths into source texts: files, directories (`-r` recurses), globs and
+//! `-` for standard input.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Code, Diagnostic};
+use crate::source::{SourceId, SourceMap, Span};
+
+/// A path that could not be turned into runefiles: the invocation is wrong (exit 2) or the
+/// file system failed (exit 8).
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("`{0}` does not exist")]
+    NotFound(PathBuf),
+    #[error("the pattern `{pattern}` is not a valid glob: {message}")]
+    BadGlob { message: String, pattern: String },
+    #[error("the pattern `{0}` matches no files")]
+    NoMatch(String),
+    #[error("`{0}` is a directory; pass `-r` to read the runefiles below it")]
+    Directory(PathBuf),
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no runefiles given: pass files, directories, globs or `-` for standard input")]
+    Nothing,
+}
+
+/// One file read into the source map.
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    /// `None` for standard input.
+    pub path: Option<PathBuf>,
+    pub source: SourceId,
+}
+
+impl InputFile {
+    /// The directory `file:` entries of this file are relative to.
+    #[must_use]
+    pub fn base_dir(&self) -> Option<&Path> {
+        self.path.as_deref().and_then(Path::parent)
+    }
+}
+
+/// Reads every file the arguments name. Non-UTF-8 files are read lossily and reported.
+///
+/// # Errors
+/// An [`InputError`] for a path that names nothing or cannot be read.
+pub fn read_all(
+    args: &[String],
+    recursive: bool,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<InputFile>, InputError> {
+    if args.is_empty() {
+        return Err(InputError::Nothing);
+    }
+    let mut paths: Vec<Option<PathBuf>> = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            if !paths.contains(&None) {
+                paths.push(None);
+            }
+            continue;
+        }
+        for path in expand(arg, recursive)? {
+            if !paths.contains(&Some(path.clone())) {
+                paths.push(Some(path));
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let bytes = read_bytes(path.as_deref())?;
+            let name = path
+                .as_ref()
+                .map_or_else(|| "<stdin>".to_owned(), |p| p.display().to_string());
+            let source = register(sources, name, bytes, diagnostics);
+            Ok(InputFile { path, source })
+        })
+        .collect()
+}
+
+fn expand(arg: &str, recursive: bool) -> Result<Vec<PathBuf>, InputError> {
+    let path = PathBuf::from(arg);
+    if path.is_dir() {
+        if !recursive {
+            let files = runefiles_in(&path, false)?;
+            if files.is_empty() {
+                return Err(InputError::Directory(path));
+            }
+            return Ok(files);
+        }
+        return runefiles_in(&path, true);
+    }
+    if path.exists() {
+        return Ok(vec![path]);
+    }
+    if !arg.contains(['*', '?', '[']) {
+        return Err(InputError::NotFound(path));
+    }
+    let matches = glob::glob(arg).map_err(|e| InputError::BadGlob {
+        message: e.msg.to_owned(),
+        pattern: arg.to_owned(),
+    })?;
+    let mut files = Vec::new();
+    for entry in matches {
+        let entry = entry.map_err(|e| InputError::Io {
+            path: e.path().to_path_buf(),
+            source: std::io::Error::new(e.error().kind(), e.error().to_string()),
+        })?;
+        if entry.is_dir() {
+            files.extend(runefiles_in(&entry, recursive)?);
+        } else {
+            files.push(entry);
+        }
+    }
+    if files.is_empty() {
+        return Err(InputError::NoMatch(arg.to_owned()));
+    }
+    Ok(files)
+}
+
+/// The `.yaml`/`.yml` files in a directory, sorted so that output is stable.
+fn runefiles_in(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>, InputError> {
+    let io = |source| InputError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    entries.sort();
+    let mut files = Vec::new();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if entry.is_dir() {
+            if recursive && !hidden {
+                files.extend(runefiles_in(&entry, true)?);
+            }
+        } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(entry);
+        }
+    }
+    Ok(files)
+}
+
+fn read_bytes(path: Option<&Path>) -> Result<Vec<u8>, InputError> {
+    match path {
+        Some(path) => std::fs::read(path).map_err(|source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|source| InputError::Io {
+                    path: PathBuf::from("<stdin>"),
+                    source,
+                })?;
+            Ok(bytes)
+        }
+    }
+}
+
+fn register(
+    sources: &mut SourceMap,
+    name: String,
+    bytes: Vec<u8>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> SourceId {
+    match String::from_utf8(bytes) {
+        Ok(text) => sources.add(name, text),
+        Err(error) => {
+            let valid_up_to = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let id = sources.add(name, text);
+            let at = u32::try_from(valid_up_to).unwrap_or(u32::MAX);
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::InputEncoding,
+                    Span::new(id, at, at),
+                    "the file is not valid UTF-8",
+                )
+                .label("invalid byte")
+                .help("save the runefile as UTF-8; rune reads nothing else"),
+            );
+            id
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! runed's configuration as read from a server runefile (SPEC §4.1). `rune lint` validates it
+//! offline; runed reads it at start.
+
+use std::path::PathBuf;
+
+use crate::limits::Limits;
+
+/// Where the key-encryption key comes from.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum KekSource {
+    Env,
+    #[default]
+    File,
+    Generated,
+}
+
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct KekConfig {
+    pub env_var: String,
+    pub file_path: Option<PathBuf>,
+    pub generate_if_missing: bool,
+    pub source: KekSource,
+}
+
+impl Default for KekConfig {
+    fn default() -> Self {
+        Self {
+            env_var: "RUNE_MASTER_KEY".to_owned(),
+            file_path: None,
+            generate_if_missing: true,
+            source: KekSource::File,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+/// The whole server configuration, with SPEC defaults for what the file leaves out.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct ServerConfig {
+    /// `true`: every request needs a token; `false`: open on loopback until a token exists.
+    pub auth_required: bool,
+    pub data_dir: Option<PathBuf>,
+    pub kek: KekConfig,
+    pub limits: Limits,
+    pub listen: std::net::SocketAddr,
+    pub tls: Option<TlsConfig>,
+    pub versions_kept: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            auth_required: false,
+            data_dir: None,
+            kek: KekConfig::default(),
+            limits: Limits::default(),
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7861)),
+            tls: None,
+            versions_kept: 10,
+        }
+    }
+}

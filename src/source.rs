@@ -1,0 +1,161 @@
+//! Source files and the spans that point into them.
+//!
+//! In: file names and their text. Out: a [`SourceMap`] that owns every text and turns a byte
+//! [`Span`] into the 1-based line and column a person (or an editor) expects. Columns count
+//! Unicode scalar values, not bytes, so a caret under `ü` lands where the eye expects it.
+//! Nothing here knows what YAML is.
+
+use std::sync::Arc;
+
+/// Identifies one registered source inside a [`SourceMap`].
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct SourceId(pub u32);
+
+/// A byte range inside one source: `start..end`, relative to the start of the **file**.
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct Span {
+    pub end: u32,
+    pub source: SourceId,
+    pub start: u32,
+}
+
+impl Span {
+    #[must_use]
+    pub fn new(source: SourceId, start: u32, end: u32) -> Self {
+        Self {
+            end: end.max(start),
+            source,
+            start,
+        }
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// A 1-based position: what editors, SARIF and GitHub annotations expect.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Position {
+    pub column: u32,
+    pub line: u32,
+}
+
+/// One source text and the byte offsets where its lines start.
+#[derive(Debug)]
+pub struct SourceFile {
+    line_starts: Vec<u32>,
+    name: String,
+    text: Arc<str>,
+}
+
+impl SourceFile {
+    #[must_use]
+    pub fn new(name: String, text: Arc<str>) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        Self {
+            line_starts,
+            name,
+            text,
+        }
+    }
+
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    #[must_use]
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    /// The 1-based line and column of a byte offset; offsets past the end clamp to the end.
+    #[must_use]
+    pub fn position(&self, offset: u32) -> Position {
+        let offset = offset.min(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+        let line_index = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let line_start = self.line_starts[line_index] as usize;
+        let mut end = offset as usize;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = self.text[line_start..end].chars().count() + 1;
+        Position {
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            line: u32::try_from(line_index + 1).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Every source of one run, addressed by [`SourceId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> SourceId {
+        let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(SourceFile::new(name.into(), text.into()));
+        id
+    }
+
+    /// The file behind an id; ids only come from [`SourceMap::add`], so a miss is a bug.
+    #[must_use]
+    pub fn get(&self, id: SourceId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The source text covered by a span (empty if the span does not fit the text).
+    #[must_use]
+    pub fn snippet(&self, span: Span) -> &str {
+        self.get(span.source)
+            .text()
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_characters() {
+        let file = SourceFile::new("f".into(), "ab\nüx: y\n".into());
+        assert_eq!(file.position(0), Position { line: 1, column: 1 });
+        assert_eq!(file.position(3), Position { line: 2, column: 1 });
+        // `x` sits after the two-byte `ü`: byte 5, column 2.
+        assert_eq!(file.position(5), Position { line: 2, column: 2 });
+        assert_eq!(file.position(999), Position { line: 3, column: 1 });
+    }
+}

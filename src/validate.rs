@@ -1,0 +1,78 @@
+//! Stage 2: YAML documents → validated resources, with every finding of SPEC §2.3.
+//!
+//! In: a [`Loaded`] set of documents and the [`Options`] in force. Out: a [`Validated`] set of
+//! [`Resource`]s plus diagnostics. Documents decode in parallel (each on its own); the checks
+//! across documents (uniqueness, references) run once over the whole set, in linear time.
+//! Must not happen here: network access, or a secret value in any message.
+
+mod context;
+pub mod data;
+pub mod document;
+pub mod fields;
+pub mod names;
+pub mod options;
+pub mod server_config;
+pub mod service;
+pub mod set;
+pub mod storage;
+
+use crate::diag::Diagnostics;
+use crate::parse::Loaded;
+use crate::resource::Resource;
+use crate::server_config::ServerConfig;
+use crate::source::Span;
+
+pub use document::Skipped;
+pub use options::Options;
+
+/// The outcome of validation: what was declared and what is wrong with it.
+#[derive(Debug, Default)]
+pub struct Validated {
+    pub diagnostics: Diagnostics,
+    /// Spans of secret values, masked wherever source text is shown.
+    pub redactions: Vec<Span>,
+    pub resources: Vec<Resource>,
+    pub server_configs: Vec<(Span, ServerConfig)>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Validates every document, then the set as a whole. Findings are sorted by position.
+#[must_use]
+pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
+    let base_dirs: Vec<Option<&std::path::Path>> = {
+        let mut dirs = vec![None; loaded.sources.len()];
+        for file in &loaded.files {
+            dirs[file.source.0 as usize] = file.base_dir();
+        }
+        dirs
+    };
+    let decoded = crate::par::map(&loaded.documents, |document| {
+        let mut ctx = context::DocContext {
+            base_dir: base_dirs[document.source.0 as usize],
+            diagnostics: Vec::new(),
+            document: document.index,
+            options,
+            redactions: Vec::new(),
+            source: document.source,
+            text: loaded.sources.get(document.source).text(),
+        };
+        let decoded = document::decode(&mut ctx, &document.root);
+        (decoded, ctx.diagnostics, ctx.redactions)
+    });
+    let mut validated = Validated::default();
+    validated
+        .diagnostics
+        .extend(loaded.diagnostics.iter().cloned());
+    for (decoded, diagnostics, redactions) in decoded {
+        validated.resources.extend(decoded.resources);
+        validated.skipped.extend(decoded.skipped);
+        validated.server_configs.extend(decoded.server_config);
+        validated.diagnostics.extend(diagnostics);
+        validated.redactions.extend(redactions);
+    }
+    validated
+        .diagnostics
+        .extend(set::check(&validated.resources));
+    validated.diagnostics.sort();
+    validated
+}

@@ -1,0 +1,348 @@
+//! Decoding the `data` of secrets and configmaps: keys, value sources, types and limits.
+//!
+//! Secret values are plaintext here. They are never put into a message or help text, and their
+//! spans go to the context's redactions so that snippets mask them.
+
+use std::collections::HashMap;
+
+use crate::diag::{Code, Diagnostic};
+use crate::limits::DataLimits;
+use crate::parse::node::{Node, Value};
+use crate::resource::{DataEntry, DataKind, DataSource, Plaintext, Spanned};
+use crate::source::Span;
+use crate::validate::context::DocContext;
+use crate::validate::fields::{Fields, allowed};
+use crate::validate::names::data_key_problem;
+
+const AGE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
+const AGE_ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
+
+/// Decodes a `data` field (list or map form) and checks keys and limits.
+pub fn decode(
+    ctx: &mut DocContext<'_>,
+    node: &Node,
+    data_key_span: Span,
+    kind: DataKind,
+) -> Vec<DataEntry> {
+    let entries = match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(|item| list_entry(ctx, item, kind))
+            .collect(),
+        Value::Map(map) => map
+            .iter()
+            .filter_map(|(key, value)| map_entry(ctx, key, value, kind))
+            .collect(),
+        Value::Null => Vec::new(),
+        other => {
+            ctx.push(
+                Diagnostic::new(
+                    Code::FieldType,
+                    node.span,
+                    format!(
+                        "`data` must be a list of entries or a mapping, found {}",
+                        other.type_name()
+                    ),
+                )
+                .label("expected a list or a mapping"),
+            );
+            Vec::new()
+        }
+    };
+    let entries = without_duplicates(ctx, entries);
+    let limits = match kind {
+        DataKind::ConfigMap => ctx.options.limits.configmap,
+        DataKind::Secret => ctx.options.limits.secret,
+    };
+    check_limits(ctx, &entries, data_key_span, kind, limits);
+    entries
+}
+
+/// `- key: K` with exactly one of `value`, `sealed` or `file`.
+fn list_entry(ctx: &mut DocContext<'_>, item: &Node, kind: DataKind) -> Option<DataEntry> {
+    let fields = Fields::open(ctx, item, "data entry")?;
+    fields.reject_unknown(ctx, allowed::DATA_ENTRY);
+    let key = fields
+        .required(ctx, "key")
+        .and_then(|k| ctx.string(k, "key"));
+    let present: Vec<&str> = ["value", "sealed", "file"]
+        .into_iter()
+        .filter(|f| fields.optional(f).is_some())
+        .collect();
+    if kind == DataKind::Secret
+        && let Some(value) = fields.optional("value")
+    {
+        ctx.redactions.push(value.span);
+    }
+    match present.as_slice() {
+        [] => {
+            ctx.push(
+                Diagnostic::new(Code::DataSource, fields.anchor(), "data entry has no value")
+                    .label("needs `value`, `sealed` or `file`")
+                    .help(match kind {
+                        DataKind::Secret => "give exactly one of `value: <string>`, `sealed: <age armor>` or `file: <path>`",
+                        DataKind::ConfigMap => "give exactly one of `value: <string>` or `file: <path>`",
+                    }),
+            );
+            None
+        }
+        [one] => {
+            let node = fields.optional(one)?;
+            let source = match *one {
+                "value" => value(ctx, node, kind).map(DataSource::Value),
+                "sealed" => sealed(
+                    ctx,
+                    node,
+                    fields.key_span("sealed").unwrap_or(node.span),
+                    kind,
+                ),
+                _ => file(ctx, node),
+            }?;
+            let key = key?;
+            check_key(ctx, &key);
+            Some(DataEntry {
+                key,
+                source,
+                value_span: node.span,
+            })
+        }
+        [first, second, ..] => {
+            let span = fields.key_span(second).unwrap_or(fields.anchor());
+            let mut diagnostic = Diagnostic::new(
+                Code::DataSource,
+                span,
+                format!("data entry has both `{first}` and `{second}`"),
+            )
+            .label("second value source")
+            .help("give exactly one of `value`, `sealed` or `file`");
+            if let Some(first_span) = fields.key_span(first) {
+                diagnostic = diagnostic.also(first_span, "first value source");
+            }
+            ctx.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// `K: <string>`.
+fn map_entry(
+    ctx: &mut DocContext<'_>,
+    key: &Node,
+    value_node: &Node,
+    kind: DataKind,
+) -> Option<DataEntry> {
+    if kind == DataKind::Secret {
+        ctx.redactions.push(value_node.span);
+    }
+    let key_text = ctx.key_text(key)?.to_owned();
+    let key = Spanned::new(key_text, key.span);
+    check_key(ctx, &key);
+    let value = value(ctx, value_node, kind)?;
+    Some(DataEntry {
+        key,
+        source: DataSource::Value(value),
+        value_span: value_node.span,
+    })
+}
+
+fn value(ctx: &mut DocContext<'_>, node: &Node, kind: DataKind) -> Option<Plaintext> {
+    if let Value::String(s) = &node.value {
+        return Some(Plaintext::new(s.clone()));
+    }
+    let found = node.value.type_name();
+    let help = match (kind, node.value.is_unquoted_scalar()) {
+        (DataKind::Secret, true) => "quote the value so that YAML reads it as a string".to_owned(),
+        (DataKind::ConfigMap, true) => format!(
+            "quote it to make it a string: `\"{}\"`",
+            ctx.source_text(node.span).trim()
+        ),
+        (_, false) => {
+            "values are strings; for structured data use a YAML block scalar (`|`)".to_owned()
+        }
+    };
+    ctx.push(
+        Diagnostic::new(
+            Code::DataValueType,
+            node.span,
+            format!("data values must be strings, found {found}"),
+        )
+        .label(format!("YAML reads this as {found}"))
+        .help(help),
+    );
+    None
+}
+
+fn sealed(
+    ctx: &mut DocContext<'_>,
+    node: &Node,
+    key_span: Span,
+    kind: DataKind,
+) -> Option<DataSource> {
+    if kind == DataKind::ConfigMap {
+        ctx.push(
+            Diagnostic::new(
+                Code::DataSealedInConfigmap,
+                key_span,
+                "configmaps cannot hold sealed values",
+            )
+            .label("`sealed` in a configmap")
+            .help(
+                "configmaps are stored in plaintext; move the value to a secret, or use `value:`",
+            ),
+        );
+        return None;
+    }
+    let armor = ctx.string(node, "sealed")?;
+    let trimmed = armor.value.trim();
+    let well_formed = trimmed.starts_with(AGE_ARMOR_BEGIN)
+        && trimmed.ends_with(AGE_ARMOR_END)
+        && trimmed[AGE_ARMOR_BEGIN.len()..trimmed.len() - AGE_ARMOR_END.len()]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '\n' | '\r' | ' '));
+    if !well_formed || trimmed.len() <= AGE_ARMOR_BEGIN.len() + AGE_ARMOR_END.len() {
+        ctx.push(
+            Diagnostic::new(
+                Code::DataSealedForm,
+                armor.span,
+                "`sealed` is not an age-armored payload",
+            )
+            .label("not age armor")
+            .help(format!(
+                "a sealed value is the output of `rune seal`: `{AGE_ARMOR_BEGIN}` … `{AGE_ARMOR_END}` in a block scalar (`|`)"
+            )),
+        );
+        return None;
+    }
+    Some(DataSource::Sealed(armor.value))
+}
+
+fn file(ctx: &mut DocContext<'_>, node: &Node) -> Option<DataSource> {
+    let path = ctx.string(node, "file")?;
+    let resolved = match ctx.base_dir {
+        Some(dir) => dir.join(&path.value),
+        None => std::path::PathBuf::from(&path.value),
+    };
+    match std::fs::metadata(&resolved) {
+        Ok(meta) if meta.is_file() => Some(DataSource::File(std::path::PathBuf::from(path.value))),
+        Ok(_) => {
+            ctx.push(
+                Diagnostic::new(
+                    Code::DataFileUnreadable,
+                    path.span,
+                    format!("`{}` is not a file", path.value),
+                )
+                .label("not a regular file"),
+            );
+            None
+        }
+        Err(error) => {
+            ctx.push(
+                Diagnostic::new(
+                    Code::DataFileUnreadable,
+                    path.span,
+                    format!("cannot read `{}`: {error}", resolved.display()),
+                )
+                .label("file not readable")
+                .help("`file:` paths are relative to the runefile that names them"),
+            );
+            None
+        }
+    }
+}
+
+fn check_key(ctx: &mut DocContext<'_>, key: &Spanned<String>) {
+    if let Some(problem) = data_key_problem(&key.value) {
+        ctx.push(
+            Diagnostic::new(
+                Code::DataKeyInvalid,
+                key.span,
+                format!("data key `{}` is not valid: {problem}", key.value),
+            )
+            .label("invalid data key")
+            .help("each key becomes a file name in a mount: use letters, digits, `-`, `.` and `_`"),
+        );
+    }
+}
+
+fn without_duplicates(ctx: &mut DocContext<'_>, entries: Vec<DataEntry>) -> Vec<DataEntry> {
+    let mut first_seen: HashMap<String, Span> = HashMap::with_capacity(entries.len());
+    let mut kept = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Some(first) = first_seen.get(&entry.key.value) {
+            ctx.push(
+                Diagnostic::new(
+                    Code::DataKeyDuplicate,
+                    entry.key.span,
+                    format!("data key `{}` is declared twice", entry.key.value),
+                )
+                .label("declared again here")
+                .also(*first, "first declared here")
+                .help("each key holds one value; remove one of them"),
+            );
+            continue;
+        }
+        first_seen.insert(entry.key.value.clone(), entry.key.span);
+        kept.push(entry);
+    }
+    kept
+}
+
+fn check_limits(
+    ctx: &mut DocContext<'_>,
+    entries: &[DataEntry],
+    data_span: Span,
+    kind: DataKind,
+    limits: DataLimits,
+) {
+    let (what, limit_name) = match kind {
+        DataKind::ConfigMap => ("configmap", "max-keys-per-configmap"),
+        DataKind::Secret => ("secret", "max-keys-per-secret"),
+    };
+    if entries.len() > limits.max_keys {
+        ctx.push(
+            Diagnostic::new(
+                Code::LimitKeys,
+                data_span,
+                format!(
+                    "{what} has {} keys, more than the limit of {} (`{limit_name}`)",
+                    entries.len(),
+                    limits.max_keys
+                ),
+            )
+            .label("too many keys")
+            .help("split the data into several resources, or raise the server's limit"),
+        );
+    }
+    for entry in entries {
+        let size = match &entry.source {
+            DataSource::Value(value) => Some(value.expose().len() as u64),
+            DataSource::File(path) => {
+                let path = ctx
+                    .base_dir
+                    .map_or_else(|| path.clone(), |dir| dir.join(path));
+                std::fs::metadata(path).ok().map(|m| m.len())
+            }
+            // The size of a sealed value is known only after unsealing.
+            DataSource::Sealed(_) => None,
+        };
+        if size.is_some_and(|size| size > limits.max_value_size as u64) {
+            // A secret's size is information about the secret: say only that it is too large.
+            let observed = match kind {
+                DataKind::ConfigMap => format!(" ({} bytes)", size.unwrap_or_default()),
+                DataKind::Secret => String::new(),
+            };
+            ctx.push(
+                Diagnostic::new(
+                    Code::LimitValueSize,
+                    entry.key.span,
+                    format!(
+                        "the value of `{}` is larger than the limit of {} bytes (`max-value-size`){observed}",
+                        entry.key.value, limits.max_value_size
+                    ),
+                )
+                .label("value too large")
+                .help("store large payloads elsewhere, or raise the server's `max-value-size`"),
+            );
+        }
+    }
+}

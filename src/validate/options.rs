@@ -1,0 +1,21 @@
+//! What validation takes from the command line and the context.
+
+use crate::limits::Limits;
+
+/// Settings that change what a runefile means or how strictly it is checked.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The namespace of namespaced resources that do not name one (`-n`, the context, or
+    /// `default`); a document's own `namespace:` always wins.
+    pub default_namespace: String,
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            default_namespace: "default".to_owned(),
+            limits: Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Placeholder replaced by the fixture snapshot suite.
