@@ -1,1 +1,1 @@
-//! Placeholder replaced by the fixture snapshot suite.
+//! One failing and one passing fixture per diagnostic code (being written).

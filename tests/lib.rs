@@ -1,5 +1,8 @@
-//! rune's integration tests: one binary (see `Cargo.toml`), driving the real `rune` binary.
+//! rune's integration tests: one binary (see `Cargo.toml`), driving the real `rune` binary and
+//! the library's public pipeline.
 
 mod fixtures;
 mod lint;
+mod properties;
+mod schema;
 mod util;

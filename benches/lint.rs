@@ -1,0 +1,2 @@
+//! Lint throughput benchmark (being written).
+fn main() {}

@@ -1,0 +1,1 @@
+//! The JSON Schemas in `schemas/` against fixtures and the validator (being written).
