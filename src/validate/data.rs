@@ -58,6 +58,47 @@ pub fn decode(
     entries
 }
 
+/// Marks every value under a secret's `data` for masking: in the list form every field but
+/// `key` and `file` (so a misspelt `valeu:` or a plaintext pasted into `sealed:` is masked too),
+/// in the map form every value. It works on the raw nodes, so entries that fail to decode,
+/// repeated keys and repeated `data:` fields are covered as well.
+pub fn redact(ctx: &mut DocContext<'_>, data: &Node) {
+    match &data.value {
+        Value::Seq(items) => {
+            for item in items {
+                match &item.value {
+                    Value::Map(fields) => {
+                        for (key, value) in fields {
+                            if !matches!(key.as_str(), Some("key" | "file")) {
+                                redact_all(ctx, value);
+                            }
+                        }
+                    }
+                    _ => redact_all(ctx, item),
+                }
+            }
+        }
+        _ => redact_all(ctx, data),
+    }
+}
+
+/// Masks every scalar below `node`, but not mapping keys (they are data keys, shown in findings).
+fn redact_all(ctx: &mut DocContext<'_>, node: &Node) {
+    match &node.value {
+        Value::Map(entries) => {
+            for (_, value) in entries {
+                redact_all(ctx, value);
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                redact_all(ctx, item);
+            }
+        }
+        _ => ctx.redactions.push(node.span),
+    }
+}
+
 /// `- key: K` with exactly one of `value`, `sealed` or `file`.
 fn list_entry(ctx: &mut DocContext<'_>, item: &Node, kind: DataKind) -> Option<DataEntry> {
     let fields = Fields::open(ctx, item, "data entry")?;
@@ -69,11 +110,6 @@ fn list_entry(ctx: &mut DocContext<'_>, item: &Node, kind: DataKind) -> Option<D
         .into_iter()
         .filter(|f| fields.optional(f).is_some())
         .collect();
-    if kind == DataKind::Secret
-        && let Some(value) = fields.optional("value")
-    {
-        ctx.redactions.push(value.span);
-    }
     match present.as_slice() {
         [] => {
             ctx.push(
@@ -131,9 +167,6 @@ fn map_entry(
     value_node: &Node,
     kind: DataKind,
 ) -> Option<DataEntry> {
-    if kind == DataKind::Secret {
-        ctx.redactions.push(value_node.span);
-    }
     let key_text = ctx.key_text(key)?.to_owned();
     let key = Spanned::new(key_text, key.span);
     check_key(ctx, &key);
@@ -328,15 +361,15 @@ fn check_limits(
         if size.is_some_and(|size| size > limits.max_value_size as u64) {
             // A secret's size is information about the secret: say only that it is too large.
             let observed = match kind {
-                DataKind::ConfigMap => format!(" ({} bytes)", size.unwrap_or_default()),
-                DataKind::Secret => String::new(),
+                DataKind::ConfigMap => format!("{} bytes", size.unwrap_or_default()),
+                DataKind::Secret => "larger than the limit".to_owned(),
             };
             ctx.push(
                 Diagnostic::new(
                     Code::LimitValueSize,
                     entry.key.span,
                     format!(
-                        "the value of `{}` is larger than the limit of {} bytes (`max-value-size`){observed}",
+                        "the value of `{}` is {observed}; the limit is {} bytes (`max-value-size`)",
                         entry.key.value, limits.max_value_size
                     ),
                 )

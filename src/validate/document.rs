@@ -32,6 +32,7 @@ pub struct Decoded {
 pub fn decode(ctx: &mut DocContext<'_>, root: &Node) -> Decoded {
     let mut decoded = Decoded::default();
     let Value::Map(entries) = &root.value else {
+        redact_undecoded(ctx, root);
         if root.value != Value::Null {
             ctx.push(
                 Diagnostic::new(
@@ -56,6 +57,11 @@ pub fn decode(ctx: &mut DocContext<'_>, root: &Node) -> Decoded {
         .find(|(k, _)| k.as_str().and_then(kind_of).is_some());
     match (server_key, kind_key) {
         (Some((server, _)), Some((kind, _))) => {
+            for (key, value) in entries {
+                if key.as_str().is_none_or(may_hold_secrets) {
+                    redact_undecoded(ctx, value);
+                }
+            }
             ctx.push(
                 Diagnostic::new(
                     Code::DocumentMixed,
@@ -82,14 +88,25 @@ fn decode_resources(ctx: &mut DocContext<'_>, entries: &[(Node, Node)], decoded:
             continue;
         };
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            if may_hold_secrets(name) {
+                redact_undecoded(ctx, value);
+            }
             ctx.push(duplicate_key(name, key.span, *first));
             continue;
         }
         seen.push((name, key.span));
         let Some((kind, plural)) = kind_of(name) else {
+            redact_undecoded(ctx, value);
             ctx.push(unknown_top_level_key(name, key.span));
             continue;
         };
+        let shape_fits = matches!(
+            (&value.value, plural),
+            (Value::Map(_), false) | (Value::Seq(_), true)
+        );
+        if kind == Kind::Secret && !shape_fits {
+            redact_undecoded(ctx, value);
+        }
         match (&value.value, plural) {
             (Value::Map(_), false) => decode_resource(ctx, kind, value, key.span, decoded),
             (Value::Seq(items), true) => {
@@ -118,6 +135,35 @@ fn decode_resources(ctx: &mut DocContext<'_>, entries: &[(Node, Node)], decoded:
                 .label("not a resource"),
             ),
         }
+    }
+}
+
+/// Whether a top-level key's value may hold secret values: a secret kind, or a key that names
+/// no kind at all (`secrtes:` is most likely a secret).
+fn may_hold_secrets(key: &str) -> bool {
+    kind_of(key).is_none_or(|(kind, _)| kind == Kind::Secret)
+}
+
+/// Masks the `data` values anywhere below a node that is not decoded as a resource (a misspelt
+/// or misshapen kind key, a repeated key, a mixed document), so that a snippet shown for the
+/// finding cannot reveal them.
+fn redact_undecoded(ctx: &mut DocContext<'_>, node: &Node) {
+    match &node.value {
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                if key.as_str() == Some("data") {
+                    data::redact(ctx, value);
+                } else {
+                    redact_undecoded(ctx, value);
+                }
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                redact_undecoded(ctx, item);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -176,6 +222,15 @@ fn decode_resource(
     span: Span,
     decoded: &mut Decoded,
 ) {
+    if kind == Kind::Secret {
+        // Before anything can stop decoding: a skipped secret, a repeated `data:` or an entry
+        // that fails to decode still has its values masked.
+        for (key, value) in node.as_map().unwrap_or_default() {
+            if key.as_str() == Some("data") {
+                data::redact(ctx, value);
+            }
+        }
+    }
     let Some(fields) = Fields::open(ctx, node, kind.singular()) else {
         return;
     };

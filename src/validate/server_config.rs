@@ -42,36 +42,39 @@ pub fn decode(ctx: &mut DocContext<'_>, root: &Node) -> Option<ServerConfig> {
     ok.then_some(config)
 }
 
+/// Each section checks every field before it gives up, so that one bad value does not hide the
+/// findings after it; `None` means the section had an error.
 fn server(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {
     let fields = Fields::open(ctx, node, "`server` section")?;
     fields.reject_unknown(ctx, allowed::SERVER);
-    if let Some(listen) = fields
-        .optional("listen")
-        .and_then(|l| ctx.string(l, "listen"))
-    {
-        match listen.value.parse() {
-            Ok(addr) => config.listen = addr,
-            Err(_) => {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::FieldValue,
-                        listen.span,
-                        format!("`{}` is not a listen address", listen.value),
-                    )
-                    .label("expected IP:PORT")
-                    .help(
-                        "write an IP address and a port, such as `127.0.0.1:7861` or `[::1]:7861`",
-                    ),
-                );
-                return None;
-            }
+    let mut ok = true;
+    if let Some(listen) = fields.optional("listen") {
+        match ctx.string(listen, "listen") {
+            Some(listen) => match listen.value.parse() {
+                Ok(addr) => config.listen = addr,
+                Err(_) => {
+                    ctx.push(
+                        Diagnostic::new(
+                            Code::FieldValue,
+                            listen.span,
+                            format!("`{}` is not a listen address", listen.value),
+                        )
+                        .label("expected IP:PORT")
+                        .help(
+                            "write an IP address and a port, such as `127.0.0.1:7861` or `[::1]:7861`",
+                        ),
+                    );
+                    ok = false;
+                }
+            },
+            None => ok = false,
         }
     }
-    if let Some(dir) = fields
-        .optional("data-dir")
-        .and_then(|d| ctx.string(d, "data-dir"))
-    {
-        config.data_dir = Some(PathBuf::from(dir.value));
+    if let Some(dir) = fields.optional("data-dir") {
+        match ctx.string(dir, "data-dir") {
+            Some(dir) => config.data_dir = Some(PathBuf::from(dir.value)),
+            None => ok = false,
+        }
     }
     if let Some(tls) = fields.optional("tls") {
         let tls_fields = Fields::open(ctx, tls, "`tls` section")?;
@@ -82,12 +85,17 @@ fn server(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> O
         let key = tls_fields
             .required(ctx, "key-file")
             .and_then(|k| ctx.string(k, "key-file"));
-        config.tls = Some(TlsConfig {
-            cert_file: PathBuf::from(cert?.value),
-            key_file: PathBuf::from(key?.value),
-        });
+        match (cert, key) {
+            (Some(cert), Some(key)) => {
+                config.tls = Some(TlsConfig {
+                    cert_file: PathBuf::from(cert.value),
+                    key_file: PathBuf::from(key.value),
+                });
+            }
+            _ => ok = false,
+        }
     }
-    Some(())
+    ok.then_some(())
 }
 
 fn auth(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {
@@ -107,69 +115,88 @@ fn crypto(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> O
     };
     let kek = Fields::open(ctx, kek, "`kek` section")?;
     kek.reject_unknown(ctx, allowed::KEK);
-    if let Some(source) = kek.optional("source").and_then(|s| ctx.string(s, "source")) {
-        config.kek.source = match source.value.as_str() {
-            "file" => KekSource::File,
-            "env" => KekSource::Env,
-            "generated" => KekSource::Generated,
-            other => {
-                ctx.push(
-                    Diagnostic::new(
-                        Code::FieldValue,
-                        source.span,
-                        format!("unknown KEK source `{other}`"),
-                    )
-                    .label("not a KEK source")
-                    .help("`source` is `file`, `env` or `generated`"),
-                );
-                return None;
-            }
-        };
+    let mut ok = true;
+    if let Some(source) = kek.optional("source") {
+        match ctx.string(source, "source") {
+            Some(source) => match source.value.as_str() {
+                "file" => config.kek.source = KekSource::File,
+                "env" => config.kek.source = KekSource::Env,
+                "generated" => config.kek.source = KekSource::Generated,
+                other => {
+                    ctx.push(
+                        Diagnostic::new(
+                            Code::FieldValue,
+                            source.span,
+                            format!("unknown KEK source `{other}`"),
+                        )
+                        .label("not a KEK source")
+                        .help("`source` is `file`, `env` or `generated`"),
+                    );
+                    ok = false;
+                }
+            },
+            None => ok = false,
+        }
     }
-    if let Some(path) = kek
-        .optional("file-path")
-        .and_then(|p| ctx.string(p, "file-path"))
-    {
-        config.kek.file_path = Some(PathBuf::from(path.value));
+    if let Some(path) = kek.optional("file-path") {
+        match ctx.string(path, "file-path") {
+            Some(path) => config.kek.file_path = Some(PathBuf::from(path.value)),
+            None => ok = false,
+        }
     }
-    if let Some(var) = kek
-        .optional("env-var")
-        .and_then(|v| ctx.string(v, "env-var"))
-    {
-        config.kek.env_var = var.value;
+    if let Some(var) = kek.optional("env-var") {
+        match ctx.string(var, "env-var") {
+            Some(var) => config.kek.env_var = var.value,
+            None => ok = false,
+        }
     }
     if let Some(generate) = kek.optional("generate-if-missing") {
-        config.kek.generate_if_missing = ctx.bool(generate, "generate-if-missing")?;
+        match ctx.bool(generate, "generate-if-missing") {
+            Some(generate) => config.kek.generate_if_missing = generate,
+            None => ok = false,
+        }
     }
-    Some(())
+    ok.then_some(())
 }
 
 fn storage(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {
     let fields = Fields::open(ctx, node, "`storage` section")?;
     fields.reject_unknown(ctx, allowed::STORAGE);
+    let mut ok = true;
     if let Some(node) = fields.optional("secret-limits") {
-        config.limits.secret = limits(
+        match limits(
             ctx,
             node,
-            "`secret-limits`",
+            "`secret-limits` section",
             "max-keys-per-secret",
             allowed::SECRET_LIMITS,
-        )?;
+        ) {
+            Some(limits) => config.limits.secret = limits,
+            None => ok = false,
+        }
     }
     if let Some(node) = fields.optional("configmap-limits") {
-        config.limits.configmap = limits(
+        match limits(
             ctx,
             node,
-            "`configmap-limits`",
+            "`configmap-limits` section",
             "max-keys-per-configmap",
             allowed::CONFIGMAP_LIMITS,
-        )?;
+        ) {
+            Some(limits) => config.limits.configmap = limits,
+            None => ok = false,
+        }
     }
     if let Some(kept) = fields.optional("versions-kept") {
-        config.versions_kept =
-            u32::try_from(ctx.integer(kept, "versions-kept", 1..=10_000)?).ok()?;
+        match ctx
+            .integer(kept, "versions-kept", 1..=10_000)
+            .and_then(|n| u32::try_from(n).ok())
+        {
+            Some(kept) => config.versions_kept = kept,
+            None => ok = false,
+        }
     }
-    Some(())
+    ok.then_some(())
 }
 
 fn limits(
@@ -182,12 +209,17 @@ fn limits(
     let fields = Fields::open(ctx, node, what)?;
     fields.reject_unknown(ctx, allowed);
     let mut limits = DataLimits::default();
-    if let Some(keys) = fields.optional(keys_field) {
-        limits.max_keys = usize::try_from(ctx.integer(keys, keys_field, 1..=100_000)?).ok()?;
+    let keys = fields
+        .optional(keys_field)
+        .map(|keys| ctx.integer(keys, keys_field, 1..=100_000));
+    let size = fields
+        .optional("max-value-size")
+        .map(|size| ctx.integer(size, "max-value-size", 1..=(64 << 20)));
+    if let Some(keys) = keys {
+        limits.max_keys = usize::try_from(keys?).ok()?;
     }
-    if let Some(size) = fields.optional("max-value-size") {
-        limits.max_value_size =
-            usize::try_from(ctx.integer(size, "max-value-size", 1..=(64 << 20))?).ok()?;
+    if let Some(size) = size {
+        limits.max_value_size = usize::try_from(size?).ok()?;
     }
     Some(limits)
 }

@@ -247,7 +247,9 @@ fn mounts(ctx: &mut DocContext<'_>, node: Option<&Node>, kind: DataKind) -> Vec<
 
 /// Mount names unique; paths absolute, normalised and not nested in one another.
 fn check_mounts(ctx: &mut DocContext<'_>, secret_mounts: &[Mount], config_mounts: &[Mount]) {
-    let all: Vec<&Mount> = secret_mounts.iter().chain(config_mounts).collect();
+    // In file order, so that "first used here" is the one written first.
+    let mut all: Vec<&Mount> = secret_mounts.iter().chain(config_mounts).collect();
+    all.sort_by_key(|m| m.name.span);
     let mut names: HashMap<&str, &Mount> = HashMap::new();
     for mount in &all {
         if let Some(first) = names.insert(&mount.name.value, mount) {

@@ -177,12 +177,17 @@ fn check_service(service: &Resource, index: &Index<'_>, diagnostics: &mut Vec<Di
         for entry in &data.entries {
             let name = format!("{prefix}{}", entry.key.value);
             if !is_env_name(&name) {
+                let with_prefix = if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (with the prefix: `{name}`)")
+                };
                 diagnostics.push(
                     Diagnostic::new(
                         Code::EnvKeyInvalid,
                         env_from.name.span,
                         format!(
-                            "key `{}` of {} is not a valid environment variable name as `{name}`; it will be skipped",
+                            "key `{}` of {} is not a valid environment variable name{with_prefix}; it will be skipped",
                             entry.key.value,
                             target.display_name()
                         ),

@@ -4,7 +4,8 @@
 //! Secret values must not reach the terminal even when a finding points at one, so the snippet
 //! is cut from a masked copy of the file: every secret value's span is replaced by
 //! [`MASK`] (a fixed text, so that not even the value's length shows) and label offsets are
-//! moved to match.
+//! moved to match. A value that spans lines (a block scalar) keeps its line breaks, so that the
+//! line numbers of the snippet stay those of the file.
 
 use std::fmt::{self, Write};
 
@@ -57,8 +58,8 @@ pub fn render(
 /// A file's text with secret values masked, and the offset map back from the original.
 struct MaskedFile {
     name: String,
-    /// (original start, original end, masked start), sorted and non-overlapping.
-    regions: Vec<(u32, u32, u32)>,
+    /// (original start, original end, masked start, masked end), sorted and non-overlapping.
+    regions: Vec<(u32, u32, u32, u32)>,
     text: String,
     /// Whether the file might hold unparsed secrets (see [`Report::new`]).
     mentions_secrets: bool,
@@ -83,12 +84,19 @@ impl MaskedFile {
                 continue;
             }
             text.push_str(&original[copied..start]);
-            regions.push((
-                span.start,
-                span.end,
-                u32::try_from(text.len()).unwrap_or(u32::MAX),
-            ));
+            let masked_start = u32::try_from(text.len()).unwrap_or(u32::MAX);
             text.push_str(MASK);
+            let covered = &original[start..end];
+            text.extend(std::iter::repeat_n('\n', covered.matches('\n').count()));
+            // A block scalar's span runs into the next line's indentation: keep it, so that
+            // columns on that line stay right too.
+            if let Some(at) = covered.rfind('\n')
+                && covered[at + 1..].trim().is_empty()
+            {
+                text.push_str(&covered[at + 1..]);
+            }
+            let masked_end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            regions.push((span.start, span.end, masked_start, masked_end));
             copied = end;
         }
         text.push_str(&original[copied..]);
@@ -103,14 +111,14 @@ impl MaskedFile {
     /// Where an original offset lands in the masked text; inside a masked value, its start.
     fn map(&self, offset: u32) -> u32 {
         let mut shift: i64 = 0;
-        for &(start, end, masked_start) in &self.regions {
+        for &(start, end, masked_start, masked_end) in &self.regions {
             if offset < start {
                 break;
             }
             if offset < end {
                 return masked_start;
             }
-            shift = i64::from(masked_start) + MASK.len() as i64 - i64::from(end);
+            shift = i64::from(masked_end) - i64::from(end);
         }
         u32::try_from(i64::from(offset) + shift).unwrap_or(offset)
     }
@@ -130,7 +138,7 @@ impl MaskedFile {
     fn widen_to_mask(&self, start: u32, end: u32) -> u32 {
         self.regions
             .iter()
-            .find(|&&(_, _, masked_start)| masked_start == start)
+            .find(|&&(_, _, masked_start, _)| masked_start == start)
             .map_or(end, |_| {
                 end.max(start + u32::try_from(MASK.len()).unwrap_or(0))
             })
@@ -237,5 +245,27 @@ impl miette::Diagnostic for Report {
         } else {
             Some(Box::new(self.labels.iter().cloned()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MASK, MaskedFile};
+    use crate::source::{SourceMap, Span};
+
+    /// A multi-line secret (a block scalar, whose span runs into the next line's indentation)
+    /// keeps its line breaks and that indentation, so that later lines keep their numbers and
+    /// columns.
+    #[test]
+    fn masking_keeps_lines_and_columns() {
+        let text = "data:\n  k: |\n    s1\n    s2\n  n: 1\n";
+        let mut sources = SourceMap::new();
+        let id = sources.add("f.yaml", text);
+        let start = u32::try_from(text.find("s1").unwrap()).unwrap();
+        let next = u32::try_from(text.find("n:").unwrap()).unwrap();
+        let file = MaskedFile::new(&sources, id, &[Span::new(id, start, next)]);
+        assert_eq!(file.text, format!("data:\n  k: |\n    {MASK}\n\n  n: 1\n"));
+        assert_eq!(&file.text[file.map(next) as usize..], "n: 1\n");
+        assert_eq!(file.map(start + 1), file.map(start));
     }
 }
