@@ -7,9 +7,13 @@
 pub mod cli;
 pub mod diag;
 pub mod limits;
+pub mod object;
 pub mod par;
 pub mod parse;
+pub mod plan;
 pub mod resource;
+pub mod runed;
+pub mod server;
 pub mod server_config;
 pub mod source;
 pub mod suggest;

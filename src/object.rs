@@ -1,0 +1,409 @@
+//! Objects as they travel between `rune` and the engine, and as the engine stores them.
+//!
+//! A validated [`Resource`](crate::resource::Resource) carries spans and origins; an [`Object`]
+//! is the same declaration without them, ready to be planned, applied and stored. Secret values
+//! travel in a [`Desired`] object only (client → engine) and never come back: a stored or listed
+//! secret carries its key names and version, nothing else.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::Kind;
+
+/// Which object: kind, namespace (`""` for cluster-scoped kinds) and name.
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize, Deserialize)]
+pub struct ObjectKey {
+    pub kind: KindName,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} `{}`", self.kind.0, self.name)
+        } else {
+            write!(f, "{} `{}/{}`", self.kind.0, self.namespace, self.name)
+        }
+    }
+}
+
+/// A [`Kind`] as its singular key (`secret`, `storageClass`) on the wire.
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct KindName(pub Kind);
+
+impl Serialize for KindName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.singular())
+    }
+}
+
+impl<'de> Deserialize<'de> for KindName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Kind::ALL
+            .into_iter()
+            .find(|k| {
+                k.singular().eq_ignore_ascii_case(&text) || k.plural().eq_ignore_ascii_case(&text)
+            })
+            .map(KindName)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{text}`")))
+    }
+}
+
+/// Where an applied object came from (SPEC §3, provenance).
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub dirty: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_set: Option<String>,
+}
+
+/// What a client asks the engine to make true for one object. On the wire:
+/// `{"kind", "namespace", "name", "labels", "provenance", "spec": {…kind-specific…}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "wire::Desired", into = "wire::Desired")]
+pub struct Desired {
+    pub key: ObjectKey,
+    pub labels: BTreeMap<String, String>,
+    pub provenance: Option<Provenance>,
+    pub spec: DesiredSpec,
+}
+
+/// The kind-specific content of a desired object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DesiredSpec {
+    ConfigMap {
+        data: BTreeMap<String, String>,
+    },
+    Namespace(NamespaceSpec),
+    /// Plaintext values, sent to the engine to be encrypted; never echoed back.
+    Secret {
+        data: SecretValues,
+    },
+    Service(ServiceSpec),
+    StorageClass(StorageClassSpec),
+    Volume(VolumeSpec),
+}
+
+/// Secret plaintext on its way in: not shown by `Debug`, wiped on drop.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretValues(pub BTreeMap<String, zeroize::Zeroizing<String>>);
+
+impl std::fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_mounts: Vec<MountSpec>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFromSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PortSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessSpec>,
+    pub scale: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_mounts: Vec<MountSpec>,
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    pub command: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<String>,
+}
+
+/// A mount; `source` is the secret or configmap name (`secretName`/`configName` in runefiles).
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MountSpec {
+    pub mount_path: String,
+    pub name: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvFromSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<u16>,
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageClassSpec {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+    pub provisioner: String,
+}
+
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeSpec {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+    pub size: String,
+    pub storage_class_name: String,
+}
+
+/// An object as the engine stores and returns it: no secret value, ever. On the wire the spec's
+/// fields sit beside the metadata (SPEC §3.2): a secret is `{"kind": "secret", "name",
+/// "namespace", "version", "keys", "labels", "createdAt", "updatedAt", "provenance"}`, a
+/// configmap carries its `data`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "wire::Stored", into = "wire::Stored")]
+pub struct Stored {
+    pub created_at: String,
+    pub key: ObjectKey,
+    pub labels: BTreeMap<String, String>,
+    pub provenance: Option<Provenance>,
+    pub spec: StoredSpec,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// What is stored of each kind: a secret keeps only its key names here (its data is sealed in a
+/// separate record per version).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoredSpec {
+    ConfigMap { data: BTreeMap<String, String> },
+    Namespace(NamespaceSpec),
+    Secret { keys: Vec<String> },
+    Service(ServiceSpec),
+    StorageClass(StorageClassSpec),
+    Volume(VolumeSpec),
+}
+
+impl Desired {
+    /// The kind its spec describes (which must match its key's kind).
+    pub fn spec_kind(&self) -> Kind {
+        match self.spec {
+            DesiredSpec::ConfigMap { .. } => Kind::ConfigMap,
+            DesiredSpec::Namespace(_) => Kind::Namespace,
+            DesiredSpec::Secret { .. } => Kind::Secret,
+            DesiredSpec::Service(_) => Kind::Service,
+            DesiredSpec::StorageClass(_) => Kind::StorageClass,
+            DesiredSpec::Volume(_) => Kind::Volume,
+        }
+    }
+}
+
+/// The wire forms: the spec's shape is decided by `kind`, so it is (de)serialised by hand.
+mod wire {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Serialize};
+    use serde_json::{Map, Value};
+
+    use super::{DesiredSpec, KindName, ObjectKey, Provenance, SecretValues, StoredSpec};
+    use crate::resource::Kind;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    pub(super) struct Desired {
+        kind: KindName,
+        #[serde(default)]
+        labels: BTreeMap<String, String>,
+        name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        namespace: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provenance: Option<Provenance>,
+        #[serde(default)]
+        spec: Value,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct DataSpec<T> {
+        #[serde(default)]
+        data: T,
+    }
+
+    impl TryFrom<Desired> for super::Desired {
+        type Error = serde_json::Error;
+
+        fn try_from(wire: Desired) -> Result<Self, Self::Error> {
+            let spec = if wire.spec.is_null() {
+                Value::Object(Map::new())
+            } else {
+                wire.spec
+            };
+            let spec = match wire.kind.0 {
+                Kind::ConfigMap => DesiredSpec::ConfigMap {
+                    data: serde_json::from_value::<DataSpec<_>>(spec)?.data,
+                },
+                Kind::Namespace => DesiredSpec::Namespace(serde_json::from_value(spec)?),
+                Kind::Secret => DesiredSpec::Secret {
+                    data: serde_json::from_value::<DataSpec<SecretValues>>(spec)?.data,
+                },
+                Kind::Service => DesiredSpec::Service(serde_json::from_value(spec)?),
+                Kind::StorageClass => DesiredSpec::StorageClass(serde_json::from_value(spec)?),
+                Kind::Volume => DesiredSpec::Volume(serde_json::from_value(spec)?),
+            };
+            Ok(Self {
+                key: ObjectKey {
+                    kind: wire.kind,
+                    name: wire.name,
+                    namespace: wire.namespace,
+                },
+                labels: wire.labels,
+                provenance: wire.provenance,
+                spec,
+            })
+        }
+    }
+
+    impl From<super::Desired> for Desired {
+        fn from(desired: super::Desired) -> Self {
+            let spec = match &desired.spec {
+                DesiredSpec::ConfigMap { data } => serde_json::json!({ "data": data }),
+                DesiredSpec::Secret { data } => serde_json::json!({ "data": data }),
+                DesiredSpec::Namespace(s) => serde_json::to_value(s).unwrap_or_default(),
+                DesiredSpec::Service(s) => serde_json::to_value(s).unwrap_or_default(),
+                DesiredSpec::StorageClass(s) => serde_json::to_value(s).unwrap_or_default(),
+                DesiredSpec::Volume(s) => serde_json::to_value(s).unwrap_or_default(),
+            };
+            Self {
+                kind: desired.key.kind,
+                labels: desired.labels,
+                name: desired.key.name,
+                namespace: desired.key.namespace,
+                provenance: desired.provenance,
+                spec,
+            }
+        }
+    }
+
+    /// A stored object: metadata plus the spec's own fields, side by side.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Stored {
+        created_at: String,
+        kind: KindName,
+        #[serde(default)]
+        labels: BTreeMap<String, String>,
+        name: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        namespace: String,
+        #[serde(default)]
+        provenance: Option<Provenance>,
+        updated_at: String,
+        version: u64,
+        #[serde(flatten)]
+        spec: Map<String, Value>,
+    }
+
+    impl TryFrom<Stored> for super::Stored {
+        type Error = serde_json::Error;
+
+        fn try_from(wire: Stored) -> Result<Self, Self::Error> {
+            let fields = Value::Object(wire.spec);
+            let spec = match wire.kind.0 {
+                Kind::ConfigMap => StoredSpec::ConfigMap {
+                    data: serde_json::from_value::<DataSpec<_>>(fields)?.data,
+                },
+                Kind::Namespace => StoredSpec::Namespace(serde_json::from_value(fields)?),
+                Kind::Secret => {
+                    #[derive(Deserialize)]
+                    struct Keys {
+                        #[serde(default)]
+                        keys: Vec<String>,
+                    }
+                    StoredSpec::Secret {
+                        keys: serde_json::from_value::<Keys>(fields)?.keys,
+                    }
+                }
+                Kind::Service => StoredSpec::Service(serde_json::from_value(fields)?),
+                Kind::StorageClass => StoredSpec::StorageClass(serde_json::from_value(fields)?),
+                Kind::Volume => StoredSpec::Volume(serde_json::from_value(fields)?),
+            };
+            Ok(Self {
+                created_at: wire.created_at,
+                key: ObjectKey {
+                    kind: wire.kind,
+                    name: wire.name,
+                    namespace: wire.namespace,
+                },
+                labels: wire.labels,
+                provenance: wire.provenance,
+                spec,
+                updated_at: wire.updated_at,
+                version: wire.version,
+            })
+        }
+    }
+
+    impl From<super::Stored> for Stored {
+        fn from(stored: super::Stored) -> Self {
+            let fields = match &stored.spec {
+                StoredSpec::ConfigMap { data } => serde_json::json!({ "data": data }),
+                StoredSpec::Secret { keys } => serde_json::json!({ "keys": keys }),
+                StoredSpec::Namespace(s) => serde_json::to_value(s).unwrap_or_default(),
+                StoredSpec::Service(s) => serde_json::to_value(s).unwrap_or_default(),
+                StoredSpec::StorageClass(s) => serde_json::to_value(s).unwrap_or_default(),
+                StoredSpec::Volume(s) => serde_json::to_value(s).unwrap_or_default(),
+            };
+            let Value::Object(spec) = fields else {
+                unreachable!("specs serialise to objects")
+            };
+            Self {
+                created_at: stored.created_at,
+                kind: stored.key.kind,
+                labels: stored.labels,
+                name: stored.key.name,
+                namespace: stored.key.namespace,
+                provenance: stored.provenance,
+                updated_at: stored.updated_at,
+                version: stored.version,
+                spec,
+            }
+        }
+    }
+}

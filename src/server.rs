@@ -1,0 +1,13 @@
+//! The server side: the engine that owns state (store, envelope encryption, versions, limits).
+//! `runed` serves it over HTTP; `rune` runs it embedded when no server is configured.
+
+pub mod api;
+pub mod clock;
+pub mod crypto;
+pub mod daemon;
+pub mod embedded;
+pub mod engine;
+pub mod kek;
+pub mod log;
+pub mod tokens;
+pub mod violation;

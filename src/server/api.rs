@@ -1,0 +1,666 @@
+//! runed's HTTP/JSON API (SPEC §4.4), a thin layer over the [`Engine`].
+//!
+//! Routes: `GET /healthz`; `GET|POST /v1/namespaces`, `GET|DELETE /v1/namespaces/{ns}`;
+//! `GET|POST /v1/namespaces/{ns}/{kind}`, `GET|PUT|DELETE /v1/namespaces/{ns}/{kind}/{name}`
+//! (`secrets`, `configmaps`, `services`, `volumes`); cluster kinds under `/v1/{kind}`
+//! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`. Errors are
+//! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500. No response carries a
+//! secret value: the engine returns none, and nothing here echoes a request body.
+//! The `OpenAPI` description is `schemas/openapi.json`.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::object::{Desired, KindName, ObjectKey};
+use crate::resource::Kind;
+use crate::server::engine::{BatchOptions, Engine, EngineError, namespace_key};
+use crate::server::log;
+use crate::server::tokens::{TokenInfo, Tokens};
+
+/// What every handler shares.
+pub struct ApiState {
+    /// `auth.required: true`: a token is needed even on loopback with no token created.
+    pub auth_required: bool,
+    pub engine: Arc<Engine>,
+    /// Whether the listener is on a loopback address (open mode is allowed only there).
+    pub loopback: bool,
+    pub tokens: Tokens,
+}
+
+/// Who is calling: nobody (open mode) or the holder of a token.
+#[derive(Clone, Debug)]
+enum Caller {
+    Open,
+    Token(TokenInfo),
+}
+
+impl Caller {
+    fn check_namespace(&self, namespace: &str) -> Result<(), ApiError> {
+        match self {
+            Caller::Token(token) if !token.allows(namespace) => Err(ApiError::forbidden(format!(
+                "token `{}` may not act in namespace `{namespace}`",
+                token.name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_cluster(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Token(token) if token.is_scoped() => Err(ApiError::forbidden(format!(
+                "token `{}` is limited to namespaces and may not change cluster-scoped objects",
+                token.name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_key(&self, key: &ObjectKey) -> Result<(), ApiError> {
+        if key.kind.0 == Kind::Namespace {
+            return self
+                .check_namespace(&key.name)
+                .and_then(|()| self.check_cluster());
+        }
+        if key.kind.0.is_namespaced() {
+            self.check_namespace(&key.namespace)
+        } else {
+            self.check_cluster()
+        }
+    }
+}
+
+/// The router with authentication, request logging and a body limit.
+pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
+    let v1 = Router::new()
+        .route(
+            "/v1/namespaces",
+            get(list_namespaces).post(create_namespace),
+        )
+        .route(
+            "/v1/namespaces/{ns}",
+            get(get_namespace).delete(delete_namespace),
+        )
+        .route(
+            "/v1/namespaces/{ns}/{kind}",
+            get(list_namespaced).post(create_namespaced),
+        )
+        .route(
+            "/v1/namespaces/{ns}/{kind}/{name}",
+            get(get_namespaced)
+                .put(put_namespaced)
+                .delete(delete_namespaced),
+        )
+        .route("/v1/plan", post(plan))
+        .route("/v1/apply", post(apply))
+        .route("/v1/{kind}", get(list_cluster).post(create_cluster))
+        .route(
+            "/v1/{kind}/{name}",
+            get(get_cluster).put(put_cluster).delete(delete_cluster),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .merge(v1)
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    log::info(&format!(
+        "{method} {path} {} {}ms",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    ));
+    response
+}
+
+async fn authenticate(
+    State(state): State<Arc<ApiState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let caller = match caller(&state, request.headers()) {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let tokens = state
+        .tokens
+        .current()
+        .map_err(|e| ApiError::internal(&format!("cannot read the token file: {e}")))?;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match bearer {
+        Some(token) => match state.tokens.authenticate(token.trim()) {
+            Ok(Some(info)) => Ok(Caller::Token(info)),
+            Ok(None) => Err(ApiError::unauthorized(
+                "the token is not valid (unknown or revoked)",
+            )),
+            Err(e) => Err(ApiError::internal(&format!(
+                "cannot read the token file: {e}"
+            ))),
+        },
+        None if tokens.is_empty() && state.loopback && !state.auth_required => Ok(Caller::Open),
+        None => Err(ApiError::unauthorized(
+            "this server requires a bearer token (`Authorization: Bearer …`); create one with `runed token create`",
+        )),
+    }
+}
+
+/// A JSON error: `{"code", "message", "details"}`.
+#[derive(Debug)]
+pub struct ApiError {
+    code: &'static str,
+    details: Value,
+    message: String,
+    status: StatusCode,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            details: Value::Null,
+            message: message.into(),
+            status,
+        }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    fn unauthorized(message: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    fn forbidden(message: String) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    fn not_found(message: String) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn bad_request(message: String) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+
+    /// Internal failures are logged in full and answered in general terms.
+    fn internal(detail: &str) -> Self {
+        log::error(detail);
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal server error; see the server log",
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    details: &'a Value,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code,
+            details: &self.details,
+            message: &self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        let message = error.to_string();
+        match error {
+            EngineError::Conflict(keys) => Self::new(StatusCode::CONFLICT, "conflict", message)
+                .with_details(json!({ "objects": keys })),
+            EngineError::Exists { key } => {
+                Self::new(StatusCode::CONFLICT, "already_exists", message)
+                    .with_details(json!({ "object": key }))
+            }
+            EngineError::InUse { key, users } => Self::new(StatusCode::CONFLICT, "in_use", message)
+                .with_details(json!({ "object": key, "users": users })),
+            EngineError::NamespaceNotEmpty { .. } => {
+                Self::new(StatusCode::CONFLICT, "namespace_not_empty", message)
+            }
+            EngineError::Invalid(violations) => {
+                let (status, code) = if violations.iter().any(|v| v.limit.is_some()) {
+                    (StatusCode::PAYLOAD_TOO_LARGE, "limit_exceeded")
+                } else {
+                    (StatusCode::BAD_REQUEST, "invalid")
+                };
+                Self::new(status, code, message).with_details(json!({ "violations": violations }))
+            }
+            EngineError::NotFound(key) => {
+                Self::not_found(message).with_details(json!({ "object": key }))
+            }
+            EngineError::PreconditionFailed { current, key, .. } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                message,
+            )
+            .with_details(json!({ "object": key, "revision": current })),
+            EngineError::Crypto(_)
+            | EngineError::DataDir { .. }
+            | EngineError::Locked(_)
+            | EngineError::Store(_)
+            | EngineError::WrongKek => Self::internal(&message),
+        }
+    }
+}
+
+/// Reads a JSON body, answering a malformed or oversized one in our error format. Serde's
+/// messages name fields and types, not values, so nothing from the body is echoed.
+fn body<T>(result: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    match result {
+        Ok(Json(value)) => Ok(value),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is larger than the server accepts",
+            ))
+        }
+        Err(rejection) => Err(ApiError::bad_request(format!(
+            "the request body is not valid: {}",
+            rejection.body_text()
+        ))),
+    }
+}
+
+/// Runs blocking engine work (redb, encryption) off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(join) => Err(ApiError::internal(&format!("engine task failed: {join}"))),
+    }
+}
+
+/// `secrets`, `configmaps` (or `configs`), `services`, `volumes`, `storageclasses`.
+fn kind_segment(segment: &str) -> Option<Kind> {
+    match segment.to_ascii_lowercase().as_str() {
+        "secrets" | "secret" => Some(Kind::Secret),
+        "configmaps" | "configmap" | "configs" | "config" => Some(Kind::ConfigMap),
+        "services" | "service" => Some(Kind::Service),
+        "volumes" | "volume" => Some(Kind::Volume),
+        "storageclasses" | "storageclass" => Some(Kind::StorageClass),
+        "namespaces" | "namespace" => Some(Kind::Namespace),
+        _ => None,
+    }
+}
+
+fn namespaced_kind(segment: &str) -> Result<Kind, ApiError> {
+    kind_segment(segment)
+        .filter(|k| k.is_namespaced())
+        .ok_or_else(|| ApiError::not_found(format!("`{segment}` is not a namespaced kind")))
+}
+
+fn cluster_kind(segment: &str) -> Result<Kind, ApiError> {
+    kind_segment(segment)
+        .filter(|k| !k.is_namespaced() && *k != Kind::Namespace)
+        .ok_or_else(|| ApiError::not_found(format!("`{segment}` is not a cluster-scoped kind")))
+}
+
+fn object_key(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
+    ObjectKey {
+        kind: KindName(kind),
+        name: name.to_owned(),
+        namespace: namespace.to_owned(),
+    }
+}
+
+/// A body for a single-object write: the path decides kind, namespace and (for PUT) name.
+fn place(mut desired: Desired, key: ObjectKey, name_from_path: bool) -> Result<Desired, ApiError> {
+    if desired.key.kind != key.kind {
+        return Err(ApiError::bad_request(format!(
+            "the body describes a {}, but the path names {}",
+            desired.key.kind.0, key.kind.0
+        )));
+    }
+    if !desired.key.namespace.is_empty() && desired.key.namespace != key.namespace {
+        return Err(ApiError::bad_request(format!(
+            "the body names namespace `{}`, but the path names `{}`",
+            desired.key.namespace, key.namespace
+        )));
+    }
+    if name_from_path && desired.key.name != key.name {
+        return Err(ApiError::bad_request(format!(
+            "the body names `{}`, but the path names `{}`",
+            desired.key.name, key.name
+        )));
+    }
+    desired.key.namespace = key.namespace;
+    Ok(desired)
+}
+
+#[derive(Deserialize)]
+struct DeleteQuery {
+    #[serde(default)]
+    force: bool,
+}
+
+/// `If-Match: <revision>` (quotes allowed) for optimistic concurrency on PUT.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().trim_matches('"').parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request("`If-Match` must be an object revision number".to_owned())
+        })
+}
+
+async fn list(
+    state: &ApiState,
+    caller: &Caller,
+    kind: Kind,
+    namespace: Option<String>,
+) -> Result<Response, ApiError> {
+    if let Some(ns) = &namespace {
+        caller.check_namespace(ns)?;
+    }
+    let engine = state.engine.clone();
+    let mut items = blocking(move || engine.list(kind, namespace.as_deref())).await?;
+    if let Caller::Token(token) = caller {
+        items.retain(|item| {
+            let key = &item.object.key;
+            match key.kind.0 {
+                Kind::Namespace => token.allows(&key.name),
+                k if k.is_namespaced() => token.allows(&key.namespace),
+                _ => true,
+            }
+        });
+    }
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+async fn read(state: &ApiState, caller: &Caller, key: ObjectKey) -> Result<Response, ApiError> {
+    caller.check_key(&key)?;
+    let engine = state.engine.clone();
+    Ok(Json(blocking(move || engine.get(&key)).await?).into_response())
+}
+
+async fn write(
+    state: &ApiState,
+    caller: &Caller,
+    desired: Desired,
+    create: bool,
+    revision: Option<u64>,
+) -> Result<Response, ApiError> {
+    caller.check_key(&desired.key)?;
+    let engine = state.engine.clone();
+    let key = desired.key.clone();
+    let result = blocking(move || {
+        engine.put(&desired, create, revision)?;
+        engine.get(&key)
+    })
+    .await?;
+    let status = if create {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(result)).into_response())
+}
+
+async fn remove(
+    state: &ApiState,
+    caller: &Caller,
+    key: ObjectKey,
+    force: bool,
+) -> Result<Response, ApiError> {
+    caller.check_key(&key)?;
+    let engine = state.engine.clone();
+    blocking(move || engine.delete(&key, force)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+type Api = Result<Response, ApiError>;
+
+async fn list_namespaces(State(s): State<Arc<ApiState>>, Extension(c): Extension<Caller>) -> Api {
+    list(&s, &c, Kind::Namespace, None).await
+}
+
+async fn create_namespace(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    payload: Result<Json<Desired>, JsonRejection>,
+) -> Api {
+    let desired = body(payload)?;
+    let key = namespace_key(&desired.key.name);
+    write(&s, &c, place(desired, key, false)?, true, None).await
+}
+
+async fn get_namespace(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path(ns): Path<String>,
+) -> Api {
+    read(&s, &c, namespace_key(&ns)).await
+}
+
+async fn delete_namespace(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path(ns): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> Api {
+    remove(&s, &c, namespace_key(&ns), q.force).await
+}
+
+async fn list_namespaced(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, kind)): Path<(String, String)>,
+) -> Api {
+    list(&s, &c, namespaced_kind(&kind)?, Some(ns)).await
+}
+
+async fn create_namespaced(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, kind)): Path<(String, String)>,
+    payload: Result<Json<Desired>, JsonRejection>,
+) -> Api {
+    let kind = namespaced_kind(&kind)?;
+    let desired = body(payload)?;
+    let key = object_key(kind, &ns, &desired.key.name);
+    write(&s, &c, place(desired, key, false)?, true, None).await
+}
+
+async fn get_namespaced(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, kind, name)): Path<(String, String, String)>,
+) -> Api {
+    read(&s, &c, object_key(namespaced_kind(&kind)?, &ns, &name)).await
+}
+
+async fn put_namespaced(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, kind, name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    payload: Result<Json<Desired>, JsonRejection>,
+) -> Api {
+    let key = object_key(namespaced_kind(&kind)?, &ns, &name);
+    let desired = place(body(payload)?, key, true)?;
+    write(&s, &c, desired, false, if_match(&headers)?).await
+}
+
+async fn delete_namespaced(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, kind, name)): Path<(String, String, String)>,
+    Query(q): Query<DeleteQuery>,
+) -> Api {
+    remove(
+        &s,
+        &c,
+        object_key(namespaced_kind(&kind)?, &ns, &name),
+        q.force,
+    )
+    .await
+}
+
+async fn list_cluster(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path(kind): Path<String>,
+) -> Api {
+    list(&s, &c, cluster_kind(&kind)?, None).await
+}
+
+async fn create_cluster(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path(kind): Path<String>,
+    payload: Result<Json<Desired>, JsonRejection>,
+) -> Api {
+    let kind = cluster_kind(&kind)?;
+    let desired = body(payload)?;
+    let key = object_key(kind, "", &desired.key.name);
+    write(&s, &c, place(desired, key, false)?, true, None).await
+}
+
+async fn get_cluster(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Api {
+    read(&s, &c, object_key(cluster_kind(&kind)?, "", &name)).await
+}
+
+async fn put_cluster(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((kind, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    payload: Result<Json<Desired>, JsonRejection>,
+) -> Api {
+    let key = object_key(cluster_kind(&kind)?, "", &name);
+    let desired = place(body(payload)?, key, true)?;
+    write(&s, &c, desired, false, if_match(&headers)?).await
+}
+
+async fn delete_cluster(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((kind, name)): Path<(String, String)>,
+    Query(q): Query<DeleteQuery>,
+) -> Api {
+    remove(&s, &c, object_key(cluster_kind(&kind)?, "", &name), q.force).await
+}
+
+/// `POST /v1/plan`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    pub objects: Vec<Desired>,
+    #[serde(default)]
+    pub options: BatchOptions,
+}
+
+/// `POST /v1/apply`: the objects, the deletions, and the revisions seen at plan time.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyRequest {
+    #[serde(default)]
+    pub delete: Vec<ObjectKey>,
+    #[serde(default)]
+    pub expected: Vec<Expectation>,
+    pub objects: Vec<Desired>,
+    #[serde(default)]
+    pub options: BatchOptions,
+}
+
+/// An object's revision at plan time (`null`: it did not exist).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Expectation {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    pub revision: Option<u64>,
+}
+
+async fn plan(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    payload: Result<Json<PlanRequest>, JsonRejection>,
+) -> Api {
+    let request = body(payload)?;
+    for object in &request.objects {
+        c.check_key(&object.key)?;
+    }
+    let engine = s.engine.clone();
+    let plan = blocking(move || engine.plan(&request.objects, &request.options)).await?;
+    Ok(Json(plan).into_response())
+}
+
+async fn apply(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    payload: Result<Json<ApplyRequest>, JsonRejection>,
+) -> Api {
+    let request = body(payload)?;
+    for key in request
+        .objects
+        .iter()
+        .map(|o| &o.key)
+        .chain(&request.delete)
+    {
+        c.check_key(key)?;
+    }
+    let engine = s.engine.clone();
+    let applied = blocking(move || {
+        let expected: Vec<_> = request
+            .expected
+            .into_iter()
+            .map(|e| (e.key, e.revision))
+            .collect();
+        engine.apply(
+            &request.objects,
+            &request.delete,
+            &expected,
+            &request.options,
+        )
+    })
+    .await?;
+    Ok(Json(applied).into_response())
+}

@@ -1,0 +1,137 @@
+//! Running `runed`: configuration → KEK → engine → listener → API, until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::server::api::{self, ApiState};
+use crate::server::engine::{Engine, EngineError, Settings};
+use crate::server::kek::{self, KekError};
+use crate::server::log;
+use crate::server::tokens::Tokens;
+use crate::server_config::ServerConfig;
+
+/// The largest request body accepted: a batch of many objects at the largest allowed sizes.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Where runed keeps its state when neither the config nor `--data-dir` says.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/rune";
+
+/// Why runed could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Kek(#[from] KekError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("the server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// The data directory a configuration names.
+pub fn data_dir(config: &ServerConfig) -> PathBuf {
+    config
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+}
+
+/// Starts runed and serves until a shutdown signal; in-flight requests finish first.
+pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
+    let data_dir = data_dir(config);
+    let loaded = kek::load(&config.kek, &data_dir)?;
+    if loaded.generated {
+        log::warn(&format!(
+            "generated a new KEK at {}: back it up — losing it loses every secret",
+            loaded.origin.trim_start_matches("file ")
+        ));
+    }
+    log::info(&format!(
+        "KEK {} loaded from {}",
+        loaded.kek.id(),
+        loaded.origin
+    ));
+    let settings = Settings {
+        limits: config.limits,
+        versions_kept: config.versions_kept,
+    };
+    let engine = Arc::new(Engine::open(&data_dir, loaded.kek, settings)?);
+    log::info(&format!("store opened in {}", data_dir.display()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Runtime)?;
+    runtime.block_on(serve(config, engine, &data_dir))
+}
+
+async fn serve(
+    config: &ServerConfig,
+    engine: Arc<Engine>,
+    data_dir: &std::path::Path,
+) -> Result<(), DaemonError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| DaemonError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(DaemonError::Serve)?;
+    let state = Arc::new(ApiState {
+        auth_required: config.auth_required,
+        engine,
+        loopback: addr.ip().is_loopback(),
+        tokens: Tokens::new(data_dir),
+    });
+    announce_auth(&state);
+    let app = api::router(state, DEFAULT_BODY_LIMIT);
+    log::info(&format!("listening on http://{addr}"));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(DaemonError::Serve)?;
+    log::info("stopped");
+    Ok(())
+}
+
+fn announce_auth(state: &ApiState) {
+    let no_tokens = state.tokens.current().is_ok_and(|t| t.is_empty());
+    if no_tokens && state.loopback && !state.auth_required {
+        log::warn(
+            "no token exists: serving WITHOUT authentication on this loopback listener until the first `runed token create`",
+        );
+    } else if no_tokens {
+        log::warn(
+            "no token exists: every request is refused until one is created with `runed token create`",
+        );
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    log::info("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,293 @@
+//! Bearer tokens (SPEC §4.4): `runed token create` prints a token once and stores only its
+//! SHA-256; requests are checked by comparing hashes in constant time.
+//!
+//! Tokens live in `tokens.json` beside the store rather than inside it, so that
+//! `runed token create|revoke` works while `runed` runs (the store file is locked by the server):
+//! the server re-reads the file when it changes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::server::clock;
+use crate::validate::names::dns1123_problem;
+
+const TOKENS_FILE: &str = "tokens.json";
+const TOKEN_PREFIX: &str = "rune_";
+
+/// What is stored of a token: its name, scope and hash — never the token.
+#[derive(Clone, Debug, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    pub created_at: String,
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    pub name: String,
+    /// Namespaces the token may touch; empty means all.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+impl TokenInfo {
+    /// Whether the token may act in `namespace`.
+    pub fn allows(&self, namespace: &str) -> bool {
+        self.namespaces.is_empty() || self.namespaces.iter().any(|n| n == namespace)
+    }
+
+    /// Whether the token is limited to some namespaces (and so may not touch cluster objects).
+    pub fn is_scoped(&self) -> bool {
+        !self.namespaces.is_empty()
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TokenFile {
+    tokens: Vec<TokenInfo>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("a token named `{0}` already exists")]
+    Exists(String),
+    #[error("no token is named `{0}`")]
+    NotFound(String),
+    #[error("`{name}` is not a valid token name: {problem}")]
+    BadName { name: String, problem: &'static str },
+    #[error("cannot {action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a valid token file: {source}")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+/// The token file of a data directory.
+pub fn tokens_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(TOKENS_FILE)
+}
+
+/// Creates a token and returns it: the only time it is ever shown.
+pub fn create(
+    data_dir: &Path,
+    name: &str,
+    namespaces: Vec<String>,
+) -> Result<(String, TokenInfo), TokenError> {
+    if let Some(problem) = dns1123_problem(name) {
+        return Err(TokenError::BadName {
+            name: name.to_owned(),
+            problem,
+        });
+    }
+    let path = tokens_path(data_dir);
+    let mut file = read(&path)?;
+    if file.tokens.iter().any(|t| t.name == name) {
+        return Err(TokenError::Exists(name.to_owned()));
+    }
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(|_| TokenError::Random)?;
+    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let info = TokenInfo {
+        created_at: clock::now(),
+        hash: hash(&token),
+        name: name.to_owned(),
+        namespaces,
+    };
+    file.tokens.push(info.clone());
+    write(&path, &file)?;
+    Ok((token, info))
+}
+
+/// Every token's metadata.
+pub fn list(data_dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
+    Ok(read(&tokens_path(data_dir))?.tokens)
+}
+
+/// Removes a token; requests carrying it fail from then on.
+pub fn revoke(data_dir: &Path, name: &str) -> Result<(), TokenError> {
+    let path = tokens_path(data_dir);
+    let mut file = read(&path)?;
+    let before = file.tokens.len();
+    file.tokens.retain(|t| t.name != name);
+    if file.tokens.len() == before {
+        return Err(TokenError::NotFound(name.to_owned()));
+    }
+    write(&path, &file)
+}
+
+fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            use std::fmt::Write;
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+fn read(path: &Path) -> Result<TokenFile, TokenError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| TokenError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
+        Err(source) => Err(TokenError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Replaces the file atomically (write a private temporary file, then rename).
+fn write(path: &Path, file: &TokenFile) -> Result<(), TokenError> {
+    let io = |action, source| TokenError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    let temporary = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec_pretty(file).map_err(|source| TokenError::Corrupt {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options.open(&temporary).map_err(|e| io("write", e))?;
+    std::io::Write::write_all(&mut out, &bytes)
+        .and_then(|()| out.sync_all())
+        .map_err(|e| io("write", e))?;
+    std::fs::rename(&temporary, path).map_err(|e| io("replace", e))
+}
+
+/// What identifies one version of the token file. File times are coarse (a few milliseconds), so
+/// a rewrite within one tick is told apart by its inode: every write renames a new file in.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            inode,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+}
+
+/// The server's view of the token file, re-read whenever it changes on disk.
+#[derive(Debug)]
+pub struct Tokens {
+    cache: Mutex<(Option<FileStamp>, Vec<TokenInfo>)>,
+    path: PathBuf,
+}
+
+impl Tokens {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            cache: Mutex::new((None, Vec::new())),
+            path: tokens_path(data_dir),
+        }
+    }
+
+    /// The tokens now on file (re-read if the file changed since the last call).
+    pub fn current(&self) -> Result<Vec<TokenInfo>, TokenError> {
+        let modified = std::fs::metadata(&self.path)
+            .ok()
+            .map(|m| FileStamp::of(&m));
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.0 != modified || modified.is_none() {
+            cache.1 = read(&self.path)?.tokens;
+            cache.0 = modified;
+        }
+        Ok(cache.1.clone())
+    }
+
+    /// The token a bearer string names, compared in constant time against every stored hash.
+    pub fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, TokenError> {
+        let presented = hash(presented);
+        let mut found = None;
+        for info in self.current()? {
+            if bool::from(info.hash.as_bytes().ct_eq(presented.as_bytes())) {
+                found = Some(info);
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_shown_once_and_stored_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, info) = create(dir.path(), "ci", vec!["prod".into()]).unwrap();
+        let on_disk = std::fs::read_to_string(tokens_path(dir.path())).unwrap();
+        assert!(!on_disk.contains(&token));
+        assert!(on_disk.contains(&info.hash));
+        let tokens = Tokens::new(dir.path());
+        assert_eq!(tokens.authenticate(&token).unwrap(), Some(info));
+        assert_eq!(tokens.authenticate("rune_wrong").unwrap(), None);
+        assert!(matches!(
+            create(dir.path(), "ci", vec![]),
+            Err(TokenError::Exists(_))
+        ));
+    }
+
+    #[test]
+    fn revoked_tokens_stop_working_without_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, _) = create(dir.path(), "ci", vec![]).unwrap();
+        let tokens = Tokens::new(dir.path());
+        assert!(tokens.authenticate(&token).unwrap().is_some());
+        revoke(dir.path(), "ci").unwrap();
+        assert!(tokens.authenticate(&token).unwrap().is_none());
+        assert!(matches!(
+            revoke(dir.path(), "ci"),
+            Err(TokenError::NotFound(_))
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn token_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        create(dir.path(), "ci", vec![]).unwrap();
+        let mode = std::fs::metadata(tokens_path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
