@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::diag::render::human::Style;
 use crate::server::daemon;
 use crate::server::tokens;
-use crate::server_config::{KekSource, ServerConfig};
+use crate::server_config::{KekSource, ServerConfig, TlsConfig};
 use crate::validate::{self, Options};
 
 /// The rune server: encrypted, versioned state behind a JSON API.
@@ -38,6 +38,12 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7861]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key; overrides `server.tls`)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) for --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +113,12 @@ fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     if let Some(file) = &args.kek_file {
         config.kek.source = KekSource::File;
         config.kek.file_path = Some(file.clone());
+    }
+    if let (Some(cert_file), Some(key_file)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsConfig {
+            cert_file: cert_file.clone(),
+            key_file: key_file.clone(),
+        });
     }
     Ok(config)
 }

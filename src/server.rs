@@ -9,5 +9,6 @@ pub mod embedded;
 pub mod engine;
 pub mod kek;
 pub mod log;
+pub mod tls;
 pub mod tokens;
 pub mod violation;

@@ -4,5 +4,7 @@
 mod fixtures;
 mod lint;
 mod properties;
+mod runed;
 mod schema;
+mod tls;
 mod util;

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -60,6 +60,16 @@ impl Caller {
                 "token `{}` is limited to namespaces and may not change cluster-scoped objects",
                 token.name
             ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reading is wider than writing: a namespace-limited token reads its namespaces, what is in
+    /// them, and cluster-scoped objects (as listing them already allows).
+    fn check_read(&self, key: &ObjectKey) -> Result<(), ApiError> {
+        match key.kind.0 {
+            Kind::Namespace => self.check_namespace(&key.name),
+            kind if kind.is_namespaced() => self.check_namespace(&key.namespace),
             _ => Ok(()),
         }
     }
@@ -281,7 +291,8 @@ impl From<EngineError> for ApiError {
 }
 
 /// Reads a JSON body, answering a malformed or oversized one in our error format. Serde's
-/// messages name fields and types, not values, so nothing from the body is echoed.
+/// messages name fields and types, and the values they quote are cut out (see
+/// [`redact_values`]), so nothing from the body is echoed.
 fn body<T>(result: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     match result {
         Ok(Json(value)) => Ok(value),
@@ -294,9 +305,55 @@ fn body<T>(result: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         }
         Err(rejection) => Err(ApiError::bad_request(format!(
             "the request body is not valid: {}",
-            rejection.body_text()
+            redact_values(&rejection.body_text())
         ))),
     }
+}
+
+/// Serde quotes the offending value in some messages (`invalid type: string "…", expected a
+/// map`, or an integer between backticks). That value can be a secret — a secret's `data` sent
+/// as a string, or a value sent as a number — so every quoted value is cut out of the message.
+fn redact_values(message: &str) -> String {
+    const QUOTED: [(&str, char); 5] = [
+        ("string \"", '"'),
+        ("integer `", '`'),
+        ("floating point `", '`'),
+        ("character `", '`'),
+        ("boolean `", '`'),
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, prefix, close)) = QUOTED
+        .iter()
+        .filter_map(|&(prefix, close)| rest.find(prefix).map(|at| (at, prefix, close)))
+        .min_by_key(|&(at, ..)| at)
+    {
+        // Keep the type's name (`string`, `integer`), drop ` "value"`.
+        out.push_str(&rest[..at + prefix.len() - 2]);
+        let quoted = &rest[at + prefix.len()..];
+        let mut escaped = false;
+        let end = quoted
+            .char_indices()
+            .find(|&(_, c)| {
+                let closes = c == close && !escaped;
+                escaped = close == '"' && c == '\\' && !escaped;
+                closes
+            })
+            .map_or(quoted.len(), |(i, c)| i + c.len_utf8());
+        rest = &quoted[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `?force=…` of a DELETE, a malformed one answered in our error format.
+fn force(query: Result<Query<DeleteQuery>, QueryRejection>) -> Result<bool, ApiError> {
+    query.map(|Query(q)| q.force).map_err(|rejection| {
+        ApiError::bad_request(format!(
+            "the query string is not valid: {}",
+            redact_values(&rejection.body_text())
+        ))
+    })
 }
 
 /// Runs blocking engine work (redb, encryption) off the async workers.
@@ -412,7 +469,7 @@ async fn list(
 }
 
 async fn read(state: &ApiState, caller: &Caller, key: ObjectKey) -> Result<Response, ApiError> {
-    caller.check_key(&key)?;
+    caller.check_read(&key)?;
     let engine = state.engine.clone();
     Ok(Json(blocking(move || engine.get(&key)).await?).into_response())
 }
@@ -480,9 +537,9 @@ async fn delete_namespace(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path(ns): Path<String>,
-    Query(q): Query<DeleteQuery>,
+    query: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Api {
-    remove(&s, &c, namespace_key(&ns), q.force).await
+    remove(&s, &c, namespace_key(&ns), force(query)?).await
 }
 
 async fn list_namespaced(
@@ -529,13 +586,13 @@ async fn delete_namespaced(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path((ns, kind, name)): Path<(String, String, String)>,
-    Query(q): Query<DeleteQuery>,
+    query: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Api {
     remove(
         &s,
         &c,
         object_key(namespaced_kind(&kind)?, &ns, &name),
-        q.force,
+        force(query)?,
     )
     .await
 }
@@ -584,9 +641,15 @@ async fn delete_cluster(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path((kind, name)): Path<(String, String)>,
-    Query(q): Query<DeleteQuery>,
+    query: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Api {
-    remove(&s, &c, object_key(cluster_kind(&kind)?, "", &name), q.force).await
+    remove(
+        &s,
+        &c,
+        object_key(cluster_kind(&kind)?, "", &name),
+        force(query)?,
+    )
+    .await
 }
 
 /// `POST /v1/plan`.
@@ -663,4 +726,28 @@ async fn apply(
     })
     .await?;
     Ok(Json(applied).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_values;
+
+    #[test]
+    fn quoted_values_are_cut_out_of_serde_messages() {
+        assert_eq!(
+            redact_values(r#"invalid type: string "hun\"ter\\2", expected a map at line 1"#),
+            "invalid type: string, expected a map at line 1"
+        );
+        assert_eq!(
+            redact_values(
+                "invalid type: integer `8675309`, expected a string; floating point `1.5`"
+            ),
+            "invalid type: integer, expected a string; floating point"
+        );
+        assert_eq!(
+            redact_values("unknown field `extra`"),
+            "unknown field `extra`"
+        );
+        assert_eq!(redact_values("string \"unterminated"), "string");
+    }
 }

@@ -1,4 +1,5 @@
-//! Running `runed`: configuration → KEK → engine → listener → API, until SIGINT or SIGTERM.
+//! Running `runed`: configuration → (TLS files) → KEK → engine → listener → API, until SIGINT or
+//! SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use crate::server::api::{self, ApiState};
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::kek::{self, KekError};
 use crate::server::log;
+use crate::server::tls::{self, TlsError};
 use crate::server::tokens::Tokens;
 use crate::server_config::ServerConfig;
 
@@ -34,6 +36,8 @@ pub enum DaemonError {
     Runtime(#[source] std::io::Error),
     #[error("the server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// The data directory a configuration names.
@@ -46,6 +50,8 @@ pub fn data_dir(config: &ServerConfig) -> PathBuf {
 
 /// Starts runed and serves until a shutdown signal; in-flight requests finish first.
 pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
+    // Unusable certificate files refuse the start before anything is created on disk.
+    let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let data_dir = data_dir(config);
     let loaded = kek::load(&config.kek, &data_dir)?;
     if loaded.generated {
@@ -69,13 +75,14 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(config, engine, &data_dir))
+    runtime.block_on(serve(config, engine, &data_dir, acceptor))
 }
 
 async fn serve(
     config: &ServerConfig,
     engine: Arc<Engine>,
     data_dir: &std::path::Path,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
 ) -> Result<(), DaemonError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -92,11 +99,19 @@ async fn serve(
     });
     announce_auth(&state);
     let app = api::router(state, DEFAULT_BODY_LIMIT);
-    log::info(&format!("listening on http://{addr}"));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(DaemonError::Serve)?;
+    match acceptor {
+        Some(acceptor) => {
+            log::info(&format!("listening on https://{addr}"));
+            tls::serve(listener, acceptor, app, shutdown_signal()).await;
+        }
+        None => {
+            log::info(&format!("listening on http://{addr}"));
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(DaemonError::Serve)?;
+        }
+    }
     log::info("stopped");
     Ok(())
 }
