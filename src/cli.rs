@@ -3,17 +3,20 @@
 
 pub mod args;
 pub mod cmd {
+    pub mod cast;
     pub mod lint;
 }
+pub mod contexts;
 pub mod error;
 pub mod output;
+pub mod target;
 
 use std::io::Write;
 
 use clap::Parser;
 
 use crate::cli::args::{Cli, Command};
-use crate::cli::error::ExitCode;
+use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output::Output;
 
 /// Runs `rune` with the process's arguments and returns its exit code.
@@ -31,8 +34,10 @@ pub fn run() -> ExitCode {
         }
     };
     let out = Output::detect(cli.global.no_color);
-    let result = match &cli.command {
-        Command::Lint(args) => cmd::lint::run(args, &cli.global, &out),
+    let result = match cli.command {
+        Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
+        Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
+        Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Version => {
             let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));
             std::io::stdout()
@@ -43,6 +48,7 @@ pub fn run() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(CliError::Validation) => ExitCode::Validation,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "error: {error}");
             error.exit_code()

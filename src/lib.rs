@@ -5,12 +5,14 @@
 //! are thin shells over [`cli`].
 
 pub mod cli;
+pub mod client;
 pub mod diag;
 pub mod limits;
 pub mod object;
 pub mod par;
 pub mod parse;
 pub mod plan;
+pub mod provenance;
 pub mod resource;
 pub mod runed;
 pub mod server;

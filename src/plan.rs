@@ -4,6 +4,9 @@
 //! holds the plan's shape, which is also the `plan` part of `rune cast -o json` (SPEC §3.2).
 //! A secret's change lists key names only — never a value, a length or a hash.
 
+pub mod desired;
+pub mod render;
+
 use serde::{Deserialize, Serialize};
 
 use crate::object::{ObjectKey, Stored};

@@ -29,6 +29,12 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// Use this context of the config file instead of the current one
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// The embedded engine's data directory (when no server is configured) [default: ~/.rune/local]
+    #[arg(long, global = true, env = "RUNE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
     /// The namespace of resources that do not name one [default: the context's, else `default`]
     #[arg(
         short = 'n',
@@ -41,13 +47,46 @@ pub struct GlobalArgs {
     /// Disable colour (also when `NO_COLOR` is set or the output is not a terminal)
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Output format of data (tables, objects, plans)
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
     /// Print only errors: no warnings, summaries or progress
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// The runed to talk to (`http://…` or `https://…`); without one, rune runs the engine embedded
+    #[arg(long, global = true, env = "RUNE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for the server
+    #[arg(
+        long,
+        global = true,
+        env = "RUNE_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Read the bearer token from a file
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "token")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Also show unchanged objects in plans
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// `-o`: how data is printed.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    Table,
+    Yaml,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Validate runefiles, plan against the server, and apply the changes atomically
+    Cast(CastArgs),
+    /// Show what a cast would change; exit 1 when changes are pending (`cast --dry-run --exit-code`)
+    Diff(DiffArgs),
     /// Check runefiles offline and report every finding with its file, line and column
     Lint(LintArgs),
     /// Print the version of rune
@@ -78,4 +117,74 @@ pub enum LintFormat {
     Sarif,
     /// Source snippets with carets, for people
     Text,
+}
+
+#[derive(Debug, Args)]
+pub struct CastArgs {
+    /// Create namespaces that resources use and nobody declared
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// Stop after printing the plan
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Exit 1 when changes are pending (with `--dry-run`)
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Bump secret and configmap versions even when nothing changed
+    #[arg(long)]
+    pub force: bool,
+    /// No server contact at all: lint-level checks and what would be cast
+    #[arg(long)]
+    pub offline: bool,
+    /// Files, directories, globs, or `-` for standard input
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<String>,
+    /// Delete objects cast earlier from the same source set that the files no longer declare
+    #[arg(long)]
+    pub prune: bool,
+    /// Read directories recursively
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Name the source set recorded on each object [default: git remote + paths]
+    #[arg(long, value_name = "NAME")]
+    pub source_set: Option<String>,
+    /// Confirm `--prune` deletions without asking
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Create namespaces that resources use and nobody declared
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// Files, directories, globs, or `-` for standard input
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<String>,
+    /// Include deletions of objects from the same source set that the files no longer declare
+    #[arg(long)]
+    pub prune: bool,
+    /// Read directories recursively
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// The source set to compare deletions against [default: git remote + paths]
+    #[arg(long, value_name = "NAME")]
+    pub source_set: Option<String>,
+}
+
+impl From<DiffArgs> for CastArgs {
+    fn from(diff: DiffArgs) -> Self {
+        Self {
+            create_namespace: diff.create_namespace,
+            dry_run: true,
+            exit_code: true,
+            force: false,
+            offline: false,
+            paths: diff.paths,
+            prune: diff.prune,
+            recursive: diff.recursive,
+            source_set: diff.source_set,
+            yes: false,
+        }
+    }
 }

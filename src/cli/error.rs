@@ -1,6 +1,9 @@
 //! Every way a command can fail, and the one place that maps them to exit codes (SPEC §3.1).
 
+use crate::cli::contexts::ConfigError;
+use crate::client::ClientError;
 use crate::parse::InputError;
+use crate::plan::desired::DesiredError;
 
 /// The exit codes of SPEC §3.1.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -22,19 +25,41 @@ pub enum ExitCode {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Desired(#[from] DesiredError),
+    #[error(transparent)]
     Input(#[from] InputError),
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    /// Findings were printed already; the run failed validation.
+    #[error("validation failed")]
+    Validation,
 }
 
 impl CliError {
     #[must_use]
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Input(InputError::Io { .. }) | CliError::Output(_) => ExitCode::Unreachable,
-            CliError::Input(_) | CliError::Usage(_) => ExitCode::Usage,
+            CliError::Client(error) => match error.exit_code() {
+                3 => ExitCode::Auth,
+                4 => ExitCode::NotFound,
+                5 => ExitCode::Conflict,
+                6 => ExitCode::Validation,
+                7 => ExitCode::Timeout,
+                8 => ExitCode::Unreachable,
+                _ => ExitCode::Other,
+            },
+            CliError::Desired(DesiredError::File { .. })
+            | CliError::Input(InputError::Io { .. })
+            | CliError::Config(ConfigError::Io { .. })
+            | CliError::Output(_) => ExitCode::Unreachable,
+            CliError::Desired(_) | CliError::Validation => ExitCode::Validation,
+            CliError::Config(_) | CliError::Input(_) | CliError::Usage(_) => ExitCode::Usage,
         }
     }
 }

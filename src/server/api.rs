@@ -199,6 +199,11 @@ impl ApiError {
         }
     }
 
+    /// Status, code, message and details, for callers that are not HTTP (the embedded engine).
+    pub fn into_parts(self) -> (u16, &'static str, String, Value) {
+        (self.status.as_u16(), self.code, self.message, self.details)
+    }
+
     fn with_details(mut self, details: Value) -> Self {
         self.details = details;
         self

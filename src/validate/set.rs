@@ -174,30 +174,48 @@ fn check_service(service: &Resource, index: &Index<'_>, diagnostics: &mut Vec<Di
             continue;
         };
         let prefix = env_from.prefix.as_ref().map_or("", |p| p.value.as_str());
-        for entry in &data.entries {
-            let name = format!("{prefix}{}", entry.key.value);
-            if !is_env_name(&name) {
-                let with_prefix = if prefix.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (with the prefix: `{name}`)")
-                };
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::EnvKeyInvalid,
-                        env_from.name.span,
-                        format!(
-                            "key `{}` of {} is not a valid environment variable name{with_prefix}; it will be skipped",
-                            entry.key.value,
-                            target.display_name()
-                        ),
-                    )
-                    .label("imported here")
-                    .also(entry.key.span, "this key")
-                    .help("rename the key to `[A-Za-z_][A-Za-z0-9_]*`, add a `prefix`, or mount the data as files instead"),
-                );
-            }
+        let skipped: Vec<&str> = data
+            .keys()
+            .filter(|key| !is_env_name(&format!("{prefix}{key}")))
+            .collect();
+        if skipped.is_empty() {
+            continue;
         }
+        // One finding per `envFrom` entry, pointing at the entry only: a label on every key
+        // would stretch the snippet over the whole file.
+        let keys = skipped
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (count, verb) = if skipped.len() == 1 {
+            (
+                "one key".to_owned(),
+                "is not a valid environment variable name",
+            )
+        } else {
+            (
+                format!("{} keys", skipped.len()),
+                "are not valid environment variable names",
+            )
+        };
+        let with_prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!(" with the prefix `{prefix}`")
+        };
+        diagnostics.push(
+            Diagnostic::new(
+                Code::EnvKeyInvalid,
+                env_from.name.span,
+                format!(
+                    "{count} of {} {verb}{with_prefix} and will be skipped: {keys}",
+                    target.display_name()
+                ),
+            )
+            .label("imported here")
+            .help("rename the keys to `[A-Za-z_][A-Za-z0-9_]*`, add a `prefix`, or mount the data as files instead"),
+        );
     }
 }
 

@@ -1,0 +1,214 @@
+//! `rune cast` (and `rune diff`): read → parse → validate → plan (one round trip) → print →
+//! apply (one atomic batch guarded by the revisions seen at plan time) → print the result.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+
+use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
+use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output::Output;
+use crate::cli::target;
+use crate::client::{Backend, ClientError};
+use crate::diag::render::human;
+use crate::object::Desired;
+use crate::plan::render::{self, TextStyle};
+use crate::plan::{Action, Plan};
+use crate::server::api::ApplyRequest;
+use crate::server::engine::BatchOptions;
+use crate::validate::{self, Options};
+
+pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
+    let json = global.output == Some(OutputFormat::Json);
+    let loaded = crate::parse::load(&args.paths, args.recursive)?;
+    let options = Options {
+        default_namespace: target::namespace(global)?,
+        ..Options::default()
+    };
+    let validated = validate::validate(&loaded, &options);
+    report_findings(&validated, &loaded, global, out)?;
+    if validated.diagnostics.has_errors() {
+        return Err(CliError::Validation);
+    }
+    let origin = crate::provenance::origin(&args.paths, args.source_set.as_deref());
+    let desired = crate::plan::desired::to_desired(&validated.resources, &loaded, &origin)?;
+    if args.offline {
+        return offline(&desired, args, json);
+    }
+    let target = target::select(global)?;
+    let batch = BatchOptions {
+        create_namespaces: args.create_namespace,
+        force: args.force,
+        prune_source_set: args.prune.then(|| origin.source_set.clone()).flatten(),
+    };
+    let plan = target
+        .backend
+        .plan(&desired, &batch)
+        .map_err(with_violations)?;
+    let style = TextStyle {
+        color: out.style().color,
+        verbose: global.verbose,
+    };
+    if args.dry_run || !plan.has_changes() {
+        print(&if json {
+            render::json(&plan, &desired, None)
+        } else {
+            render::text(&plan, &desired, style)
+        })?;
+        let pending = args.exit_code && plan.has_changes();
+        return Ok(if pending {
+            ExitCode::ChangesPending
+        } else {
+            ExitCode::Success
+        });
+    }
+    if !json {
+        print(&render::text(&plan, &desired, style))?;
+    }
+    confirm_prune(&plan, args)?;
+    let applied = apply(&target.backend, &plan, desired.clone(), &batch)?;
+    if json {
+        print(&render::json(&plan, &desired, Some(&applied)))?;
+    } else {
+        let versions: Vec<String> = applied
+            .versions
+            .iter()
+            .map(|(k, v)| format!("{k} v{v}"))
+            .collect();
+        let mut text = format!(
+            "Applied {} change{}.\n",
+            applied.applied,
+            if applied.applied == 1 { "" } else { "s" }
+        );
+        if global.verbose && !versions.is_empty() {
+            let _ = writeln!(text, "  {}", versions.join("\n  "));
+        }
+        print(&text)?;
+    }
+    Ok(ExitCode::Success)
+}
+
+/// Warnings (and errors) go to stderr: stdout is for the plan.
+fn report_findings(
+    validated: &validate::Validated,
+    loaded: &crate::parse::Loaded,
+    global: &GlobalArgs,
+    out: &Output,
+) -> Result<(), CliError> {
+    if validated.diagnostics.is_empty() || (global.quiet && !validated.diagnostics.has_errors()) {
+        return Ok(());
+    }
+    let text = human::render(
+        &validated.diagnostics,
+        &loaded.sources,
+        &validated.redactions,
+        out.style(),
+    );
+    std::io::stderr()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)
+}
+
+fn apply(
+    backend: &Backend,
+    plan: &Plan,
+    objects: Vec<Desired>,
+    batch: &BatchOptions,
+) -> Result<crate::server::engine::Applied, CliError> {
+    let request = ApplyRequest {
+        delete: plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| c.key.clone())
+            .collect(),
+        expected: Backend::expectations(plan),
+        objects,
+        options: BatchOptions {
+            prune_source_set: None,
+            ..batch.clone()
+        },
+    };
+    backend.apply(&request).map_err(with_violations)
+}
+
+/// Deletions need `--yes`, or a "yes" typed at a terminal.
+fn confirm_prune(plan: &Plan, args: &CastArgs) -> Result<(), CliError> {
+    let deletes = plan.summary.delete;
+    if deletes == 0 || args.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "--prune would delete {deletes} object{}; pass --yes to confirm (no terminal to ask)",
+            if deletes == 1 { "" } else { "s" }
+        )));
+    }
+    let _ = write!(
+        std::io::stderr(),
+        "Delete {deletes} object(s)? Type `yes` to confirm: "
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(CliError::Output)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CliError::Usage("cancelled: nothing was applied".to_owned()))
+    }
+}
+
+/// `--offline`: no server, so every object is a "would create or update".
+fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode, CliError> {
+    if json {
+        let items: Vec<serde_json::Value> = desired
+            .iter()
+            .map(|d| serde_json::json!({"action": "unknown", "kind": d.key.kind.0.singular(), "namespace": d.key.namespace, "name": d.key.name}))
+            .collect();
+        print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&serde_json::json!({"offline": true, "changes": items}))
+                .unwrap_or_default()
+        ))?;
+    } else {
+        let mut text = format!(
+            "Plan (offline): {} object{} would be created or updated; the server was not contacted\n",
+            desired.len(),
+            if desired.len() == 1 { "" } else { "s" }
+        );
+        for d in desired {
+            let name = if d.key.namespace.is_empty() {
+                d.key.name.clone()
+            } else {
+                format!("{}/{}", d.key.namespace, d.key.name)
+            };
+            let _ = writeln!(text, "? {} {name}", d.key.kind.0);
+        }
+        print(&text)?;
+    }
+    Ok(if args.exit_code && !desired.is_empty() {
+        ExitCode::ChangesPending
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// A rejected batch lists each violation before the summary error.
+fn with_violations(error: ClientError) -> CliError {
+    let violations = error.violations();
+    if !violations.is_empty() {
+        let mut stderr = std::io::stderr().lock();
+        for v in &violations {
+            let _ = writeln!(stderr, "  - {v}");
+        }
+    }
+    CliError::Client(error)
+}
+
+fn print(text: &str) -> Result<(), CliError> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)
+}

@@ -1,0 +1,349 @@
+//! Where `rune` sends its plans: a remote `runed` over HTTP, or the engine embedded in-process.
+//!
+//! Both speak the same operations with the same errors, so commands never care which one they
+//! have. Every failure carries the exit code it maps to (SPEC §3.1).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::object::{Desired, ObjectKey};
+use crate::plan::Plan;
+use crate::resource::Kind;
+use crate::server::api::{ApplyRequest, Expectation, PlanRequest};
+use crate::server::engine::{Applied, BatchOptions, Engine, EngineError, Listed};
+
+/// A failure talking to the state, with what the server said.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server (or the embedded engine) answered with an error.
+    #[error("{message}")]
+    Api {
+        code: String,
+        details: serde_json::Value,
+        message: String,
+        status: u16,
+    },
+    #[error("cannot reach the server at {url}: {detail}")]
+    Unreachable { detail: String, url: String },
+    #[error("the server at {url} did not answer in time")]
+    Timeout { url: String },
+    #[error("the server at {url} sent an answer rune cannot read: {detail}")]
+    Protocol { detail: String, url: String },
+    #[error("{0}")]
+    Local(String),
+}
+
+impl ClientError {
+    /// The exit code of SPEC §3.1 for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::Api { status, .. } => match status {
+                401 | 403 => 3,
+                404 => 4,
+                409 | 412 => 5,
+                400 | 413 | 422 => 6,
+                _ => 9,
+            },
+            ClientError::Timeout { .. } => 7,
+            ClientError::Unreachable { .. } | ClientError::Local(_) => 8,
+            ClientError::Protocol { .. } => 9,
+        }
+    }
+
+    /// The violations a server reported for rejected input, if any.
+    pub fn violations(&self) -> Vec<crate::server::violation::Violation> {
+        match self {
+            ClientError::Api { details, .. } => details
+                .get("violations")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<EngineError> for ClientError {
+    /// The embedded engine answers exactly as runed would: same codes, same statuses.
+    fn from(error: EngineError) -> Self {
+        let (status, code, message, details) =
+            crate::server::api::ApiError::from(error).into_parts();
+        ClientError::Api {
+            code: code.to_owned(),
+            details,
+            message,
+            status,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    code: String,
+    #[serde(default)]
+    details: serde_json::Value,
+    message: String,
+}
+
+/// A running runed.
+pub struct Remote {
+    agent: ureq::Agent,
+    base: String,
+    token: Option<String>,
+}
+
+/// The state `rune` talks to.
+pub enum Backend {
+    Embedded { data_dir: PathBuf, engine: Engine },
+    Remote(Remote),
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Embedded { data_dir, .. } => {
+                write!(f, "embedded engine in {}", data_dir.display())
+            }
+            Backend::Remote(remote) => write!(f, "runed at {}", remote.base),
+        }
+    }
+}
+
+impl Backend {
+    /// A remote runed at `url` (`http://…` or `https://…`), with an optional bearer token.
+    pub fn remote(url: &str, token: Option<String>, timeout: Duration) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        Backend::Remote(Remote {
+            agent,
+            base: url.trim_end_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    /// The embedded engine on a local data directory.
+    pub fn embedded(data_dir: PathBuf) -> Result<Self, ClientError> {
+        let engine = crate::server::embedded::open(&data_dir)
+            .map_err(|e| ClientError::Local(e.to_string()))?;
+        Ok(Backend::Embedded { data_dir, engine })
+    }
+
+    pub fn plan(&self, objects: &[Desired], options: &BatchOptions) -> Result<Plan, ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => Ok(engine.plan(objects, options)?),
+            Backend::Remote(remote) => remote.send(
+                "POST",
+                "/v1/plan",
+                Some(&PlanRequest {
+                    objects: objects.to_vec(),
+                    options: options.clone(),
+                }),
+            ),
+        }
+    }
+
+    pub fn apply(&self, request: &ApplyRequest) -> Result<Applied, ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => {
+                let expected: Vec<_> = request
+                    .expected
+                    .iter()
+                    .map(|e| (e.key.clone(), e.revision))
+                    .collect();
+                Ok(engine.apply(
+                    &request.objects,
+                    &request.delete,
+                    &expected,
+                    &request.options,
+                )?)
+            }
+            Backend::Remote(remote) => remote.send("POST", "/v1/apply", Some(request)),
+        }
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Result<Listed, ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => Ok(engine.get(key)?),
+            Backend::Remote(remote) => remote.send::<(), _>("GET", &object_path(key), None),
+        }
+    }
+
+    pub fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Listed>, ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => Ok(engine.list(kind, namespace)?),
+            Backend::Remote(remote) => {
+                #[derive(serde::Deserialize)]
+                struct Items {
+                    items: Vec<Listed>,
+                }
+                let path = match (kind, namespace) {
+                    (Kind::Namespace, _) => "/v1/namespaces".to_owned(),
+                    (k, Some(ns)) if k.is_namespaced() => {
+                        format!("/v1/namespaces/{ns}/{}", segment(k))
+                    }
+                    (k, _) if k.is_namespaced() => return self.list_all_namespaces(k),
+                    (k, _) => format!("/v1/{}", segment(k)),
+                };
+                Ok(remote.send::<(), Items>("GET", &path, None)?.items)
+            }
+        }
+    }
+
+    fn list_all_namespaces(&self, kind: Kind) -> Result<Vec<Listed>, ClientError> {
+        let mut all = Vec::new();
+        for ns in self.list(Kind::Namespace, None)? {
+            all.extend(self.list(kind, Some(&ns.object.key.name))?);
+        }
+        Ok(all)
+    }
+
+    /// Writes one object: `create` refuses an existing one (exit 5).
+    pub fn put(&self, desired: &Desired, create: bool) -> Result<Listed, ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => {
+                engine.put(desired, create, None)?;
+                Ok(engine.get(&desired.key)?)
+            }
+            Backend::Remote(remote) => {
+                if create {
+                    let mut parent = object_path(&desired.key);
+                    parent.truncate(parent.rfind('/').unwrap_or(parent.len()));
+                    remote.send("POST", &parent, Some(desired))
+                } else {
+                    remote.send("PUT", &object_path(&desired.key), Some(desired))
+                }
+            }
+        }
+    }
+
+    pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => Ok(engine.delete(key, force)?),
+            Backend::Remote(remote) => {
+                let path = format!(
+                    "{}{}",
+                    object_path(key),
+                    if force { "?force=true" } else { "" }
+                );
+                remote
+                    .send::<(), serde_json::Value>("DELETE", &path, None)
+                    .map(|_| ())
+            }
+        }
+    }
+
+    /// The expectations that guard an apply: every planned object's revision.
+    pub fn expectations(plan: &Plan) -> Vec<Expectation> {
+        plan.changes
+            .iter()
+            .map(|c| Expectation {
+                key: c.key.clone(),
+                revision: c.revision,
+            })
+            .collect()
+    }
+}
+
+impl Remote {
+    fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let builder = ureq::http::Request::builder().method(method).uri(&url);
+        let builder = match &self.token {
+            Some(token) => builder.header("Authorization", format!("Bearer {token}")),
+            None => builder,
+        };
+        let result = match body {
+            Some(body) => {
+                let bytes =
+                    serde_json::to_vec(body).map_err(|e| ClientError::Local(e.to_string()))?;
+                let request = builder
+                    .header("Content-Type", "application/json")
+                    .body(bytes)
+                    .map_err(|e| ClientError::Local(e.to_string()))?;
+                self.agent.run(request)
+            }
+            None => {
+                let request = builder
+                    .body(())
+                    .map_err(|e| ClientError::Local(e.to_string()))?;
+                self.agent.run(request)
+            }
+        };
+        let mut response = result.map_err(|e| transport(&url, e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| transport(&url, e))?;
+        if (200..300).contains(&status) {
+            let text = if text.is_empty() {
+                "null"
+            } else {
+                text.as_str()
+            };
+            return serde_json::from_str(text).map_err(|e| ClientError::Protocol {
+                detail: e.to_string(),
+                url: url.clone(),
+            });
+        }
+        match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(e) => Err(ClientError::Api {
+                code: e.code,
+                details: e.details,
+                message: e.message,
+                status,
+            }),
+            Err(_) => Err(ClientError::Protocol {
+                detail: format!("HTTP {status} without a JSON error body"),
+                url,
+            }),
+        }
+    }
+}
+
+fn transport(url: &str, error: ureq::Error) -> ClientError {
+    match error {
+        ureq::Error::Timeout(_) => ClientError::Timeout {
+            url: url.to_owned(),
+        },
+        other => ClientError::Unreachable {
+            detail: other.to_string(),
+            url: url.to_owned(),
+        },
+    }
+}
+
+fn segment(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ConfigMap => "configmaps",
+        Kind::Namespace => "namespaces",
+        Kind::Secret => "secrets",
+        Kind::Service => "services",
+        Kind::StorageClass => "storageclasses",
+        Kind::Volume => "volumes",
+    }
+}
+
+fn object_path(key: &ObjectKey) -> String {
+    let kind = key.kind.0;
+    match kind {
+        Kind::Namespace => format!("/v1/namespaces/{}", key.name),
+        k if k.is_namespaced() => format!(
+            "/v1/namespaces/{}/{}/{}",
+            key.namespace,
+            segment(k),
+            key.name
+        ),
+        k => format!("/v1/{}/{}", segment(k), key.name),
+    }
+}

@@ -1,0 +1,74 @@
+//! Where a cast comes from, read from git (git2, no network): the commit, whether the work tree
+//! was dirty, and the default source set (the `origin` remote plus the cast paths).
+
+use std::path::{Path, PathBuf};
+
+use crate::plan::desired::Origin;
+
+/// Provenance for a cast of `paths`; outside a repository, only the source set (from the
+/// absolute paths) is known. `source_set` overrides the default.
+pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
+    let first = paths
+        .iter()
+        .find(|p| p.as_str() != "-")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let absolute = std::fs::canonicalize(&first).unwrap_or(first);
+    let Ok(repo) = git2::Repository::discover(&absolute) else {
+        return Origin {
+            source_set: Some(
+                source_set.map_or_else(|| default_set(None, None, paths), str::to_owned),
+            ),
+            ..Origin::default()
+        };
+    };
+    let root = repo.workdir().and_then(|w| std::fs::canonicalize(w).ok());
+    let commit = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id().to_string());
+    let dirty = is_dirty(&repo);
+    let remote = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url().ok().map(str::to_owned));
+    Origin {
+        commit,
+        dirty,
+        source_set: Some(source_set.map_or_else(
+            || default_set(remote.as_deref(), root.as_deref(), paths),
+            str::to_owned,
+        )),
+        relative_to: root,
+    }
+}
+
+fn is_dirty(repo: &git2::Repository) -> bool {
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
+    repo.statuses(Some(&mut options))
+        .is_ok_and(|s| !s.is_empty())
+}
+
+/// `<remote or repository root>:<paths relative to the root>`, or the absolute paths.
+fn default_set(remote: Option<&str>, root: Option<&Path>, paths: &[String]) -> String {
+    let mut parts: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let absolute = std::fs::canonicalize(p).unwrap_or_else(|_| PathBuf::from(p));
+            root.and_then(|r| absolute.strip_prefix(r).ok())
+                .map_or_else(
+                    || absolute.display().to_string(),
+                    |rel| rel.display().to_string(),
+                )
+        })
+        .collect();
+    parts.sort();
+    let place = remote
+        .map(str::to_owned)
+        .or_else(|| root.map(|r| r.display().to_string()));
+    match place {
+        Some(place) => format!("{place}:{}", parts.join(",")),
+        None => parts.join(","),
+    }
+}
