@@ -4,11 +4,17 @@
 pub mod args;
 pub mod cmd {
     pub mod cast;
+    pub mod context;
+    pub mod create;
+    pub mod delete;
+    pub mod describe;
+    pub mod get;
     pub mod lint;
 }
 pub mod contexts;
 pub mod error;
 pub mod output;
+pub mod present;
 pub mod target;
 
 use std::io::Write;
@@ -37,7 +43,18 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
         Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
+        Command::Completion { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "rune", &mut std::io::stdout());
+            Ok(ExitCode::Success)
+        }
+        Command::Config(command) => cmd::context::run(&command, &cli.global),
+        Command::Create(command) => cmd::create::run(&command, &cli.global),
+        Command::Delete(args) => cmd::delete::run(&args, &cli.global),
+        Command::Describe(args) => cmd::describe::run(&args, &cli.global),
+        Command::Get(args) => cmd::get::run(&args, &cli.global),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
+        Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Version => {
             let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));
             std::io::stdout()

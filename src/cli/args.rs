@@ -87,8 +87,24 @@ pub enum Command {
     Cast(CastArgs),
     /// Show what a cast would change; exit 1 when changes are pending (`cast --dry-run --exit-code`)
     Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completion { shell: clap_complete::Shell },
+    /// Show, switch and edit contexts in the config file (`~/.rune/config.yaml`)
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Create a namespace, secret or configmap imperatively
+    #[command(subcommand)]
+    Create(CreateCommand),
+    /// Delete an object (refused while a service uses it, unless `--force`)
+    Delete(DeleteArgs),
+    /// Show how a service consumes its secrets and configmaps, without values
+    Describe(DescribeArgs),
+    /// List or show objects; secrets show metadata only
+    Get(GetArgs),
     /// Check runefiles offline and report every finding with its file, line and column
     Lint(LintArgs),
+    /// Save a server and its token as a context and make it current
+    Login(LoginArgs),
     /// Print the version of rune
     Version,
 }
@@ -187,4 +203,92 @@ impl From<DiffArgs> for CastArgs {
             yes: false,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreateCommand {
+    /// Create a configmap from literals and files
+    Config(DataArgs),
+    /// Create a namespace
+    Namespace {
+        /// A description shown by `rune get namespaces`
+        #[arg(long)]
+        description: Option<String>,
+        name: String,
+    },
+    /// Create a secret from literals and files (encrypted by the server)
+    Secret(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// `KEY=PATH` or `PATH` (the key is the file's name); repeatable
+    #[arg(long = "from-file", value_name = "[KEY=]PATH")]
+    pub from_file: Vec<String>,
+    /// `KEY=VALUE` lines of a file (blank lines and `#` comments skipped); repeatable
+    #[arg(long = "from-env-file", value_name = "PATH")]
+    pub from_env_file: Vec<std::path::PathBuf>,
+    /// `KEY=VALUE` (split at the first `=`); repeatable
+    #[arg(long = "from-literal", value_name = "KEY=VALUE")]
+    pub from_literal: Vec<String>,
+    pub name: String,
+    /// Replace an existing object instead of failing with a conflict (exit 5)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// List across all namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// `secrets`, `configs`, `services`, `namespaces`, `storageclasses`, `volumes` (or singular)
+    pub kind: String,
+    pub name: Option<String>,
+    /// Also list the retained versions (metadata only)
+    #[arg(long)]
+    pub versions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Delete even while a service uses it
+    #[arg(long)]
+    pub force: bool,
+    /// `secret`, `config`, `service`, `namespace`, `storageclass`, `volume`
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// `service`
+    pub kind: String,
+    pub name: String,
+}
+
+/// `rune login NAME --server URL --token-stdin [-n NS]` (`--server` and `-n` are the global flags).
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    pub name: String,
+    /// Read the token from standard input (so it stays out of shell history)
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Delete a context
+    DeleteContext { name: String },
+    /// Create or change a context (`--server`, `-n` and `--token-stdin` set its fields)
+    SetContext {
+        name: String,
+        /// Read a new token from standard input
+        #[arg(long)]
+        token_stdin: bool,
+    },
+    /// Make a context current
+    UseContext { name: String },
+    /// Print the config file (tokens masked)
+    View,
 }

@@ -1,0 +1,124 @@
+//! `rune login` and `rune config …`: the contexts in the config file (mode 0600, tokens masked
+//! when printed).
+
+use std::io::{Read, Write};
+
+use crate::cli::args::{ConfigCommand, GlobalArgs, LoginArgs};
+use crate::cli::contexts::{self, ConfigError, ConfigFile, Context};
+use crate::cli::error::{CliError, ExitCode};
+
+pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let Some(server) = global.server.clone() else {
+        return Err(CliError::Usage(
+            "`rune login` needs `--server URL`".to_owned(),
+        ));
+    };
+    let token = if args.token_stdin {
+        Some(read_token()?)
+    } else {
+        global.token.clone()
+    };
+    let path = contexts::path()?;
+    let mut config = ConfigFile::load(&path)?;
+    config.contexts.retain(|c| c.name != args.name);
+    config.contexts.push(Context {
+        name: args.name.clone(),
+        namespace: global.namespace.clone(),
+        server,
+        token,
+    });
+    config.current_context = Some(args.name.clone());
+    config.save(&path)?;
+    say(&format!(
+        "context `{}` saved in {} and made current\n",
+        args.name,
+        path.display()
+    ))
+}
+
+pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let path = contexts::path()?;
+    let mut config = ConfigFile::load(&path)?;
+    match command {
+        ConfigCommand::View => {
+            let mut shown = config.clone();
+            for context in &mut shown.contexts {
+                if context.token.is_some() {
+                    context.token = Some("<redacted>".to_owned());
+                }
+            }
+            let text =
+                serde_saphyr::to_string(&shown).map_err(|e| CliError::Usage(e.to_string()))?;
+            return say(&text);
+        }
+        ConfigCommand::UseContext { name } => {
+            config.context(Some(name))?;
+            config.current_context = Some(name.clone());
+        }
+        ConfigCommand::DeleteContext { name } => {
+            let before = config.contexts.len();
+            config.contexts.retain(|c| &c.name != name);
+            if config.contexts.len() == before {
+                return Err(ConfigError::UnknownContext(name.clone()).into());
+            }
+            if config.current_context.as_ref() == Some(name) {
+                config.current_context = None;
+            }
+        }
+        ConfigCommand::SetContext { name, token_stdin } => {
+            let token = if *token_stdin {
+                Some(read_token()?)
+            } else {
+                global.token.clone()
+            };
+            match config.contexts.iter_mut().find(|c| &c.name == name) {
+                Some(context) => {
+                    if let Some(server) = &global.server {
+                        context.server.clone_from(server);
+                    }
+                    if global.namespace.is_some() {
+                        context.namespace.clone_from(&global.namespace);
+                    }
+                    if token.is_some() {
+                        context.token = token;
+                    }
+                }
+                None => {
+                    let Some(server) = global.server.clone() else {
+                        return Err(CliError::Usage(format!(
+                            "a new context needs `--server URL` (`{name}` does not exist)"
+                        )));
+                    };
+                    config.contexts.push(Context {
+                        name: name.clone(),
+                        namespace: global.namespace.clone(),
+                        server,
+                        token,
+                    });
+                }
+            }
+        }
+    }
+    config.save(&path)?;
+    say(&format!("updated {}\n", path.display()))
+}
+
+fn read_token() -> Result<String, CliError> {
+    let mut token = String::new();
+    std::io::stdin()
+        .read_to_string(&mut token)
+        .map_err(|e| CliError::Usage(format!("cannot read the token from standard input: {e}")))?;
+    let token = token.trim().to_owned();
+    if token.is_empty() {
+        return Err(CliError::Usage("standard input held no token".to_owned()));
+    }
+    Ok(token)
+}
+
+fn say(text: &str) -> Result<ExitCode, CliError> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)?;
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,73 @@
+//! `rune get KIND [NAME]`: tables, runefile YAML or JSON; secrets as metadata only.
+
+use std::io::Write;
+
+use crate::cli::args::{GetArgs, GlobalArgs, OutputFormat};
+use crate::cli::error::{CliError, ExitCode};
+use crate::cli::present;
+use crate::cli::target;
+use crate::object::{KindName, ObjectKey};
+use crate::resource::Kind;
+
+pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
+    let kind = kind(&args.kind)?;
+    let target = target::select(global)?;
+    let format = global.output.unwrap_or(OutputFormat::Table);
+    let text = if let Some(name) = &args.name {
+        let key = ObjectKey {
+            kind: KindName(kind),
+            name: name.clone(),
+            namespace: if kind.is_namespaced() {
+                target.namespace.clone()
+            } else {
+                String::new()
+            },
+        };
+        let listed = target.backend.get(&key)?;
+        match format {
+            OutputFormat::Json => pretty(&present::json_object(&listed, args.versions)),
+            OutputFormat::Yaml => present::yaml_object(&listed, args.versions),
+            OutputFormat::Table => {
+                present::table(kind, std::slice::from_ref(&listed), args.versions)
+            }
+        }
+    } else {
+        let namespace =
+            (kind.is_namespaced() && !args.all_namespaces).then_some(target.namespace.as_str());
+        let items = target.backend.list(kind, namespace)?;
+        match format {
+            OutputFormat::Json => {
+                let items: Vec<_> = items
+                    .iter()
+                    .map(|l| present::json_object(l, args.versions))
+                    .collect();
+                pretty(&serde_json::json!({ "items": items }))
+            }
+            OutputFormat::Yaml => items.iter().fold(String::new(), |mut text, l| {
+                text.push_str("---\n");
+                text.push_str(&present::yaml_object(l, args.versions));
+                text
+            }),
+            OutputFormat::Table => present::table(kind, &items, args.versions),
+        }
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(CliError::Output)?;
+    Ok(ExitCode::Success)
+}
+
+pub fn kind(word: &str) -> Result<Kind, CliError> {
+    present::parse_kind(word).ok_or_else(|| {
+        CliError::Usage(format!(
+            "unknown kind `{word}`: use secrets, configs, services, namespaces, storageclasses or volumes"
+        ))
+    })
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
