@@ -15,6 +15,7 @@ pub mod contexts;
 pub mod error;
 pub mod output;
 pub mod present;
+pub mod progress;
 pub mod target;
 
 use std::io::Write;

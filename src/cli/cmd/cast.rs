@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output::Output;
+use crate::cli::progress::Progress;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
 use crate::diag::render::human;
@@ -19,12 +20,16 @@ use crate::validate::{self, Options};
 
 pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let json = global.output == Some(OutputFormat::Json);
+    let progress = Progress::new(global.quiet);
+    progress.stage("reading runefiles");
     let loaded = crate::parse::load(&args.paths, args.recursive)?;
+    progress.stage(format!("validating {} documents", loaded.document_count));
     let options = Options {
         default_namespace: target::namespace(global)?,
         ..Options::default()
     };
     let validated = validate::validate(&loaded, &options);
+    progress.finish();
     report_findings(&validated, &loaded, global, out)?;
     if validated.diagnostics.has_errors() {
         return Err(CliError::Validation);
@@ -40,6 +45,8 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         force: args.force,
         prune_source_set: args.prune.then(|| origin.source_set.clone()).flatten(),
     };
+    let progress = Progress::new(global.quiet);
+    progress.stage(format!("planning {} objects", desired.len()));
     let plan = target
         .backend
         .plan(&desired, &batch)
@@ -48,6 +55,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         color: out.style().color,
         verbose: global.verbose,
     };
+    progress.finish();
     if args.dry_run || !plan.has_changes() {
         print(&if json {
             render::json(&plan, &desired, None)
@@ -65,7 +73,13 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         print(&render::text(&plan, &desired, style))?;
     }
     confirm_prune(&plan, args)?;
+    let progress = Progress::new(global.quiet);
+    progress.stage(format!(
+        "applying {} changes",
+        plan.summary.create + plan.summary.update + plan.summary.delete
+    ));
     let applied = apply(&target.backend, &plan, desired.clone(), &batch)?;
+    progress.finish();
     if json {
         print(&render::json(&plan, &desired, Some(&applied)))?;
     } else {
