@@ -23,13 +23,15 @@ pub fn parse_kind(word: &str) -> Option<Kind> {
     }
 }
 
-/// The JSON form of `rune get` (SPEC §3.2): the object, with `versions` only when asked.
+/// The JSON form of `rune get` (SPEC §3.2): the object, with `versions` only when asked. The
+/// API's `revision` (its optimistic-concurrency token) is not part of that shape.
 pub fn json_object(listed: &Listed, versions: bool) -> Value {
     let mut value = serde_json::to_value(listed).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value
-        && !versions
-    {
-        map.remove("versions");
+    if let Value::Object(map) = &mut value {
+        map.remove("revision");
+        if !versions {
+            map.remove("versions");
+        }
     }
     value
 }
