@@ -1158,7 +1158,7 @@ fn create_config_and_namespace() {
         ])
         .fails(CONFLICT, "already exists");
         w.rune(&["create", "namespace", "Not_Valid"])
-            .fails(USAGE, "not a valid name");
+            .fails(VALIDATION, "not a valid name");
     });
 }
 

@@ -34,6 +34,9 @@ pub enum CliError {
     Input(#[from] InputError),
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
+    /// Input that breaks a rule of SPEC §2.3 (a name, a data key), given on the command line.
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Usage(String),
     /// Findings were printed already; the run failed validation.
@@ -58,7 +61,9 @@ impl CliError {
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
             | CliError::Output(_) => ExitCode::Unreachable,
-            CliError::Desired(_) | CliError::Validation => ExitCode::Validation,
+            CliError::Desired(_) | CliError::Invalid(_) | CliError::Validation => {
+                ExitCode::Validation
+            }
             CliError::Config(_) | CliError::Input(_) | CliError::Usage(_) => ExitCode::Usage,
         }
     }

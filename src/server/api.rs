@@ -175,7 +175,7 @@ fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, ApiError> {
         },
         None if tokens.is_empty() && state.loopback && !state.auth_required => Ok(Caller::Open),
         None => Err(ApiError::unauthorized(
-            "this server requires a bearer token (`Authorization: Bearer …`); create one with `runed token create`",
+            "this server requires a bearer token (`Authorization: Bearer …`): pass it with `--token`, `RUNE_TOKEN` or `rune login`; an operator creates one with `runed token create`",
         )),
     }
 }

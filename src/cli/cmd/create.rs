@@ -51,7 +51,7 @@ pub fn run(command: &CreateCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
 
 fn key(kind: Kind, namespace: &str, name: &str) -> Result<ObjectKey, CliError> {
     if let Some(problem) = dns1123_problem(name) {
-        return Err(CliError::Usage(format!(
+        return Err(CliError::Invalid(format!(
             "`{name}` is not a valid name: {problem}"
         )));
     }
@@ -85,7 +85,7 @@ fn collect(args: &DataArgs) -> Result<BTreeMap<String, Zeroizing<String>>, CliEr
     let mut data = BTreeMap::new();
     let mut insert = |key: String, value: Zeroizing<String>, from: &str| -> Result<(), CliError> {
         if let Some(problem) = data_key_problem(&key) {
-            return Err(CliError::Usage(format!(
+            return Err(CliError::Invalid(format!(
                 "key `{key}` ({from}) is not valid: {problem}"
             )));
         }
