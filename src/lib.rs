@@ -12,6 +12,7 @@ pub mod object;
 pub mod par;
 pub mod parse;
 pub mod plan;
+pub mod private_file;
 pub mod provenance;
 pub mod resource;
 pub mod runed;

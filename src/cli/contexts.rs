@@ -86,20 +86,7 @@ impl ConfigFile {
             message: e.to_string(),
             path: path.to_path_buf(),
         })?;
-        let temporary = path.with_extension("yaml.tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temporary).map_err(|e| io("write", e))?;
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| io("write", e))?;
-        #[cfg(unix)]
-        std::fs::set_permissions(
-            &temporary,
-            std::os::unix::fs::PermissionsExt::from_mode(0o600),
-        )
-        .map_err(|e| io("protect", e))?;
-        std::fs::rename(&temporary, path).map_err(|e| io("replace", e))
+        crate::private_file::replace(path, text.as_bytes()).map_err(|e| io("write", e))
     }
 
     /// The named context, or the current one.

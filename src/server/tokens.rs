@@ -154,27 +154,16 @@ fn read(path: &Path) -> Result<TokenFile, TokenError> {
     }
 }
 
-/// Replaces the file atomically (write a private temporary file, then rename).
 fn write(path: &Path, file: &TokenFile) -> Result<(), TokenError> {
-    let io = |action, source| TokenError::Io {
-        action,
-        path: path.to_path_buf(),
-        source,
-    };
-    let temporary = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec_pretty(file).map_err(|source| TokenError::Corrupt {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options.open(&temporary).map_err(|e| io("write", e))?;
-    std::io::Write::write_all(&mut out, &bytes)
-        .and_then(|()| out.sync_all())
-        .map_err(|e| io("write", e))?;
-    std::fs::rename(&temporary, path).map_err(|e| io("replace", e))
+    crate::private_file::replace(path, &bytes).map_err(|source| TokenError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// What identifies one version of the token file. File times are coarse (a few milliseconds), so
