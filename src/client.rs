@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::object::{Desired, ObjectKey};
 use crate::plan::Plan;
 use crate::resource::Kind;
-use crate::server::api::{ApplyRequest, Expectation, PlanRequest};
+use crate::server::api::{ApplyRequest, Expectation};
 use crate::server::engine::{Applied, BatchOptions, Engine, EngineError, Listed};
 
 /// A failure talking to the state, with what the server said.
@@ -87,6 +87,10 @@ struct ErrorBody {
     message: String,
 }
 
+/// The largest answer read from runed: far above any plan of a realistic repository, still a
+/// bound against a misbehaving server.
+const MAX_RESPONSE_BYTES: u64 = 1 << 30;
+
 /// A running runed.
 pub struct Remote {
     agent: ureq::Agent,
@@ -136,14 +140,15 @@ impl Backend {
     pub fn plan(&self, objects: &[Desired], options: &BatchOptions) -> Result<Plan, ClientError> {
         match self {
             Backend::Embedded { engine, .. } => Ok(engine.plan(objects, options)?),
-            Backend::Remote(remote) => remote.send(
-                "POST",
-                "/v1/plan",
-                Some(&PlanRequest {
-                    objects: objects.to_vec(),
-                    options: options.clone(),
-                }),
-            ),
+            Backend::Remote(remote) => {
+                /// [`crate::server::api::PlanRequest`], borrowing the batch instead of copying it.
+                #[derive(Serialize)]
+                struct Body<'a> {
+                    objects: &'a [Desired],
+                    options: &'a BatchOptions,
+                }
+                remote.send("POST", "/v1/plan", Some(&Body { objects, options }))
+            }
         }
     }
 
@@ -281,8 +286,11 @@ impl Remote {
         };
         let mut response = result.map_err(|e| transport(&url, e))?;
         let status = response.status().as_u16();
+        // ureq caps bodies at 10 MB by default; a plan of ~30,000 objects is larger than that.
         let text = response
             .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
             .read_to_string()
             .map_err(|e| transport(&url, e))?;
         if (200..300).contains(&status) {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::resource::Kind;
 
@@ -71,13 +71,21 @@ pub struct Provenance {
 
 /// What a client asks the engine to make true for one object. On the wire:
 /// `{"kind", "namespace", "name", "labels", "provenance", "spec": {…kind-specific…}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "wire::Desired", into = "wire::Desired")]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "wire::Desired")]
 pub struct Desired {
     pub key: ObjectKey,
     pub labels: BTreeMap<String, String>,
     pub provenance: Option<Provenance>,
     pub spec: DesiredSpec,
+}
+
+/// Written from a borrowed view of the object: a batch of thousands is serialised without
+/// copying it first (plans and applies send every object once).
+impl Serialize for Desired {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        wire::DesiredRef::from(self).serialize(serializer)
+    }
 }
 
 /// The kind-specific content of a desired object.
@@ -238,13 +246,13 @@ impl Desired {
 mod wire {
     use std::collections::BTreeMap;
 
-    use serde::{Deserialize, Serialize};
+    use serde::{Deserialize, Serialize, Serializer};
     use serde_json::{Map, Value};
 
     use super::{DesiredSpec, KindName, ObjectKey, Provenance, SecretValues, StoredSpec};
     use crate::resource::Kind;
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     pub(super) struct Desired {
         kind: KindName,
@@ -300,25 +308,57 @@ mod wire {
         }
     }
 
-    impl From<super::Desired> for Desired {
-        fn from(desired: super::Desired) -> Self {
-            let spec = match &desired.spec {
-                DesiredSpec::ConfigMap { data } => serde_json::json!({ "data": data }),
-                DesiredSpec::Secret { data } => serde_json::json!({ "data": data }),
-                DesiredSpec::Namespace(s) => serde_json::to_value(s).unwrap_or_default(),
-                DesiredSpec::Service(s) => serde_json::to_value(s).unwrap_or_default(),
-                DesiredSpec::StorageClass(s) => serde_json::to_value(s).unwrap_or_default(),
-                DesiredSpec::Volume(s) => serde_json::to_value(s).unwrap_or_default(),
-            };
+    /// The wire form of a desired object, borrowed: the same fields in the same order as
+    /// [`Desired`], so the same JSON.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct DesiredRef<'a> {
+        kind: KindName,
+        labels: &'a BTreeMap<String, String>,
+        name: &'a str,
+        #[serde(skip_serializing_if = "str::is_empty")]
+        namespace: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        provenance: Option<&'a Provenance>,
+        spec: SpecRef<'a>,
+    }
+
+    impl<'a> From<&'a super::Desired> for DesiredRef<'a> {
+        fn from(desired: &'a super::Desired) -> Self {
             Self {
                 kind: desired.key.kind,
-                labels: desired.labels,
-                name: desired.key.name,
-                namespace: desired.key.namespace,
-                provenance: desired.provenance,
-                spec,
+                labels: &desired.labels,
+                name: &desired.key.name,
+                namespace: &desired.key.namespace,
+                provenance: desired.provenance.as_ref(),
+                spec: SpecRef(&desired.spec),
             }
         }
+    }
+
+    /// A secret's or configmap's spec is `{"data": {…}}`, written straight from its map; the
+    /// other kinds go through a JSON value, as they always have.
+    pub(super) struct SpecRef<'a>(&'a DesiredSpec);
+
+    impl Serialize for SpecRef<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            #[derive(Serialize)]
+            struct Data<'a, T> {
+                data: &'a T,
+            }
+            match self.0 {
+                DesiredSpec::ConfigMap { data } => Data { data }.serialize(serializer),
+                DesiredSpec::Secret { data } => Data { data }.serialize(serializer),
+                DesiredSpec::Namespace(s) => to_value(s).serialize(serializer),
+                DesiredSpec::Service(s) => to_value(s).serialize(serializer),
+                DesiredSpec::StorageClass(s) => to_value(s).serialize(serializer),
+                DesiredSpec::Volume(s) => to_value(s).serialize(serializer),
+            }
+        }
+    }
+
+    fn to_value(spec: &impl Serialize) -> Value {
+        serde_json::to_value(spec).unwrap_or_default()
     }
 
     /// A stored object: metadata plus the spec's own fields, side by side.

@@ -6,12 +6,13 @@
 //! JSON (`-o json`): `{"plan": {"summary", "changes": [...]}, "result": null | {...}}`, described
 //! by `schemas/cast-output.schema.json`.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::object::{Desired, Stored};
+use crate::object::{Desired, ObjectKey, Stored};
 use crate::plan::{Action, Change, KeyChanges, Plan, Summary};
 use crate::resource::Kind;
 use crate::server::engine::Applied;
@@ -45,14 +46,25 @@ pub fn text(plan: &Plan, desired: &[Desired], style: TextStyle) -> String {
     if !plan.has_changes() {
         out.push_str("No changes: the server matches the runefiles.\n");
     }
+    let desired = by_key(desired);
     for change in &plan.changes {
         if change.action == Action::Unchanged && !style.verbose {
             continue;
         }
-        let wanted = desired.iter().find(|d| d.key == change.key);
+        let wanted = desired.get(&change.key).copied();
         block(&mut out, change, wanted, style);
     }
     out
+}
+
+/// Desired objects by key, the first of duplicates winning (as a search from the front would):
+/// a plan of thousands of changes looks each one up once, not with a scan of the whole batch.
+fn by_key(desired: &[Desired]) -> HashMap<&ObjectKey, &Desired> {
+    let mut index = HashMap::with_capacity(desired.len());
+    for d in desired {
+        index.entry(&d.key).or_insert(d);
+    }
+    index
 }
 
 fn block(out: &mut String, change: &Change, desired: Option<&Desired>, style: TextStyle) {
@@ -252,11 +264,12 @@ pub struct JsonChange<'a> {
 
 /// The JSON document (pretty, with a trailing newline).
 pub fn json(plan: &Plan, desired: &[Desired], result: Option<&Applied>) -> String {
+    let desired = by_key(desired);
     let changes = plan
         .changes
         .iter()
         .map(|change| {
-            let wanted = desired.iter().find(|d| d.key == change.key);
+            let wanted = desired.get(&change.key).copied();
             let is_secret = change.key.kind.0 == Kind::Secret;
             JsonChange {
                 action: change.action,

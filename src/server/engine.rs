@@ -6,6 +6,7 @@
 //! so a batch is all-or-nothing even if the process dies mid-way.
 //! Must not happen here: a secret value in a return value, an error or a log line.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -348,35 +349,43 @@ impl Engine {
         )
     }
 
-    /// Validates a batch against the server's rules and adds implied namespaces.
-    fn prepare(
+    /// Validates a batch against the server's rules and adds implied namespaces. The batch's
+    /// own objects are borrowed, not copied: a batch can hold thousands of them.
+    fn prepare<'a>(
         &self,
         objects: &impl ReadableTable<&'static str, &'static [u8]>,
-        desired: &[Desired],
+        desired: &'a [Desired],
         options: &BatchOptions,
-    ) -> Result<Vec<Desired>, EngineError> {
+    ) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
         let mut violations: Vec<Violation> = desired
             .iter()
             .flat_map(|d| check_desired(d, &self.settings.limits))
             .collect();
         let in_batch: BTreeSet<&ObjectKey> = desired.iter().map(|d| &d.key).collect();
         let mut implied = Vec::new();
+        // Each namespace is looked up in the store once, however many objects it holds.
+        let mut stored_namespaces = BTreeSet::new();
         let mut missing_namespaces = BTreeSet::new();
         for d in desired.iter().filter(|d| d.key.kind.0.is_namespaced()) {
             let ns = namespace_key(&d.key.namespace);
             if in_batch.contains(&ns)
-                || load(objects, &ns)?.is_some()
-                || !missing_namespaces.insert(ns.clone())
+                || stored_namespaces.contains(&ns)
+                || missing_namespaces.contains(&ns)
             {
                 continue;
             }
+            if load(objects, &ns)?.is_some() {
+                stored_namespaces.insert(ns);
+                continue;
+            }
+            missing_namespaces.insert(ns.clone());
             if options.create_namespaces {
-                implied.push(Desired {
+                implied.push(Cow::Owned(Desired {
                     key: ns,
                     labels: BTreeMap::new(),
                     provenance: None,
                     spec: DesiredSpec::Namespace(NamespaceSpec::default()),
-                });
+                }));
             } else {
                 violations.push(Violation::new(
                     &d.key,
@@ -393,7 +402,7 @@ impl Engine {
         if !violations.is_empty() {
             return Err(EngineError::Invalid(violations));
         }
-        implied.extend(desired.iter().cloned());
+        implied.extend(desired.iter().map(Cow::Borrowed));
         implied.sort_by_key(|d| apply_rank(d.key.kind.0));
         Ok(implied)
     }
@@ -472,9 +481,10 @@ impl Engine {
         } else {
             Action::Unchanged
         };
+        let revision = record.revision;
         let live = match desired.spec {
             DesiredSpec::Secret { .. } => None,
-            _ => Some(Box::new(record.object.clone())),
+            _ => Some(Box::new(record.object)),
         };
         Ok(Change {
             action,
@@ -482,7 +492,7 @@ impl Engine {
             key: desired.key.clone(),
             keys,
             live,
-            revision: Some(record.revision),
+            revision: Some(revision),
             to_version: Some(version + u64::from(bump)),
         })
     }
@@ -701,7 +711,7 @@ fn compare<A, B>(
 
 fn prune_candidates(
     objects: &impl ReadableTable<&'static str, &'static [u8]>,
-    desired: &[Desired],
+    desired: &[Cow<'_, Desired>],
     options: &BatchOptions,
 ) -> Result<Vec<Change>, EngineError> {
     let Some(set) = &options.prune_source_set else {
