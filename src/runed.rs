@@ -48,6 +48,9 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Internal: launch one service instance from the launch runed pipes to standard input
+    #[command(name = "__instance", hide = true)]
+    Instance,
     /// Manage bearer tokens (works while runed is running)
     #[command(subcommand)]
     Token(TokenCommand),
@@ -78,6 +81,9 @@ pub fn run() -> u8 {
             return if error.use_stderr() { 2 } else { 0 };
         }
     };
+    if matches!(cli.command, Some(Command::Instance)) {
+        return crate::server::runner::launch::main();
+    }
     let config = match config(&cli.serve) {
         Ok(config) => config,
         Err(message) => {
@@ -88,6 +94,7 @@ pub fn run() -> u8 {
     let result = match cli.command {
         None => daemon::run(&config).map_err(|e| e.to_string()),
         Some(Command::Token(command)) => token(command, &daemon::data_dir(&config)),
+        Some(Command::Instance) => unreachable!("the launcher returned above"),
     };
     match result {
         Ok(()) => 0,

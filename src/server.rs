@@ -1,5 +1,6 @@
 //! The server side: the engine that owns state (store, envelope encryption, versions, limits).
-//! `runed` serves it over HTTP; `rune` runs it embedded when no server is configured.
+//! `runed` serves it over HTTP and runs `process:` services ([`runner`]); `rune` runs the engine
+//! embedded when no server is configured (and runs no services then).
 
 pub mod api;
 pub mod clock;
@@ -9,6 +10,7 @@ pub mod embedded;
 pub mod engine;
 pub mod kek;
 pub mod log;
+pub mod runner;
 pub mod tls;
 pub mod tokens;
 pub mod violation;

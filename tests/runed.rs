@@ -88,14 +88,15 @@ fn namespace(name: &str) -> Value {
     json!({"kind": "namespace", "name": name, "spec": {"description": "made by a test"}})
 }
 
-/// A `process:` service that mounts `secret` and imports `config`.
+/// A `process:` service that mounts `secret` and imports `config`. runed runs it (`/bin/true`,
+/// restarted with back-off); the mount point lives under `/tmp`, not in `/etc`.
 fn service(ns: &str, name: &str, secret: &str, config: &str) -> Value {
     json!({
         "kind": "service", "namespace": ns, "name": name,
         "spec": {
             "process": {"command": "/bin/true"},
             "scale": 1,
-            "secretMounts": [{"name": "creds", "source": secret, "mountPath": "/etc/creds"}],
+            "secretMounts": [{"name": "creds", "source": secret, "mountPath": "/tmp/rune-test/creds"}],
             "envFrom": [{"configRef": config}],
         },
     })
@@ -1139,7 +1140,7 @@ fn a_batch_killed_mid_apply_is_all_or_nothing() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every route of the router, as `(method, path)`.
-const ROUTES: [(&str, &str); 17] = [
+const ROUTES: [(&str, &str); 20] = [
     ("GET", "/healthz"),
     ("GET", "/v1/namespaces"),
     ("POST", "/v1/namespaces"),
@@ -1150,6 +1151,9 @@ const ROUTES: [(&str, &str); 17] = [
     ("GET", "/v1/namespaces/{ns}/{kind}/{name}"),
     ("PUT", "/v1/namespaces/{ns}/{kind}/{name}"),
     ("DELETE", "/v1/namespaces/{ns}/{kind}/{name}"),
+    ("GET", "/v1/namespaces/{ns}/services/{name}/logs"),
+    ("POST", "/v1/namespaces/{ns}/services/{name}/restart"),
+    ("GET", "/v1/status"),
     ("POST", "/v1/plan"),
     ("POST", "/v1/apply"),
     ("GET", "/v1/{kind}"),
@@ -1357,6 +1361,31 @@ fn responses_match_the_openapi_schemas() {
         &server.get("/v1/storageclasses").expect(200),
     );
 
+    // The process runner's answers.
+    assert_matches(&spec, "RunnerStatus", &server.get("/v1/status").expect(200));
+    assert_matches(
+        &spec,
+        "RunnerStatus",
+        &server.get("/v1/status?namespace=team").expect(200),
+    );
+    assert_matches(
+        &spec,
+        "LogChunk",
+        &server
+            .get("/v1/namespaces/team/services/web/logs?instance=0&offset=0")
+            .expect(200),
+    );
+    assert_matches(
+        &spec,
+        "RestartResult",
+        &server
+            .post(
+                "/v1/namespaces/team/services/web/restart?wait=false",
+                &json!({}),
+            )
+            .expect(202),
+    );
+
     // A secret's stored form has no `data`: the schema itself says so.
     let mut leaky = server.get("/v1/namespaces/team/secrets/db").expect(200);
     leaky["data"] = json!({"pw": "1"});
@@ -1397,11 +1426,16 @@ fn assert_error_bodies(spec: &Value, server: &Server) {
         server.request("POST", "/v1/plan").raw("{").send(),
         server.delete("/v1/namespaces/team/secrets/db?force=maybe"),
         server.get("/nowhere"),
+        server.get("/v1/namespaces/team/services/web/logs?instance=7"),
+        server.get("/v1/namespaces/team/services/web/logs?instance=x"),
+        server.get("/v1/namespaces/team/services/nope/logs"),
     ];
     let statuses: Vec<u16> = errors.iter().map(|e| e.status).collect();
     assert_eq!(
         statuses,
-        [404, 409, 413, 400, 409, 409, 412, 409, 400, 400, 404]
+        [
+            404, 409, 413, 400, 409, 409, 412, 409, 400, 400, 404, 404, 400, 404
+        ]
     );
     for error in &errors {
         assert!(

@@ -3,9 +3,12 @@
 //! Routes: `GET /healthz`; `GET|POST /v1/namespaces`, `GET|DELETE /v1/namespaces/{ns}`;
 //! `GET|POST /v1/namespaces/{ns}/{kind}`, `GET|PUT|DELETE /v1/namespaces/{ns}/{kind}/{name}`
 //! (`secrets`, `configmaps`, `services`, `volumes`); cluster kinds under `/v1/{kind}`
-//! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`. Errors are
-//! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500. No response carries a
-//! secret value: the engine returns none, and nothing here echoes a request body.
+//! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`; the process runner's
+//! `GET /v1/status`, `POST /v1/namespaces/{ns}/services/{name}/restart` and
+//! `GET /v1/namespaces/{ns}/services/{name}/logs`. Errors are
+//! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500 (and 504 when a waited-for
+//! restart times out). No response carries a secret value: the engine returns none, and nothing
+//! here echoes a request body. (An instance's log holds what the service printed, nothing else.)
 //! The `OpenAPI` description is `schemas/openapi.json`.
 
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use crate::object::{Desired, KindName, ObjectKey};
 use crate::resource::Kind;
 use crate::server::engine::{BatchOptions, Engine, EngineError, namespace_key};
 use crate::server::log;
+use crate::server::runner::{Runner, RunnerError};
 use crate::server::tokens::{TokenInfo, Tokens};
 
 /// What every handler shares.
@@ -33,6 +37,8 @@ pub struct ApiState {
     pub engine: Arc<Engine>,
     /// Whether the listener is on a loopback address (open mode is allowed only there).
     pub loopback: bool,
+    /// Runs `process:` services; told about every successful write.
+    pub runner: Arc<Runner>,
     pub tokens: Tokens,
 }
 
@@ -109,6 +115,15 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
                 .put(put_namespaced)
                 .delete(delete_namespaced),
         )
+        .route(
+            "/v1/namespaces/{ns}/services/{name}/logs",
+            get(service_logs),
+        )
+        .route(
+            "/v1/namespaces/{ns}/services/{name}/restart",
+            post(restart_service),
+        )
+        .route("/v1/status", get(runner_status))
         .route("/v1/plan", post(plan))
         .route("/v1/apply", post(apply))
         .route("/v1/{kind}", get(list_cluster).post(create_cluster))
@@ -291,6 +306,27 @@ impl From<EngineError> for ApiError {
             | EngineError::Locked(_)
             | EngineError::Store(_)
             | EngineError::WrongKek => Self::internal(&message),
+        }
+    }
+}
+
+impl From<RunnerError> for ApiError {
+    fn from(error: RunnerError) -> Self {
+        let message = error.to_string();
+        match error {
+            RunnerError::Engine(engine) => engine.into(),
+            RunnerError::Log { .. } => Self::internal(&message),
+            RunnerError::NoInstance { .. } => Self::not_found(message),
+            RunnerError::NotRunnable { .. } => {
+                Self::new(StatusCode::CONFLICT, "not_runnable", message)
+            }
+            RunnerError::RolloutFailed { instance, .. } => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "restart_failed", message)
+                    .with_details(json!({ "instance": instance }))
+            }
+            RunnerError::Timeout { .. } => {
+                Self::new(StatusCode::GATEWAY_TIMEOUT, "timeout", message)
+            }
         }
     }
 }
@@ -494,6 +530,7 @@ async fn write(
         engine.get(&key)
     })
     .await?;
+    state.runner.reconcile().await;
     let status = if create {
         StatusCode::CREATED
     } else {
@@ -511,6 +548,7 @@ async fn remove(
     caller.check_key(&key)?;
     let engine = state.engine.clone();
     blocking(move || engine.delete(&key, force)).await?;
+    state.runner.reconcile().await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -657,6 +695,94 @@ async fn delete_cluster(
     .await
 }
 
+/// A query string, a malformed one answered in our error format.
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(q)| q).map_err(|rejection| {
+        ApiError::bad_request(format!(
+            "the query string is not valid: {}",
+            redact_values(&rejection.body_text())
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+struct StatusQuery {
+    namespace: Option<String>,
+}
+
+/// `GET /v1/status[?namespace=NS]`: every service's instances (a token sees its namespaces).
+async fn runner_status(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    q: Result<Query<StatusQuery>, QueryRejection>,
+) -> Api {
+    let q = query(q)?;
+    if let Some(ns) = &q.namespace {
+        c.check_namespace(ns)?;
+    }
+    let mut status = s.runner.status(q.namespace).await?;
+    if let Caller::Token(token) = &c {
+        status.services.retain(|svc| token.allows(&svc.namespace));
+    }
+    Ok(Json(status).into_response())
+}
+
+/// The longest a client may ask a restart to wait.
+const MAX_RESTART_WAIT: u64 = 3600;
+
+#[derive(Deserialize)]
+struct RestartQuery {
+    #[serde(default = "yes")]
+    wait: bool,
+    /// Seconds (default 60).
+    timeout: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST …/services/{name}/restart[?wait=false][&timeout=SECS]`: a rolling restart.
+async fn restart_service(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, name)): Path<(String, String)>,
+    q: Result<Query<RestartQuery>, QueryRejection>,
+) -> Api {
+    let q = query(q)?;
+    c.check_namespace(&ns)?;
+    let timeout = std::time::Duration::from_secs(q.timeout.unwrap_or(60).min(MAX_RESTART_WAIT));
+    let result = s.runner.restart(&ns, &name, q.wait, timeout).await?;
+    let status = if result.completed {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Json(result)).into_response())
+}
+
+#[derive(Deserialize)]
+struct LogsQuery {
+    #[serde(default)]
+    instance: u32,
+    offset: Option<u64>,
+}
+
+/// `GET …/services/{name}/logs[?instance=N][&offset=BYTES]`: an instance's output. Clients
+/// follow a log by asking again with the returned `offset` (no endless response, so a
+/// graceful shutdown is never held up).
+async fn service_logs(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    Path((ns, name)): Path<(String, String)>,
+    q: Result<Query<LogsQuery>, QueryRejection>,
+) -> Api {
+    let q = query(q)?;
+    c.check_namespace(&ns)?;
+    let chunk = s.runner.logs(&ns, &name, q.instance, q.offset).await?;
+    Ok(Json(chunk).into_response())
+}
+
 /// `POST /v1/plan`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -730,6 +856,7 @@ async fn apply(
         )
     })
     .await?;
+    s.runner.reconcile().await;
     Ok(Json(applied).into_response())
 }
 

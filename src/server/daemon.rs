@@ -1,5 +1,5 @@
-//! Running `runed`: configuration → (TLS files) → KEK → engine → listener → API, until SIGINT or
-//! SIGTERM.
+//! Running `runed`: configuration → (TLS files) → KEK → engine → listener → process runner →
+//! API, until SIGINT or SIGTERM; then in-flight requests finish and every instance is stopped.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +9,7 @@ use crate::server::api::{self, ApiState};
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::kek::{self, KekError};
 use crate::server::log;
+use crate::server::runner::Runner;
 use crate::server::tls::{self, TlsError};
 use crate::server::tokens::Tokens;
 use crate::server_config::ServerConfig;
@@ -91,29 +92,35 @@ async fn serve(
             source,
         })?;
     let addr = listener.local_addr().map_err(DaemonError::Serve)?;
+    let runner = Runner::new(Arc::clone(&engine), data_dir).await;
+    // Declared services come back when runed starts.
+    runner.reconcile().await;
     let state = Arc::new(ApiState {
         auth_required: config.auth_required,
         engine,
+        runner: Arc::clone(&runner),
         loopback: addr.ip().is_loopback(),
         tokens: Tokens::new(data_dir),
     });
     announce_auth(&state);
     let app = api::router(state, DEFAULT_BODY_LIMIT);
-    match acceptor {
+    let served = match acceptor {
         Some(acceptor) => {
             log::info(&format!("listening on https://{addr}"));
             tls::serve(listener, acceptor, app, shutdown_signal()).await;
+            Ok(())
         }
         None => {
             log::info(&format!("listening on http://{addr}"));
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
-                .map_err(DaemonError::Serve)?;
+                .map_err(DaemonError::Serve)
         }
-    }
+    };
+    runner.shutdown().await;
     log::info("stopped");
-    Ok(())
+    served
 }
 
 fn announce_auth(state: &ApiState) {

@@ -587,6 +587,26 @@ impl Engine {
             .ok_or_else(|| EngineError::NotFound(key.clone()))
     }
 
+    /// The current data of a secret or configmap, decrypted, with its version: what the process
+    /// runner writes into an instance's mounts and environment. Crate-internal on purpose: no
+    /// route and no response ever calls it, and the values stay in memory (zeroised on drop).
+    pub(crate) fn materialise(&self, key: &ObjectKey) -> Result<(SecretData, u64), EngineError> {
+        let tx = self.db.begin_read()?;
+        let objects = tx.open_table(OBJECTS)?;
+        let versions = tx.open_table(VERSIONS)?;
+        let record = load(&objects, key)?.ok_or_else(|| EngineError::NotFound(key.clone()))?;
+        let version = record.object.version;
+        let data = match &record.object.spec {
+            StoredSpec::Secret { .. } => self.open_secret(&versions, key, version)?,
+            StoredSpec::ConfigMap { data } => data
+                .iter()
+                .map(|(k, v)| (k.clone(), zeroize::Zeroizing::new(v.clone())))
+                .collect(),
+            _ => return Err(EngineError::NotFound(key.clone())),
+        };
+        Ok((data, version))
+    }
+
     /// Every object of a kind, in one namespace or (`None`) all of them.
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Listed>, EngineError> {
         let tx = self.db.begin_read()?;
