@@ -10,6 +10,9 @@ pub mod cmd {
     pub mod describe;
     pub mod get;
     pub mod lint;
+    pub mod logs;
+    pub mod restart;
+    pub mod status;
 }
 pub mod contexts;
 pub mod error;
@@ -56,6 +59,9 @@ pub fn run() -> ExitCode {
         Command::Get(args) => cmd::get::run(&args, &cli.global),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Login(args) => cmd::context::login(&args, &cli.global),
+        Command::Logs(args) => cmd::logs::run(&args, &cli.global),
+        Command::Restart(args) => cmd::restart::run(&args, &cli.global),
+        Command::Status(args) => cmd::status::run(&args, &cli.global),
         Command::Version => {
             let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));
             std::io::stdout()

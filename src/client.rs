@@ -14,6 +14,7 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::server::api::{ApplyRequest, Expectation};
 use crate::server::engine::{Applied, BatchOptions, Engine, EngineError, Listed};
+use crate::server::runner::status::{LogChunk, RestartResult, RunnerStatus};
 
 /// A failure talking to the state, with what the server said.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,11 @@ pub enum ClientError {
     Protocol { detail: String, url: String },
     #[error("{0}")]
     Local(String),
+    /// `rune logs`, `restart` and `status` on the embedded engine, which runs no services.
+    #[error(
+        "no process runner is active: without runed, `rune` stores services but does not run them; start runed and point `--server` (or a context) at it"
+    )]
+    NoRunner,
 }
 
 impl ClientError {
@@ -45,11 +51,12 @@ impl ClientError {
                 404 => 4,
                 409 | 412 => 5,
                 400 | 413 | 422 => 6,
+                504 => 7,
                 _ => 9,
             },
             ClientError::Timeout { .. } => 7,
             ClientError::Unreachable { .. } | ClientError::Local(_) => 8,
-            ClientError::Protocol { .. } => 9,
+            ClientError::NoRunner | ClientError::Protocol { .. } => 9,
         }
     }
 
@@ -95,7 +102,16 @@ const MAX_RESPONSE_BYTES: u64 = 1 << 30;
 pub struct Remote {
     agent: ureq::Agent,
     base: String,
+    timeout: Duration,
     token: Option<String>,
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
 }
 
 /// The state `rune` talks to.
@@ -118,16 +134,72 @@ impl std::fmt::Debug for Backend {
 impl Backend {
     /// A remote runed at `url` (`http://…` or `https://…`), with an optional bearer token.
     pub fn remote(url: &str, token: Option<String>, timeout: Duration) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build()
-            .into();
         Backend::Remote(Remote {
-            agent,
+            agent: agent(timeout),
             base: url.trim_end_matches('/').to_owned(),
+            timeout,
             token,
         })
+    }
+
+    /// The process runner's status: every service in `namespace` (or all) with its instances.
+    pub fn status(&self, namespace: Option<&str>) -> Result<RunnerStatus, ClientError> {
+        match self {
+            Backend::Embedded { .. } => Err(ClientError::NoRunner),
+            Backend::Remote(remote) => {
+                let path = match namespace {
+                    Some(ns) => format!("/v1/status?namespace={}", query_value(ns)),
+                    None => "/v1/status".to_owned(),
+                };
+                remote.send::<(), _>("GET", &path, None)
+            }
+        }
+    }
+
+    /// A rolling restart of a service; with `wait`, returns once every instance runs again.
+    pub fn restart(
+        &self,
+        key: &ObjectKey,
+        wait: bool,
+        timeout: Duration,
+    ) -> Result<RestartResult, ClientError> {
+        match self {
+            Backend::Embedded { .. } => Err(ClientError::NoRunner),
+            Backend::Remote(remote) => {
+                let path = format!(
+                    "{}/restart?wait={wait}&timeout={}",
+                    object_path(key),
+                    timeout.as_secs()
+                );
+                // The server answers within `timeout`; give the request room beyond it.
+                let remote = Remote {
+                    agent: agent(remote.timeout.max(timeout + Duration::from_secs(30))),
+                    base: remote.base.clone(),
+                    timeout: remote.timeout,
+                    token: remote.token.clone(),
+                };
+                remote.send::<(), _>("POST", &path, None)
+            }
+        }
+    }
+
+    /// An instance's log: everything kept, or (with `offset`) what came after it.
+    pub fn logs(
+        &self,
+        key: &ObjectKey,
+        instance: u32,
+        offset: Option<u64>,
+    ) -> Result<LogChunk, ClientError> {
+        match self {
+            Backend::Embedded { .. } => Err(ClientError::NoRunner),
+            Backend::Remote(remote) => {
+                let mut path = format!("{}/logs?instance={instance}", object_path(key));
+                if let Some(offset) = offset {
+                    path = format!("{path}&offset={offset}");
+                }
+                remote.send::<(), _>("GET", &path, None)
+            }
+        }
     }
 
     /// The embedded engine on a local data directory.
@@ -329,6 +401,20 @@ fn transport(url: &str, error: ureq::Error) -> ClientError {
             url: url.to_owned(),
         },
     }
+}
+
+/// A query-string value: names are DNS-1123 labels, anything else is percent-encoded.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn segment(kind: Kind) -> &'static str {

@@ -7,5 +7,6 @@ mod lint;
 mod properties;
 mod runed;
 mod schema;
+mod services;
 mod tls;
 mod util;

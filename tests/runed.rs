@@ -32,18 +32,18 @@ fn marker(i: usize) -> String {
 
 /// A temporary directory with a data directory inside (not created: runed creates it) and room
 /// for a server runefile.
-struct Setup {
+pub(crate) struct Setup {
     tmp: tempfile::TempDir,
 }
 
 impl Setup {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             tmp: tempfile::tempdir().expect("a temporary directory"),
         }
     }
 
-    fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.tmp.path().join("data")
     }
 
@@ -54,7 +54,7 @@ impl Setup {
         path.display().to_string()
     }
 
-    fn start(&self) -> Server {
+    pub(crate) fn start(&self) -> Server {
         Server::start(&self.data(), &[])
     }
 

@@ -105,6 +105,12 @@ pub enum Command {
     Lint(LintArgs),
     /// Save a server and its token as a context and make it current
     Login(LoginArgs),
+    /// Print a service's instance output (stdout and stderr), kept by runed
+    Logs(LogsArgs),
+    /// Replace a service's instances one at a time, so they start with the current versions
+    Restart(RestartArgs),
+    /// Show every service's instances as runed runs them
+    Status(StatusArgs),
     /// Print the version of rune
     Version,
 }
@@ -265,6 +271,35 @@ pub struct DescribeArgs {
     /// `service`
     pub kind: String,
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new output until interrupted
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only this instance [default: every instance, each line prefixed with `[N] `]
+    #[arg(long, value_name = "N")]
+    pub instance: Option<u32>,
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    pub name: String,
+    /// Return once the rolling restart has begun instead of waiting for it
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds to wait for every instance to run again (exit 7 past it; the restart goes on)
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Services of every namespace
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
 }
 
 /// `rune login NAME --server URL --token-stdin [-n NS]` (`--server` and `-n` are the global flags).

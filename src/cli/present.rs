@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::object::{ServiceSpec, Stored, StoredSpec};
 use crate::resource::Kind;
 use crate::server::engine::Listed;
+use crate::server::runner::status::{InstanceStatus, RunnerStatus, ServiceStatus, State};
 
 /// `secrets`, `config`, `storageclass`… → a kind.
 pub fn parse_kind(word: &str) -> Option<Kind> {
@@ -149,16 +150,29 @@ fn service_fields(service: &ServiceSpec, map: &mut Map<String, Value>) {
     }
 }
 
-/// A table with a header row, columns padded to their widest cell.
-pub fn table(kind: Kind, items: &[Listed], versions: bool) -> String {
+/// A table with a header row, columns padded to their widest cell. Services get an `INSTANCES`
+/// column from the runner's status (`None`: no runner, as with the embedded engine).
+pub fn table(
+    kind: Kind,
+    items: &[Listed],
+    versions: bool,
+    runner: Option<&RunnerStatus>,
+) -> String {
     let (header, rows): (Vec<&str>, Vec<Vec<String>>) = match kind {
         Kind::Secret | Kind::ConfigMap => (
             vec!["NAMESPACE", "NAME", "VERSION", "KEYS", "UPDATED", "SOURCE"],
             items.iter().map(|l| data_row(l, versions)).collect(),
         ),
         Kind::Service => (
-            vec!["NAMESPACE", "NAME", "RUNTIME", "SCALE", "UPDATED"],
-            items.iter().map(service_row).collect(),
+            vec![
+                "NAMESPACE",
+                "NAME",
+                "RUNTIME",
+                "SCALE",
+                "INSTANCES",
+                "UPDATED",
+            ],
+            items.iter().map(|l| service_row(l, runner)).collect(),
         ),
         Kind::Namespace => (
             vec!["NAME", "DESCRIPTION", "CREATED"],
@@ -249,7 +263,7 @@ fn data_row(listed: &Listed, versions: bool) -> Vec<String> {
     ]
 }
 
-fn service_row(listed: &Listed) -> Vec<String> {
+fn service_row(listed: &Listed, runner: Option<&RunnerStatus>) -> Vec<String> {
     let (runtime, scale) = match &listed.object.spec {
         StoredSpec::Service(s) => (
             s.image
@@ -261,13 +275,109 @@ fn service_row(listed: &Listed) -> Vec<String> {
         ),
         _ => (String::new(), String::new()),
     };
+    let key = &listed.object.key;
+    let instances = match runner {
+        None => "not run (no runed)".to_owned(),
+        Some(status) => status
+            .services
+            .iter()
+            .find(|s| s.namespace == key.namespace && s.name == key.name)
+            .map_or_else(|| "?".to_owned(), instances_summary),
+    };
     vec![
-        listed.object.key.namespace.clone(),
-        listed.object.key.name.clone(),
+        key.namespace.clone(),
+        key.name.clone(),
         runtime,
         scale,
+        instances,
         listed.object.updated_at.clone(),
     ]
+}
+
+/// `2/3 running, 1 outdated` or `not runnable`.
+pub fn instances_summary(service: &ServiceStatus) -> String {
+    if !service.runnable {
+        return "not runnable (image)".to_owned();
+    }
+    let running = service
+        .instances
+        .iter()
+        .filter(|i| i.state == State::Running)
+        .count();
+    let mut text = format!("{running}/{} running", service.scale);
+    let outdated = service
+        .instances
+        .iter()
+        .filter(|i| !i.outdated.is_empty())
+        .count();
+    if outdated > 0 {
+        let _ = write!(text, ", {outdated} outdated");
+    }
+    text
+}
+
+/// `Running (pid 42)`, `Exited (code 1)`, `Failed: reason`.
+pub fn instance_state(instance: &InstanceStatus) -> String {
+    match instance.state {
+        State::Running => format!("Running (pid {})", instance.pid.unwrap_or_default()),
+        State::Exited => match (instance.exit_code, instance.signal) {
+            (Some(code), _) => format!("Exited (code {code})"),
+            (_, Some(signal)) => format!("Exited (signal {signal})"),
+            _ => "Exited".to_owned(),
+        },
+        State::Failed => format!(
+            "Failed: {}",
+            instance.reason.as_deref().unwrap_or("unknown reason")
+        ),
+        State::Pending => "Pending".to_owned(),
+    }
+}
+
+/// `rune status`: one row per instance (one per service that runed does not run).
+pub fn status_table(status: &RunnerStatus) -> String {
+    let header = [
+        "NAMESPACE",
+        "SERVICE",
+        "INSTANCE",
+        "STATE",
+        "RESTARTS",
+        "STARTED",
+        "VERSIONS",
+    ];
+    let mut rows = Vec::new();
+    for service in &status.services {
+        if !service.runnable {
+            rows.push(vec![
+                service.namespace.clone(),
+                service.name.clone(),
+                "-".to_owned(),
+                "not runnable (image)".to_owned(),
+                "-".to_owned(),
+                "-".to_owned(),
+                "-".to_owned(),
+            ]);
+        }
+        for instance in &service.instances {
+            let versions = if instance.outdated.is_empty() {
+                "current".to_owned()
+            } else {
+                format!("outdated: {}", instance.outdated.join(", "))
+            };
+            rows.push(vec![
+                service.namespace.clone(),
+                service.name.clone(),
+                instance.index.to_string(),
+                instance_state(instance),
+                instance.restarts.to_string(),
+                instance
+                    .started_at
+                    .clone()
+                    .unwrap_or_else(|| "-".to_owned()),
+                versions,
+            ]);
+        }
+    }
+    render_table(&header, &rows)
 }
 
 fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -1,5 +1,7 @@
 //! `rune describe service NAME`: how a service consumes its secrets and configmaps — every
-//! environment variable and mounted file with its source and version, never a value.
+//! environment variable and mounted file with its source and version, never a value — and its
+//! instances as runed runs them, with the versions each started with (an instance that runs an
+//! older version than the current one is marked: `rune restart` updates it).
 //!
 //! Precedence (SPEC §5): `envFrom` entries in order (a later entry wins), then explicit `env`
 //! (wins over every `envFrom`), then the `RUNE_*` variables runed sets itself.
@@ -12,10 +14,12 @@ use serde::Serialize;
 use crate::cli::args::{DescribeArgs, GlobalArgs, OutputFormat};
 use crate::cli::cmd::get::kind;
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::present;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
 use crate::object::{KindName, ObjectKey, ServiceSpec, StoredSpec};
 use crate::resource::Kind;
+use crate::server::runner::status::InstanceStatus;
 use crate::validate::names::is_env_name;
 
 /// Where one variable or file comes from.
@@ -68,8 +72,13 @@ struct MountedFile {
 struct Description {
     env: Vec<EnvVar>,
     files: Vec<MountedFile>,
+    /// `None` when no runner is active (the embedded engine).
+    instances: Option<Vec<InstanceStatus>>,
     name: String,
     namespace: String,
+    /// Why the instances are not shown or not run, when they are not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
     runtime: String,
     scale: u32,
 }
@@ -90,9 +99,29 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
     let StoredSpec::Service(spec) = &listed.object.spec else {
         return Err(CliError::Usage(format!("{key} is not a service")));
     };
+    let (instances, note) = match target.backend.status(Some(&key.namespace)) {
+        Ok(status) => {
+            let service = status.services.into_iter().find(|s| s.name == key.name);
+            let note = match &service {
+                Some(s) if !s.runnable => s.reason.clone(),
+                Some(_) => status
+                    .mount_namespaces_reason
+                    .filter(|_| !spec.secret_mounts.is_empty() || !spec.config_mounts.is_empty()),
+                None => None,
+            };
+            (Some(service.map(|s| s.instances).unwrap_or_default()), note)
+        }
+        Err(ClientError::NoRunner) => (
+            None,
+            Some("not run: the embedded engine stores services; runed runs them".to_owned()),
+        ),
+        Err(other) => return Err(other.into()),
+    };
     let description = Description {
         env: environment(&target.backend, &key.namespace, spec)?,
         files: files(&target.backend, &key.namespace, spec)?,
+        instances,
+        note,
         name: key.name.clone(),
         namespace: key.namespace.clone(),
         runtime: match (&spec.image, &spec.process) {
@@ -301,6 +330,39 @@ fn text(d: &Description) -> String {
             "  {:<width$} ← {} ({})",
             file.path, file.source, file.mode
         );
+    }
+    out.push_str("Instances:\n");
+    if let Some(note) = &d.note {
+        let _ = writeln!(out, "  ({note})");
+    }
+    for instance in d.instances.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {}  {}  restarts {}  started {}",
+            instance.index,
+            present::instance_state(instance),
+            instance.restarts,
+            instance.started_at.as_deref().unwrap_or("-")
+        );
+        let versions: Vec<String> = instance
+            .versions
+            .iter()
+            .map(|(object, version)| format!("{object} v{version}"))
+            .collect();
+        if !versions.is_empty() {
+            let _ = writeln!(out, "     started with {}", versions.join(", "));
+        }
+        if !instance.outdated.is_empty() {
+            let _ = writeln!(
+                out,
+                "     outdated: runs {}; `rune restart {}` updates it",
+                instance.outdated.join(", "),
+                d.name
+            );
+        }
+        for event in instance.events.iter().rev().take(5).rev() {
+            let _ = writeln!(out, "     {}  {}", event.at, event.message);
+        }
     }
     out
 }

@@ -6,8 +6,10 @@ use crate::cli::args::{GetArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::present;
 use crate::cli::target;
+use crate::client::ClientError;
 use crate::object::{KindName, ObjectKey};
 use crate::resource::Kind;
+use crate::server::runner::status::RunnerStatus;
 
 pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let kind = kind(&args.kind)?;
@@ -27,9 +29,12 @@ pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
         match format {
             OutputFormat::Json => pretty(&present::json_object(&listed, args.versions)),
             OutputFormat::Yaml => present::yaml_object(&listed, args.versions),
-            OutputFormat::Table => {
-                present::table(kind, std::slice::from_ref(&listed), args.versions)
-            }
+            OutputFormat::Table => present::table(
+                kind,
+                std::slice::from_ref(&listed),
+                args.versions,
+                runner_status(&target, kind, Some(&key.namespace)).as_ref(),
+            ),
         }
     } else {
         let namespace =
@@ -48,7 +53,12 @@ pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
                 text.push_str(&present::yaml_object(l, args.versions));
                 text
             }),
-            OutputFormat::Table => present::table(kind, &items, args.versions),
+            OutputFormat::Table => present::table(
+                kind,
+                &items,
+                args.versions,
+                runner_status(&target, kind, namespace).as_ref(),
+            ),
         }
     };
     std::io::stdout()
@@ -56,6 +66,23 @@ pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
     Ok(ExitCode::Success)
+}
+
+/// The runner's status for the `INSTANCES` column of services: `None` without runed; a server
+/// that cannot say gives an empty status (the column then shows `?`).
+fn runner_status(
+    target: &target::Target,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> Option<RunnerStatus> {
+    if kind != Kind::Service {
+        return None;
+    }
+    match target.backend.status(namespace) {
+        Ok(status) => Some(status),
+        Err(ClientError::NoRunner) => None,
+        Err(_) => Some(RunnerStatus::default()),
+    }
 }
 
 pub fn kind(word: &str) -> Result<Kind, CliError> {
