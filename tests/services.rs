@@ -408,6 +408,11 @@ fn image_services_and_the_embedded_engine_run_nothing() {
         .output()
         .unwrap();
     assert!(cast.status.success(), "{cast:?}");
+    assert!(
+        String::from_utf8_lossy(&cast.stderr)
+            .contains("the embedded engine stores services but does not run them"),
+        "{cast:?}"
+    );
     for args in [&["status"][..], &["logs", "job"], &["restart", "job"]] {
         let out = ws.rune().args(args).args(local).output().unwrap();
         assert_eq!(out.status.code(), Some(9), "{args:?}: {out:?}");

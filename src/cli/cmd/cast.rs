@@ -80,6 +80,13 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     ));
     let applied = apply(&target.backend, &plan, desired.clone(), &batch)?;
     progress.finish();
+    let services_written = applied.versions.keys().any(|k| k.starts_with("service/"));
+    if services_written && !global.quiet && matches!(target.backend, Backend::Embedded { .. }) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the embedded engine stores services but does not run them; runed runs them"
+        );
+    }
     if json {
         print(&render::json(&plan, &desired, Some(&applied)))?;
     } else {

@@ -32,8 +32,8 @@ pub const FAILED_MARKER: &[u8] = b"\0rune-launch-failed: ";
 /// The size of each mount's tmpfs: room for the largest allowed secret (64 keys × 64 KiB).
 const TMPFS_OPTIONS: &str = "size=8m,mode=0755";
 
-/// Everything an instance needs, sent by runed over a pipe.
-#[derive(Debug, Default, Deserialize, Serialize)]
+/// Everything an instance needs, sent by runed over a pipe. No `Debug`: it holds values.
+#[derive(Default, Deserialize, Serialize)]
 pub struct Launch {
     pub args: Vec<String>,
     pub command: String,
@@ -48,8 +48,8 @@ pub struct Launch {
     pub workdir: Option<String>,
 }
 
-/// One mount: a directory with one file per key.
-#[derive(Debug, Default, Deserialize, Serialize)]
+/// One mount: a directory with one file per key. No `Debug`: it holds values.
+#[derive(Default, Deserialize, Serialize)]
 pub struct MountData {
     pub files: Vec<(String, Zeroizing<String>)>,
     /// 0o400 for secrets, 0o444 for configmaps.
