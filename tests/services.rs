@@ -351,6 +351,10 @@ fn restarting_runed_brings_declared_services_back() {
     let before = eventually("the instance to run", &server, || {
         running_pids(&server, "web", 1)
     });
+    eventually("the first start in the log", &server, || {
+        let out = rune(&ws, &server, &["logs", "web"], 0);
+        (out == "up 0\n").then_some(())
+    });
     assert!(server.stop().success());
     assert!(!alive(before[0]), "runed's shutdown stops its instances");
 
