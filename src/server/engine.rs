@@ -307,10 +307,15 @@ impl Engine {
                 applied.applied += 1;
                 applied.versions.insert(path_of(&d.key), version);
             }
-            for key in delete {
+            // Consumers go before what they consume, namespaces last, so that the checks below
+            // see the batch's end state.
+            let mut delete: Vec<&ObjectKey> = delete.iter().collect();
+            delete.sort_by_key(|key| std::cmp::Reverse(apply_rank(key.kind.0)));
+            for key in &delete {
                 remove(&mut objects, &mut versions, key)?;
                 applied.applied += 1;
             }
+            check_deletions(&objects, &delete, options.force)?;
         }
         tx.commit()?;
         Ok(applied)
@@ -761,6 +766,36 @@ fn prune_candidates(
         }
     }
     Ok(changes)
+}
+
+/// A batch may not leave a namespace's objects behind without their namespace, nor (without
+/// `force`) take a secret or configmap away from a service that still uses it. An error here
+/// drops the whole transaction.
+fn check_deletions(
+    objects: &impl ReadableTable<&'static str, &'static [u8]>,
+    deleted: &[&ObjectKey],
+    force: bool,
+) -> Result<(), EngineError> {
+    for key in deleted {
+        if key.kind.0 == Kind::Namespace {
+            let count = count_in_namespace(objects, &key.name)?;
+            if count > 0 {
+                return Err(EngineError::NamespaceNotEmpty {
+                    count,
+                    namespace: key.name.clone(),
+                });
+            }
+        } else if !force {
+            let users = users_of(objects, key)?;
+            if !users.is_empty() {
+                return Err(EngineError::InUse {
+                    key: (*key).clone(),
+                    users,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn remove(

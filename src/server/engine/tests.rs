@@ -386,3 +386,58 @@ fn data_directory_is_private() {
         0o700
     );
 }
+
+/// Pruning a namespace that still holds objects, or a secret a remaining service mounts, is
+/// refused and the whole batch is left unapplied.
+#[test]
+fn deletions_keep_namespaces_and_consumers_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path(), Settings::default());
+    let mut team = configmap("app", &[("k", "v")]);
+    team.key.namespace = "team".into();
+    let options = BatchOptions {
+        create_namespaces: true,
+        ..BatchOptions::default()
+    };
+    engine.apply(&[team], &[], &[], &options).unwrap();
+    cast(
+        &engine,
+        &[secret("db", &[("k", "v")]), service_mounting("db")],
+    )
+    .unwrap();
+
+    let result = engine.apply(
+        &[configmap("other", &[("k", "v")])],
+        &[namespace_key("team")],
+        &[],
+        &BatchOptions::default(),
+    );
+    assert!(
+        matches!(result, Err(EngineError::NamespaceNotEmpty { count: 1, .. })),
+        "{result:?}"
+    );
+    let db = key(Kind::Secret, "default", "db");
+    let result = engine.apply(
+        &[],
+        std::slice::from_ref(&db),
+        &[],
+        &BatchOptions::default(),
+    );
+    assert!(
+        matches!(result, Err(EngineError::InUse { .. })),
+        "{result:?}"
+    );
+    assert!(
+        engine
+            .list(Kind::ConfigMap, Some("default"))
+            .unwrap()
+            .is_empty()
+    );
+
+    // Deleting the consumer in the same batch, or forcing, is fine.
+    let api = key(Kind::Service, "default", "api");
+    engine
+        .apply(&[], &[db.clone(), api], &[], &BatchOptions::default())
+        .unwrap();
+    assert!(matches!(engine.get(&db), Err(EngineError::NotFound(_))));
+}
