@@ -1502,6 +1502,15 @@ fn describe_service_shows_sources_without_values() {
             .no_secret()
             .stdout
             .clone();
+        // The instances section depends on the mode (embedded: not run; runed: an image
+        // service is not runnable); tests/services.rs covers it.
+        let (described, instances) = described
+            .split_once("Instances:\n")
+            .unwrap_or_else(|| panic!("no instances section: {described}"));
+        assert!(
+            instances.contains("not run") || instances.contains("no container runtime"),
+            "{instances}"
+        );
         assert_eq!(
             described,
             "\
