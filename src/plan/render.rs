@@ -193,7 +193,7 @@ fn desired_view(desired: &Desired) -> Value {
     if let Some(Value::Object(spec)) = wire.remove("spec") {
         view.extend(spec);
     }
-    normalise(Value::Object(view))
+    normalise(runefile_names(Value::Object(view)))
 }
 
 fn live_view(stored: &Stored) -> Value {
@@ -203,7 +203,26 @@ fn live_view(stored: &Stored) -> Value {
     for meta in ["createdAt", "updatedAt", "version", "kind", "provenance"] {
         wire.remove(meta);
     }
-    normalise(Value::Object(wire))
+    normalise(runefile_names(Value::Object(wire)))
+}
+
+/// Mounts name their source `secretName`/`configName` in runefiles and `source` on the wire;
+/// a diff speaks the runefile's language.
+fn runefile_names(mut view: Value) -> Value {
+    for (list, field) in [
+        ("secretMounts", "secretName"),
+        ("configMounts", "configName"),
+    ] {
+        let Some(Value::Array(mounts)) = view.get_mut(list) else {
+            continue;
+        };
+        for mount in mounts.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(source) = mount.remove("source") {
+                mount.insert(field.to_owned(), source);
+            }
+        }
+    }
+    view
 }
 
 /// Drops empty maps and lists and nulls so that "absent" and "empty" read the same.
