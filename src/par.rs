@@ -4,6 +4,11 @@
 /// Below this many items a thread costs more than it saves.
 const MIN_ITEMS_PER_THREAD: usize = 256;
 
+/// A main thread's stack. Spawned threads get 2 MiB by default, on which serde-saphyr's
+/// recursion through a document nested to its depth limit overflows in an unoptimised build;
+/// work must not fail on a worker that would succeed on the main thread.
+const STACK_SIZE: usize = 8 << 20;
+
 /// Applies `f` to every item, on as many threads as the machine has cores, keeping the order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -15,7 +20,12 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(STACK_SIZE)
+                    .spawn_scoped(scope, || part.iter().map(&f).collect::<Vec<R>>())
+                    .expect("spawn a worker thread")
+            })
             .collect();
         handles
             .into_iter()

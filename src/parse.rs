@@ -4,6 +4,8 @@
 //! [`SourceMap`], plus syntax findings. Every document of a multi-document file counts (upstream
 //! silently dropped all but the first). Nothing here knows what a resource is.
 
+mod block;
+mod fast;
 pub mod input;
 pub mod node;
 pub mod split;
@@ -89,6 +91,7 @@ fn parse_sources(loaded: &mut Loaded) {
             source,
         })
     });
+    loaded.documents.reserve(parsed.len());
     for result in parsed {
         match result {
             Ok(document) => loaded.documents.push(document),

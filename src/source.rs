@@ -58,14 +58,12 @@ pub struct SourceFile {
 impl SourceFile {
     #[must_use]
     pub fn new(name: String, text: Arc<str>) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
-            )
-            .collect();
+        let mut line_starts = vec![0];
+        let mut from = 0;
+        while let Some(at) = find_newline(&text.as_bytes()[from..]) {
+            from += at + 1;
+            line_starts.push(u32::try_from(from).unwrap_or(u32::MAX));
+        }
         Self {
             line_starts,
             name,
@@ -99,6 +97,33 @@ impl SourceFile {
             line: u32::try_from(line_index + 1).unwrap_or(u32::MAX),
         }
     }
+}
+
+/// The offset of the first `\n` in `bytes`, looking at eight bytes at a time: line starts and
+/// document markers are found in every byte of every input, so this is on the hot path.
+#[must_use]
+pub fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let mut le = [0; 8];
+        le.copy_from_slice(word);
+        let x = u64::from_le_bytes(le) ^ NEWLINES;
+        // The lowest set bit marks the first zero byte of `x` (higher ones may be false).
+        let zero_bytes = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero_bytes != 0 {
+            return Some(offset + (zero_bytes.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|at| offset + at)
 }
 
 /// Every source of one run, addressed by [`SourceId`].
@@ -148,6 +173,29 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_first_newline_at_any_alignment() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut bytes = vec![b'x'; len];
+                // Bytes just around `\n` and with the high bit set must not confuse the search.
+                for (i, b) in bytes.iter_mut().enumerate() {
+                    *b = [b'x', 0x0b, 0x09, 0x8a, 0xff][i % 5];
+                }
+                if at < len {
+                    bytes[at] = b'\n';
+                    bytes
+                        .iter_mut()
+                        .skip(at + 1)
+                        .step_by(3)
+                        .for_each(|b| *b = b'\n');
+                }
+                let expected = bytes.iter().position(|&b| b == b'\n');
+                assert_eq!(find_newline(&bytes), expected, "len {len}, at {at}");
+            }
+        }
+    }
 
     #[test]
     fn positions_are_one_based_and_count_characters() {

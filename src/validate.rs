@@ -63,6 +63,9 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
     validated
         .diagnostics
         .extend(loaded.diagnostics.iter().cloned());
+    validated
+        .resources
+        .reserve(decoded.iter().map(|(d, _, _)| d.resources.len()).sum());
     for (decoded, diagnostics, redactions) in decoded {
         validated.resources.extend(decoded.resources);
         validated.skipped.extend(decoded.skipped);

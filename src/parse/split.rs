@@ -6,6 +6,8 @@
 //! syntax error does not hide the findings in the next document) and lets large files be parsed
 //! in parallel.
 
+use crate::source::find_newline;
+
 /// One document's slice of a file.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct DocumentSlice {
@@ -22,29 +24,39 @@ pub fn split_documents(text: &str) -> Vec<DocumentSlice> {
     let mut slices = Vec::new();
     let mut start = 0;
     let mut has_content = false;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let line_start = offset;
-        offset += line.len();
-        if is_marker(line, "---") {
-            if has_content {
-                slices.push(DocumentSlice {
-                    start,
-                    end: line_start,
-                });
-                start = line_start;
+    let mut line_start = 0;
+    while line_start < text.len() {
+        let line_end =
+            find_newline(&text.as_bytes()[line_start..]).map_or(text.len(), |i| line_start + i + 1);
+        let line = &text[line_start..line_end];
+        // Only a line's first byte decides whether it needs a closer look.
+        match line.as_bytes()[0] {
+            b'-' if is_marker(line, "---") => {
+                if has_content {
+                    slices.push(DocumentSlice {
+                        start,
+                        end: line_start,
+                    });
+                    start = line_start;
+                }
+                // A marker followed by content on its own line (`--- {a: 1}`) starts content.
+                has_content = !is_blank_or_comment(&line[3..]);
             }
-            // A marker followed by content on its own line (`--- {a: 1}`) starts content.
-            has_content = !is_blank_or_comment(&line[3..]);
-        } else if is_marker(line, "...") {
-            if has_content {
-                slices.push(DocumentSlice { start, end: offset });
+            b'.' if is_marker(line, "...") => {
+                if has_content {
+                    slices.push(DocumentSlice {
+                        start,
+                        end: line_end,
+                    });
+                }
+                start = line_end;
+                has_content = false;
             }
-            start = offset;
-            has_content = false;
-        } else if !has_content && !is_blank_or_comment(line) && !line.starts_with('%') {
-            has_content = true;
+            b'%' => {}
+            _ if !has_content => has_content = !is_blank_or_comment(line),
+            _ => {}
         }
+        line_start = line_end;
     }
     if has_content {
         slices.push(DocumentSlice {

@@ -1,14 +1,13 @@
 //! What decoding one document needs: where it came from, the defaults in force, and where its
 //! findings go.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::diag::{Code, Diagnostic};
 use crate::parse::node::{Node, Value};
 use crate::resource::Spanned;
 use crate::source::{SourceId, Span};
-use crate::validate::fields::duplicate_key;
+use crate::validate::fields::{Seen, duplicate_key};
 use crate::validate::options::Options;
 
 /// The state of decoding one document.
@@ -163,21 +162,25 @@ impl DocContext<'_> {
             );
             return Vec::new();
         };
-        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        let mut seen = Seen::with_capacity(map.len());
         let mut out = Vec::with_capacity(map.len());
         for (key, value) in map {
-            let Some(name) = self.key_text(key).map(str::to_owned) else {
+            let Some(name) = self.key_text(key) else {
                 continue;
             };
-            if let Some(first) = seen.get(&name) {
-                let diagnostic = duplicate_key(&name, key.span, *first);
+            if let Some(first) = seen.first(name, key.span) {
+                let diagnostic = duplicate_key(name, key.span, first);
                 self.push(diagnostic);
                 continue;
             }
-            seen.insert(name.clone(), key.span);
-            let what = format!("{field}.{name}");
-            if let Some(value) = self.string(value, &what) {
-                out.push((Spanned::new(name, key.span), value));
+            if let Value::String(s) = &value.value {
+                out.push((
+                    Spanned::new(name.to_owned(), key.span),
+                    Spanned::new(s.clone(), value.span),
+                ));
+            } else {
+                // Not a string: `string` reports it, naming the field.
+                let _ = self.string(value, &format!("{field}.{name}"));
             }
         }
         out

@@ -3,15 +3,13 @@
 //! Secret values are plaintext here. They are never put into a message or help text, and their
 //! spans go to the context's redactions so that snippets mask them.
 
-use std::collections::HashMap;
-
 use crate::diag::{Code, Diagnostic};
 use crate::limits::DataLimits;
 use crate::parse::node::{Node, Value};
 use crate::resource::{DataEntry, DataKind, DataSource, Plaintext, Spanned};
 use crate::source::Span;
 use crate::validate::context::DocContext;
-use crate::validate::fields::{Fields, allowed};
+use crate::validate::fields::{Fields, Seen, allowed};
 use crate::validate::names::data_key_problem;
 
 const AGE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -298,26 +296,32 @@ fn check_key(ctx: &mut DocContext<'_>, key: &Spanned<String>) {
 }
 
 fn without_duplicates(ctx: &mut DocContext<'_>, entries: Vec<DataEntry>) -> Vec<DataEntry> {
-    let mut first_seen: HashMap<String, Span> = HashMap::with_capacity(entries.len());
-    let mut kept = Vec::with_capacity(entries.len());
-    for entry in entries {
-        if let Some(first) = first_seen.get(&entry.key.value) {
-            ctx.push(
-                Diagnostic::new(
-                    Code::DataKeyDuplicate,
-                    entry.key.span,
-                    format!("data key `{}` is declared twice", entry.key.value),
-                )
-                .label("declared again here")
-                .also(*first, "first declared here")
-                .help("each key holds one value; remove one of them"),
-            );
+    let mut repeated = vec![false; entries.len()];
+    let mut seen = Seen::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(first) = seen.first(&entry.key.value, entry.key.span) else {
             continue;
-        }
-        first_seen.insert(entry.key.value.clone(), entry.key.span);
-        kept.push(entry);
+        };
+        ctx.push(
+            Diagnostic::new(
+                Code::DataKeyDuplicate,
+                entry.key.span,
+                format!("data key `{}` is declared twice", entry.key.value),
+            )
+            .label("declared again here")
+            .also(first, "first declared here")
+            .help("each key holds one value; remove one of them"),
+        );
+        repeated[i] = true;
     }
-    kept
+    if !repeated.contains(&true) {
+        return entries;
+    }
+    entries
+        .into_iter()
+        .zip(repeated)
+        .filter_map(|(entry, repeated)| (!repeated).then_some(entry))
+        .collect()
 }
 
 fn check_limits(

@@ -108,8 +108,13 @@ fn decode_resources(ctx: &mut DocContext<'_>, entries: &[(Node, Node)], decoded:
             redact_undecoded(ctx, value);
         }
         match (&value.value, plural) {
-            (Value::Map(_), false) => decode_resource(ctx, kind, value, key.span, decoded),
+            (Value::Map(_), false) => {
+                // Exactly: a document's resources are all held until the set is checked.
+                decoded.resources.reserve_exact(1);
+                decode_resource(ctx, kind, value, key.span, decoded);
+            }
             (Value::Seq(items), true) => {
+                decoded.resources.reserve_exact(items.len());
                 for item in items {
                     decode_resource(ctx, kind, item, item.span, decoded);
                 }

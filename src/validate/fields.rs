@@ -33,16 +33,15 @@ impl<'a> Fields<'a> {
             return None;
         };
         let mut entries = Vec::with_capacity(map.len());
-        let mut seen: HashMap<&str, Span> = HashMap::with_capacity(map.len());
+        let mut seen = Seen::with_capacity(map.len());
         for (key, value) in map {
             let Some(name) = ctx.key_text(key) else {
                 continue;
             };
-            if let Some(first) = seen.get(name) {
-                ctx.push(duplicate_key(name, key.span, *first));
+            if let Some(first) = seen.first(name, key.span) {
+                ctx.push(duplicate_key(name, key.span, first));
                 continue;
             }
-            seen.insert(name, key.span);
             entries.push((name, key, value));
         }
         let anchor = map.first().map_or(node.span, |(key, _)| key.span);
@@ -115,6 +114,47 @@ impl<'a> Fields<'a> {
                 .help(help),
             );
         }
+    }
+}
+
+/// The names of one mapping seen so far, for duplicate checks: a linear scan while the mapping is
+/// small (nearly always; cheaper than hashing), a hash map beyond.
+pub(crate) struct Seen<'a> {
+    large: Option<HashMap<&'a str, Span>>,
+    small: Vec<(&'a str, Span)>,
+}
+
+impl<'a> Seen<'a> {
+    const SMALL: usize = 16;
+
+    pub fn with_capacity(capacity: usize) -> Self {
+        if capacity > Self::SMALL {
+            Self {
+                large: Some(HashMap::with_capacity(capacity)),
+                small: Vec::new(),
+            }
+        } else {
+            Self {
+                large: None,
+                small: Vec::with_capacity(capacity),
+            }
+        }
+    }
+
+    /// Where `name` was first seen; `None` (and `name` recorded at `span`) if it is new.
+    pub fn first(&mut self, name: &'a str, span: Span) -> Option<Span> {
+        if let Some(large) = &mut self.large {
+            if let Some(first) = large.get(name) {
+                return Some(*first);
+            }
+            large.insert(name, span);
+            return None;
+        }
+        if let Some((_, first)) = self.small.iter().find(|(n, _)| *n == name) {
+            return Some(*first);
+        }
+        self.small.push((name, span));
+        None
     }
 }
 

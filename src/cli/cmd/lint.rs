@@ -15,7 +15,7 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     if let Some(namespace) = &global.namespace {
         options.default_namespace.clone_from(namespace);
     }
-    let validated = validate::validate(&loaded, &options);
+    let mut validated = validate::validate(&loaded, &options);
     let totals = Totals {
         documents: loaded.document_count,
         files: loaded.files.len(),
@@ -24,7 +24,7 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     let diagnostics = if global.quiet && args.format == LintFormat::Text {
         only_errors(&validated.diagnostics)
     } else {
-        validated.diagnostics
+        std::mem::take(&mut validated.diagnostics)
     };
     let text = match args.format {
         LintFormat::Github => render::github::render(&diagnostics, &loaded.sources),
@@ -47,6 +47,9 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         .lock()
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
+    // Freeing a large repository's node trees and resources one allocation at a time takes as
+    // long as validating them; the process is about to end, so let a detached thread do it.
+    std::thread::spawn(move || drop((loaded, validated)));
     Ok(if diagnostics.has_errors() {
         ExitCode::Validation
     } else {
