@@ -150,8 +150,12 @@ impl Server {
                 }
             })
         };
+        // A fresh connection per request: after an early error answer (413 on a body it did
+        // not read) the server closes the connection, and a pooled one would then fail the
+        // next request with "peer disconnected", whichever test sent it.
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(0)
             .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .into();
