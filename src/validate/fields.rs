@@ -117,27 +117,22 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// The names of one mapping seen so far, for duplicate checks: a linear scan while the mapping is
-/// small (nearly always; cheaper than hashing), a hash map beyond.
+/// The names of one mapping seen so far, for duplicate checks: a linear scan of an inline array
+/// while the mapping is small (nearly always; no allocation, no hashing), a hash map beyond.
 pub(crate) struct Seen<'a> {
     large: Option<HashMap<&'a str, Span>>,
-    small: Vec<(&'a str, Span)>,
+    small: [(&'a str, Span); Seen::SMALL],
+    len: usize,
 }
 
 impl<'a> Seen<'a> {
     const SMALL: usize = 16;
 
     pub fn with_capacity(capacity: usize) -> Self {
-        if capacity > Self::SMALL {
-            Self {
-                large: Some(HashMap::with_capacity(capacity)),
-                small: Vec::new(),
-            }
-        } else {
-            Self {
-                large: None,
-                small: Vec::with_capacity(capacity),
-            }
+        Self {
+            large: (capacity > Self::SMALL).then(|| HashMap::with_capacity(capacity)),
+            small: [("", Span::default()); Self::SMALL],
+            len: 0,
         }
     }
 
@@ -150,10 +145,18 @@ impl<'a> Seen<'a> {
             large.insert(name, span);
             return None;
         }
-        if let Some((_, first)) = self.small.iter().find(|(n, _)| *n == name) {
+        if let Some((_, first)) = self.small[..self.len].iter().find(|(n, _)| *n == name) {
             return Some(*first);
         }
-        self.small.push((name, span));
+        if self.len == Self::SMALL {
+            // More names than announced: move to the map.
+            let mut large: HashMap<&str, Span> = self.small.iter().copied().collect();
+            large.insert(name, span);
+            self.large = Some(large);
+            return None;
+        }
+        self.small[self.len] = (name, span);
+        self.len += 1;
         None
     }
 }
@@ -222,4 +225,27 @@ pub mod allowed {
         "skip",
         "storageClassName",
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+    use crate::source::{SourceId, Span};
+
+    #[test]
+    fn seen_reports_the_first_place_of_a_repeated_name_at_any_size() {
+        let names: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        for announced in [0, 3, 40] {
+            let mut seen = Seen::with_capacity(announced);
+            for (i, name) in names.iter().enumerate() {
+                let at = Span::new(SourceId(0), i as u32, i as u32 + 1);
+                assert_eq!(seen.first(name, at), None, "{name} is new");
+            }
+            for (i, name) in names.iter().enumerate() {
+                let again = Span::new(SourceId(0), 100, 101);
+                let first = Span::new(SourceId(0), i as u32, i as u32 + 1);
+                assert_eq!(seen.first(name, again), Some(first), "{name} was seen");
+            }
+        }
+    }
 }
