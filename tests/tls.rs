@@ -4,11 +4,11 @@
 //! clients, the key formats, unusable certificate files, the flags and the config file, and a
 //! graceful stop on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -147,27 +147,7 @@ impl Server {
     fn spawn(mut command: std::process::Command) -> Self {
         let mut child = command.spawn().expect("spawn runed");
         let stderr = child.stderr.take().expect("runed's stderr is piped");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (port_tx, port_rx) = mpsc::channel();
-        {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                let mut stderr = BufReader::new(stderr);
-                let mut bytes = Vec::new();
-                while stderr.read_until(b'\n', &mut bytes).unwrap_or(0) > 0 {
-                    let line = String::from_utf8_lossy(&bytes).into_owned();
-                    bytes.clear();
-                    if let Some(port) = line
-                        .split("listening on https://127.0.0.1:")
-                        .nth(1)
-                        .and_then(|p| p.trim().parse::<u16>().ok())
-                    {
-                        let _ = port_tx.send(port);
-                    }
-                    log.lock().expect("log lock").push_str(&line);
-                }
-            });
-        }
+        let (log, port_rx, _reader) = crate::util::follow_log(stderr, "https");
         let mut server = Self {
             child,
             log,

@@ -129,27 +129,7 @@ impl Server {
             .spawn()
             .expect("spawn runed");
         let stderr = child.stderr.take().expect("runed's stderr is piped");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (port_tx, port_rx) = mpsc::channel();
-        let reader = {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                let mut stderr = BufReader::new(stderr);
-                let mut bytes = Vec::new();
-                while stderr.read_until(b'\n', &mut bytes).unwrap_or(0) > 0 {
-                    let line = String::from_utf8_lossy(&bytes).into_owned();
-                    bytes.clear();
-                    if let Some(port) = line
-                        .split("listening on http://127.0.0.1:")
-                        .nth(1)
-                        .and_then(|p| p.trim().parse::<u16>().ok())
-                    {
-                        let _ = port_tx.send(port);
-                    }
-                    log.lock().expect("log lock").push_str(&line);
-                }
-            })
-        };
+        let (log, port_rx, reader) = follow_log(stderr, "http");
         // A fresh connection per request: after an early error answer (413 on a body it did
         // not read) the server closes the connection, and a pooled one would then fail the
         // next request with "peer disconnected", whichever test sent it.
@@ -398,4 +378,37 @@ impl Reply {
         );
         body["details"].clone()
     }
+}
+
+/// Collects runed's stderr on a thread into a shared log, and sends the port of the first
+/// `listening on SCHEME://127.0.0.1:PORT` line.
+pub fn follow_log(
+    stderr: std::process::ChildStderr,
+    scheme: &str,
+) -> (
+    Arc<Mutex<String>>,
+    mpsc::Receiver<u16>,
+    std::thread::JoinHandle<()>,
+) {
+    let log = Arc::new(Mutex::new(String::new()));
+    let (port_tx, port_rx) = mpsc::channel();
+    let marker = format!("listening on {scheme}://127.0.0.1:");
+    let shared = Arc::clone(&log);
+    let reader = std::thread::spawn(move || {
+        let mut stderr = BufReader::new(stderr);
+        let mut bytes = Vec::new();
+        while stderr.read_until(b'\n', &mut bytes).unwrap_or(0) > 0 {
+            let line = String::from_utf8_lossy(&bytes).into_owned();
+            bytes.clear();
+            if let Some(port) = line
+                .split(marker.as_str())
+                .nth(1)
+                .and_then(|p| p.trim().parse::<u16>().ok())
+            {
+                let _ = port_tx.send(port);
+            }
+            shared.lock().expect("log lock").push_str(&line);
+        }
+    });
+    (log, port_rx, reader)
 }
