@@ -121,29 +121,16 @@ fn block(out: &mut String, change: &Change, desired: Option<&Desired>, style: Te
 }
 
 fn secret_keys(out: &mut String, keys: &KeyChanges, style: TextStyle) {
-    for key in &keys.added {
-        let _ = writeln!(
-            out,
-            "    {}+ {key}{}",
-            paint(style, GREEN),
-            paint(style, RESET)
-        );
-    }
-    for key in &keys.removed {
-        let _ = writeln!(
-            out,
-            "    {}- {key}{}",
-            paint(style, RED),
-            paint(style, RESET)
-        );
-    }
-    for key in &keys.changed {
-        let _ = writeln!(
-            out,
-            "    {}~ {key} (changed){}",
-            paint(style, YELLOW),
-            paint(style, RESET)
-        );
+    let groups = [
+        (&keys.added, '+', GREEN, ""),
+        (&keys.removed, '-', RED, ""),
+        (&keys.changed, '~', YELLOW, " (changed)"),
+    ];
+    for (names, sign, color, note) in groups {
+        for key in names {
+            let (on, off) = (paint(style, color), paint(style, RESET));
+            let _ = writeln!(out, "    {on}{sign} {key}{note}{off}");
+        }
     }
 }
 
