@@ -80,6 +80,7 @@ fn object(i: usize) -> Desired {
             format!("sec-{i}"),
             DesiredSpec::Secret {
                 data: SecretValues(values.collect()),
+                sealed: BTreeMap::new(),
             },
         )
     } else {

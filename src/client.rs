@@ -279,6 +279,22 @@ impl Backend {
         Ok(all)
     }
 
+    /// The age recipient that sealed values must be encrypted for (SPEC §6).
+    pub fn seal_recipient(&self) -> Result<String, ClientError> {
+        match self {
+            Backend::Embedded { engine, .. } => Ok(engine.seal_recipient()),
+            Backend::Remote(remote) => {
+                #[derive(serde::Deserialize)]
+                struct Recipient {
+                    recipient: String,
+                }
+                Ok(remote
+                    .send::<(), Recipient>("GET", "/v1/seal-recipient", None)?
+                    .recipient)
+            }
+        }
+    }
+
     /// Writes one object: `create` refuses an existing one (exit 5).
     pub fn put(&self, desired: &Desired, create: bool) -> Result<Listed, ClientError> {
         match self {

@@ -16,6 +16,7 @@ pub mod private_file;
 pub mod provenance;
 pub mod resource;
 pub mod runed;
+pub mod seal;
 pub mod server;
 pub mod server_config;
 pub mod source;

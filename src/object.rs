@@ -95,9 +95,12 @@ pub enum DesiredSpec {
         data: BTreeMap<String, String>,
     },
     Namespace(NamespaceSpec),
-    /// Plaintext values, sent to the engine to be encrypted; never echoed back.
+    /// Plaintext values, sent to the engine to be encrypted; never echoed back. `sealed`
+    /// holds age payloads (SPEC §6) by key, which only the engine can open: it unseals them
+    /// into `data` before anything else looks at the object.
     Secret {
         data: SecretValues,
+        sealed: BTreeMap<String, String>,
     },
     Service(ServiceSpec),
     StorageClass(StorageClassSpec),
@@ -274,6 +277,15 @@ mod wire {
         data: T,
     }
 
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SecretSpec {
+        #[serde(default)]
+        data: SecretValues,
+        #[serde(default)]
+        sealed: BTreeMap<String, String>,
+    }
+
     impl TryFrom<Desired> for super::Desired {
         type Error = serde_json::Error;
 
@@ -288,9 +300,13 @@ mod wire {
                     data: serde_json::from_value::<DataSpec<_>>(spec)?.data,
                 },
                 Kind::Namespace => DesiredSpec::Namespace(serde_json::from_value(spec)?),
-                Kind::Secret => DesiredSpec::Secret {
-                    data: serde_json::from_value::<DataSpec<SecretValues>>(spec)?.data,
-                },
+                Kind::Secret => {
+                    let spec = serde_json::from_value::<SecretSpec>(spec)?;
+                    DesiredSpec::Secret {
+                        data: spec.data,
+                        sealed: spec.sealed,
+                    }
+                }
                 Kind::Service => DesiredSpec::Service(serde_json::from_value(spec)?),
                 Kind::StorageClass => DesiredSpec::StorageClass(serde_json::from_value(spec)?),
                 Kind::Volume => DesiredSpec::Volume(serde_json::from_value(spec)?),
@@ -336,7 +352,7 @@ mod wire {
         }
     }
 
-    /// A secret's or configmap's spec is `{"data": {…}}`, written straight from its map; the
+    /// A secret's or configmap's spec is `{"data": {…}}` (a secret's also `"sealed": {…}`), written straight from its map; the
     /// other kinds go through a JSON value, as they always have.
     pub(super) struct SpecRef<'a>(&'a DesiredSpec);
 
@@ -346,9 +362,17 @@ mod wire {
             struct Data<'a, T> {
                 data: &'a T,
             }
+            #[derive(Serialize)]
+            struct Secret<'a> {
+                data: &'a SecretValues,
+                #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+                sealed: &'a BTreeMap<String, String>,
+            }
             match self.0 {
                 DesiredSpec::ConfigMap { data } => Data { data }.serialize(serializer),
-                DesiredSpec::Secret { data } => Data { data }.serialize(serializer),
+                DesiredSpec::Secret { data, sealed } => {
+                    Secret { data, sealed }.serialize(serializer)
+                }
                 DesiredSpec::Namespace(s) => to_value(s).serialize(serializer),
                 DesiredSpec::Service(s) => to_value(s).serialize(serializer),
                 DesiredSpec::StorageClass(s) => to_value(s).serialize(serializer),

@@ -1140,7 +1140,7 @@ fn a_batch_killed_mid_apply_is_all_or_nothing() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every route of the router, as `(method, path)`.
-const ROUTES: [(&str, &str); 20] = [
+const ROUTES: [(&str, &str); 21] = [
     ("GET", "/healthz"),
     ("GET", "/v1/namespaces"),
     ("POST", "/v1/namespaces"),
@@ -1154,6 +1154,7 @@ const ROUTES: [(&str, &str); 20] = [
     ("GET", "/v1/namespaces/{ns}/services/{name}/logs"),
     ("POST", "/v1/namespaces/{ns}/services/{name}/restart"),
     ("GET", "/v1/status"),
+    ("GET", "/v1/seal-recipient"),
     ("POST", "/v1/plan"),
     ("POST", "/v1/apply"),
     ("GET", "/v1/{kind}"),
@@ -1359,6 +1360,12 @@ fn responses_match_the_openapi_schemas() {
         &spec,
         "ObjectList",
         &server.get("/v1/storageclasses").expect(200),
+    );
+
+    assert_matches(
+        &spec,
+        "SealRecipient",
+        &server.get("/v1/seal-recipient").expect(200),
     );
 
     // The process runner's answers.

@@ -30,10 +30,6 @@ pub enum DesiredError {
         path: String,
         resource: String,
     },
-    #[error(
-        "{resource}: key `{key}` is sealed; casting sealed values needs the server's unsealing, which this version does not have yet — cast the value from a `file:` or `value:` instead"
-    )]
-    Sealed { key: String, resource: String },
 }
 
 /// Where the cast comes from: recorded on every object.
@@ -46,7 +42,7 @@ pub struct Origin {
     pub relative_to: Option<std::path::PathBuf>,
 }
 
-/// Converts every resource; the first unreadable `file:` or sealed entry stops the conversion.
+/// Converts every resource; the first unreadable `file:` entry stops the conversion.
 pub fn to_desired(
     resources: &[Resource],
     loaded: &Loaded,
@@ -66,10 +62,11 @@ fn convert(resource: &Resource, loaded: &Loaded, origin: &Origin) -> Result<Desi
     let base_dir = file.and_then(|f| f.base_dir());
     let spec = match &resource.spec {
         Spec::Secret(data) => DesiredSpec::Secret {
-            data: SecretValues(values(resource, data, base_dir, DataKind::Secret)?),
+            data: SecretValues(values(resource, data, base_dir)?),
+            sealed: sealed(data),
         },
         Spec::ConfigMap(data) => DesiredSpec::ConfigMap {
-            data: values(resource, data, base_dir, DataKind::ConfigMap)?
+            data: values(resource, data, base_dir)?
                 .into_iter()
                 .map(|(k, v)| (k, v.to_string()))
                 .collect(),
@@ -118,11 +115,11 @@ fn convert(resource: &Resource, loaded: &Loaded, origin: &Origin) -> Result<Desi
     })
 }
 
+/// Plaintext and `file:` values; sealed ones travel apart, for the server to open.
 fn values(
     resource: &Resource,
     data: &Data,
     base_dir: Option<&Path>,
-    kind: DataKind,
 ) -> Result<BTreeMap<String, Zeroizing<String>>, DesiredError> {
     let mut out = BTreeMap::new();
     for entry in &data.entries {
@@ -130,21 +127,21 @@ fn values(
         let value = match &entry.source {
             DataSource::Value(value) => Zeroizing::new(value.expose().to_owned()),
             DataSource::File(path) => read_text(resource, &key, path, base_dir)?,
-            DataSource::Sealed(_) => {
-                debug_assert_eq!(
-                    kind,
-                    DataKind::Secret,
-                    "validation keeps sealed values out of configmaps"
-                );
-                return Err(DesiredError::Sealed {
-                    key,
-                    resource: resource.display_name(),
-                });
-            }
+            DataSource::Sealed(_) => continue,
         };
         out.insert(key, value);
     }
     Ok(out)
+}
+
+fn sealed(data: &Data) -> BTreeMap<String, String> {
+    data.entries
+        .iter()
+        .filter_map(|entry| match &entry.source {
+            DataSource::Sealed(armor) => Some((entry.key.value.clone(), armor.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn read_text(

@@ -124,6 +124,7 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
             post(restart_service),
         )
         .route("/v1/status", get(runner_status))
+        .route("/v1/seal-recipient", get(seal_recipient))
         .route("/v1/plan", post(plan))
         .route("/v1/apply", post(apply))
         .route("/v1/{kind}", get(list_cluster).post(create_cluster))
@@ -703,6 +704,11 @@ fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
             redact_values(&rejection.body_text())
         ))
     })
+}
+
+/// `GET /v1/seal-recipient`: the public half of runed's age identity, for `rune seal`.
+async fn seal_recipient(State(s): State<Arc<ApiState>>) -> Api {
+    Ok(Json(json!({"recipient": s.engine.seal_recipient()})).into_response())
 }
 
 #[derive(Deserialize)]

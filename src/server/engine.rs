@@ -17,6 +17,7 @@ use crate::limits::Limits;
 use crate::object::{Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, Stored, StoredSpec};
 use crate::plan::{Action, Change, KeyChanges, Plan};
 use crate::resource::Kind;
+use crate::seal::{Keys, Place, UnsealError};
 use crate::server::clock;
 use crate::server::crypto::{self, CryptoError, Kek, RecordId, SecretData};
 use crate::server::violation::{Violation, check_desired};
@@ -29,6 +30,8 @@ const VERSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("versions");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 const KEK_CHECK: &str = "kek-check";
+/// runed's age identity for sealed values (SPEC §6), sealed under the KEK like a secret.
+const SEAL_IDENTITY: &str = "seal-identity";
 const STORE_FILE: &str = "rune.redb";
 
 /// Namespaces every installation has from its first start.
@@ -174,6 +177,8 @@ pub struct Applied {
 pub struct Engine {
     db: Database,
     kek: Kek,
+    /// Opens `sealed:` values; its recipient is public (`GET /v1/seal-recipient`).
+    sealing: Keys,
     settings: Settings,
 }
 
@@ -200,30 +205,25 @@ impl Engine {
             other => other.into(),
         })?;
         restrict_to_owner(&store_path(data_dir))?;
-        let engine = Self { db, kek, settings };
-        engine.check_kek()?;
+        check_kek(&db, &kek)?;
+        let sealing = seal_identity(&db, &kek)?;
+        let engine = Self {
+            db,
+            kek,
+            sealing,
+            settings,
+        };
         engine.seed()?;
         Ok(engine)
     }
 
-    fn check_kek(&self) -> Result<(), EngineError> {
-        let tx = self.db.begin_write()?;
-        {
-            let mut meta = tx.open_table(META)?;
-            let existing = meta.get(KEK_CHECK)?.map(|v| v.value().to_vec());
-            match existing {
-                Some(check) if !self.kek.verify_check_value(&check) => {
-                    return Err(EngineError::WrongKek);
-                }
-                Some(_) => {}
-                None => {
-                    let check = self.kek.check_value()?;
-                    meta.insert(KEK_CHECK, check.as_slice())?;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(())
+    /// The age recipient that `rune seal` encrypts for.
+    pub fn seal_recipient(&self) -> String {
+        self.sealing
+            .recipients()
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default()
     }
 
     fn seed(&self) -> Result<(), EngineError> {
@@ -362,10 +362,12 @@ impl Engine {
         desired: &'a [Desired],
         options: &BatchOptions,
     ) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
-        let mut violations: Vec<Violation> = desired
-            .iter()
-            .flat_map(|d| check_desired(d, &self.settings.limits))
-            .collect();
+        let (desired, mut violations) = self.unseal_batch(desired);
+        violations.extend(
+            desired
+                .iter()
+                .flat_map(|d| check_desired(d, &self.settings.limits)),
+        );
         let in_batch: BTreeSet<&ObjectKey> = desired.iter().map(|d| &d.key).collect();
         let mut implied = Vec::new();
         // Each namespace is looked up in the store once, however many objects it holds.
@@ -401,15 +403,63 @@ impl Engine {
                 ));
             }
         }
-        for d in desired {
+        for d in &desired {
             violations.extend(Self::unresolved_references(objects, d, &in_batch)?);
         }
         if !violations.is_empty() {
             return Err(EngineError::Invalid(violations));
         }
-        implied.extend(desired.iter().map(Cow::Borrowed));
+        implied.extend(desired);
         implied.sort_by_key(|d| apply_rank(d.key.kind.0));
         Ok(implied)
+    }
+
+    /// Opens every `sealed:` value into its secret's data, checking that it was sealed for
+    /// this very place. Objects without sealed values stay borrowed.
+    fn unseal_batch<'a>(&self, desired: &'a [Desired]) -> (Vec<Cow<'a, Desired>>, Vec<Violation>) {
+        let mut violations = Vec::new();
+        let unsealed = desired
+            .iter()
+            .map(|d| match &d.spec {
+                DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => {
+                    let (object, problems) = self.unseal(d);
+                    violations.extend(problems);
+                    Cow::Owned(object)
+                }
+                _ => Cow::Borrowed(d),
+            })
+            .collect();
+        (unsealed, violations)
+    }
+
+    fn unseal(&self, desired: &Desired) -> (Desired, Vec<Violation>) {
+        let mut object = desired.clone();
+        let mut violations = Vec::new();
+        if let DesiredSpec::Secret { data, sealed } = &mut object.spec {
+            for (key, armor) in std::mem::take(sealed) {
+                let place = Place::new(&desired.key.namespace, &desired.key.name, &key);
+                if data.0.contains_key(&key) {
+                    violations.push(Violation::new(
+                        &desired.key,
+                        format!("key `{key}` is given both as a value and sealed"),
+                    ));
+                    continue;
+                }
+                match self.sealing.unseal_for(&armor, &place) {
+                    Ok(value) => {
+                        data.0.insert(key, value);
+                    }
+                    Err(error) => violations.push(Violation::new(
+                        &desired.key,
+                        format!(
+                            "sealed key `{key}` cannot be opened: {error}{}",
+                            unseal_help(&error)
+                        ),
+                    )),
+                }
+            }
+        }
+        (object, violations)
     }
 
     fn unresolved_references(
@@ -461,7 +511,7 @@ impl Engine {
         };
         let version = record.object.version;
         let (keys, data_changed) = match &desired.spec {
-            DesiredSpec::Secret { data } => {
+            DesiredSpec::Secret { data, .. } => {
                 let live = self.open_secret(versions, &desired.key, version)?;
                 let changes = compare(&live, &data.0, |a, b| a.as_bytes() == b.as_bytes());
                 let any = !changes.is_empty();
@@ -544,7 +594,7 @@ impl Engine {
         record.object.version = version;
         if new_version {
             let data = match &desired.spec {
-                DesiredSpec::Secret { data } => Some(crypto::seal(
+                DesiredSpec::Secret { data, .. } => Some(crypto::seal(
                     &self.kek,
                     record_id(&desired.key, version),
                     &data.0,
@@ -666,6 +716,70 @@ impl Engine {
     }
 }
 
+fn unseal_help(error: &UnsealError) -> &'static str {
+    match error {
+        UnsealError::WrongPlace(_) => {
+            "; a sealed value only opens where it was sealed for: seal it for this place with `rune seal`"
+        }
+        UnsealError::NotRecipient => {
+            "; it was not sealed for this server's recipient (`rune seal` fetches it from `GET /v1/seal-recipient`)"
+        }
+        UnsealError::NoPlace => "; seal values with `rune seal`, which binds them to their place",
+        UnsealError::Malformed(_) | UnsealError::NotText => "",
+    }
+}
+
+fn check_kek(db: &Database, kek: &Kek) -> Result<(), EngineError> {
+    let tx = db.begin_write()?;
+    {
+        let mut meta = tx.open_table(META)?;
+        let existing = meta.get(KEK_CHECK)?.map(|v| v.value().to_vec());
+        match existing {
+            Some(check) if !kek.verify_check_value(&check) => {
+                return Err(EngineError::WrongKek);
+            }
+            Some(_) => {}
+            None => {
+                let check = kek.check_value()?;
+                meta.insert(KEK_CHECK, check.as_slice())?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The store's age identity, created on first start. It is kept as a secret record under the
+/// KEK (with a namespace no secret can have), so the data directory plus the KEK is a complete
+/// backup: a restored runed still opens everything sealed for it.
+fn seal_identity(db: &Database, kek: &Kek) -> Result<Keys, EngineError> {
+    const KEY: &str = "identity";
+    let id = RecordId {
+        name: SEAL_IDENTITY,
+        namespace: "",
+        version: 1,
+    };
+    let tx = db.begin_write()?;
+    let keys = {
+        let mut meta = tx.open_table(META)?;
+        let existing = meta.get(SEAL_IDENTITY)?.map(|v| v.value().to_vec());
+        if let Some(record) = existing {
+            let data = crypto::open(kek, id, &record)?;
+            let text = data.get(KEY).ok_or(CryptoError::Malformed)?;
+            Keys::parse(text, Path::new(SEAL_IDENTITY))
+                .map_err(|_| EngineError::Crypto(CryptoError::Malformed))?
+        } else {
+            let keys = Keys::generate();
+            let mut data = SecretData::new();
+            data.insert(KEY.to_owned(), keys.to_text());
+            meta.insert(SEAL_IDENTITY, crypto::seal(kek, id, &data)?.as_slice())?;
+            keys
+        }
+    };
+    tx.commit()?;
+    Ok(keys)
+}
+
 fn listed(record: Record) -> Listed {
     Listed {
         object: record.object,
@@ -695,7 +809,7 @@ fn stored_spec(spec: &DesiredSpec) -> StoredSpec {
     match spec {
         DesiredSpec::ConfigMap { data } => StoredSpec::ConfigMap { data: data.clone() },
         DesiredSpec::Namespace(s) => StoredSpec::Namespace(s.clone()),
-        DesiredSpec::Secret { data } => StoredSpec::Secret {
+        DesiredSpec::Secret { data, .. } => StoredSpec::Secret {
             keys: data.0.keys().cloned().collect(),
         },
         DesiredSpec::Service(s) => StoredSpec::Service(s.clone()),
@@ -706,7 +820,7 @@ fn stored_spec(spec: &DesiredSpec) -> StoredSpec {
 
 fn data_keys(spec: &DesiredSpec) -> Option<Vec<String>> {
     match spec {
-        DesiredSpec::Secret { data } => Some(data.0.keys().cloned().collect()),
+        DesiredSpec::Secret { data, .. } => Some(data.0.keys().cloned().collect()),
         DesiredSpec::ConfigMap { data } => Some(data.keys().cloned().collect()),
         _ => None,
     }

@@ -76,7 +76,7 @@ pub fn check_desired(desired: &Desired, limits: &Limits) -> Vec<Violation> {
         ));
     }
     match &desired.spec {
-        DesiredSpec::Secret { data } => {
+        DesiredSpec::Secret { data, .. } => {
             let sizes = data.0.iter().map(|(k, v)| (k.as_str(), v.len()));
             violations.extend(check_data(key, sizes, &limits.secret, false));
         }

@@ -67,6 +67,7 @@ fn data_object(kind: Kind, args: &DataArgs, namespace: &str) -> Result<Desired, 
     let spec = match kind {
         Kind::Secret => DesiredSpec::Secret {
             data: SecretValues(data),
+            sealed: std::collections::BTreeMap::new(),
         },
         _ => DesiredSpec::ConfigMap {
             data: data.into_iter().map(|(k, v)| (k, v.to_string())).collect(),

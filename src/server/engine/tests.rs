@@ -37,6 +37,7 @@ fn secret(name: &str, pairs: &[(&str, &str)]) -> Desired {
                     .map(|(k, v)| ((*k).to_owned(), Zeroizing::new((*v).to_owned())))
                     .collect(),
             ),
+            sealed: BTreeMap::new(),
         },
     }
 }
@@ -440,4 +441,90 @@ fn deletions_keep_namespaces_and_consumers_whole() {
         .apply(&[], &[db.clone(), api], &[], &BatchOptions::default())
         .unwrap();
     assert!(matches!(engine.get(&db), Err(EngineError::NotFound(_))));
+}
+
+fn sealed_secret(engine: &Engine, name: &str, place_name: &str, pairs: &[(&str, &str)]) -> Desired {
+    let recipient: age::x25519::Recipient = engine.seal_recipient().parse().unwrap();
+    let sealed = pairs
+        .iter()
+        .map(|(k, v)| {
+            let place = Place::new("default", place_name, k);
+            let armor = crate::seal::seal(v, &place, std::slice::from_ref(&recipient)).unwrap();
+            ((*k).to_owned(), armor)
+        })
+        .collect();
+    let mut desired = secret(name, &[]);
+    desired.spec = DesiredSpec::Secret {
+        data: SecretValues::default(),
+        sealed,
+    };
+    desired
+}
+
+#[test]
+fn sealed_values_store_what_plaintext_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path(), Settings::default());
+    let pairs = [("username", "admin"), ("password", "hunter2")];
+    cast(&engine, &[secret("db", &pairs)]).unwrap();
+    // Sealed for the same place with the same values: nothing to do, however often re-sealed.
+    for _ in 0..2 {
+        let sealed = sealed_secret(&engine, "db", "db", &pairs);
+        let plan = engine
+            .plan(std::slice::from_ref(&sealed), &BatchOptions::default())
+            .unwrap();
+        assert!(!plan.has_changes(), "{plan:?}");
+        assert_eq!(cast(&engine, &[sealed]).unwrap().applied, 0);
+    }
+    let changed = sealed_secret(
+        &engine,
+        "db",
+        "db",
+        &[("username", "admin"), ("password", "new")],
+    );
+    let plan = engine
+        .plan(std::slice::from_ref(&changed), &BatchOptions::default())
+        .unwrap();
+    let keys = plan.changes[0].keys.as_ref().unwrap();
+    assert_eq!(keys.changed, ["password".to_owned()]);
+    assert_eq!(
+        cast(&engine, &[changed]).unwrap().versions["secret/default/db"],
+        2
+    );
+    let (data, version) = engine
+        .materialise(&key(Kind::Secret, "default", "db"))
+        .unwrap();
+    assert_eq!((data["password"].as_str(), version), ("new", 2));
+}
+
+#[test]
+fn sealed_values_refuse_another_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path(), Settings::default());
+    let moved = sealed_secret(&engine, "api", "db", &[("password", "hunter2")]);
+    let error = engine.plan(&[moved], &BatchOptions::default()).unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, EngineError::Invalid(_)), "{message}");
+    assert!(
+        message.contains("secret `default/db` key `password`")
+            && message.contains("secret `default/api` key `password`"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"));
+}
+
+#[test]
+fn the_seal_identity_survives_a_restart_and_needs_the_kek() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = engine_in(dir.path(), Settings::default()).seal_recipient();
+    assert!(first.starts_with("age1"), "{first}");
+    assert_eq!(
+        engine_in(dir.path(), Settings::default()).seal_recipient(),
+        first
+    );
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(
+        engine_in(other.path(), Settings::default()).seal_recipient(),
+        first
+    );
 }
