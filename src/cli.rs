@@ -16,6 +16,7 @@ pub mod cmd {
 }
 pub mod contexts;
 pub mod error;
+pub mod keys;
 pub mod output;
 pub mod present;
 pub mod progress;

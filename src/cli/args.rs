@@ -120,6 +120,10 @@ pub struct LintArgs {
     /// Output format of the findings
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
+    /// Age identity that opens sealed values for offline checks [env: `RUNE_KEY_FILE`]
+    /// [default: ~/.config/rune/key.txt]
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<std::path::PathBuf>,
     /// Files, directories, globs, or `-` for standard input
     #[arg(required = true, value_name = "PATHS")]
     pub paths: Vec<String>,
@@ -155,6 +159,10 @@ pub struct CastArgs {
     /// Bump secret and configmap versions even when nothing changed
     #[arg(long)]
     pub force: bool,
+    /// Age identity that opens sealed values with `--offline` (never read online) [env: `RUNE_KEY_FILE`]
+    /// [default: ~/.config/rune/key.txt]
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<std::path::PathBuf>,
     /// No server contact at all: lint-level checks and what would be cast
     #[arg(long)]
     pub offline: bool,
@@ -201,6 +209,7 @@ impl From<DiffArgs> for CastArgs {
             dry_run: true,
             exit_code: true,
             force: false,
+            key_file: None,
             offline: false,
             paths: diff.paths,
             prune: diff.prune,

@@ -4,6 +4,7 @@ use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
+use crate::seal::KeyFileError;
 
 /// The exit codes of SPEC §3.1.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -32,6 +33,9 @@ pub enum CliError {
     Desired(#[from] DesiredError),
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The local key file (or a recipients file) cannot be used.
+    #[error(transparent)]
+    KeyFile(#[from] crate::seal::KeyFileError),
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     /// Input that breaks a rule of SPEC §2.3 (a name, a data key), given on the command line.
@@ -60,11 +64,15 @@ impl CliError {
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
+            | CliError::KeyFile(KeyFileError::Read { .. })
             | CliError::Output(_) => ExitCode::Unreachable,
             CliError::Desired(_) | CliError::Invalid(_) | CliError::Validation => {
                 ExitCode::Validation
             }
-            CliError::Config(_) | CliError::Input(_) | CliError::Usage(_) => ExitCode::Usage,
+            CliError::Config(_)
+            | CliError::Input(_)
+            | CliError::KeyFile(_)
+            | CliError::Usage(_) => ExitCode::Usage,
         }
     }
 }

@@ -63,11 +63,15 @@ codes! {
     RefShorthandClusterScoped = "E-REF-SHORTHAND-CLUSTER", "A cluster-scoped resource uses the shorthand `secret:<name>/<key>`, which has no namespace to resolve in.";
     RefSyntax = "E-REF-SYNTAX", "A string secret reference is malformed.";
     ResourceDuplicate = "E-RESOURCE-DUPLICATE", "The same kind, namespace and name is declared twice.";
+    SealedEmpty = "E-SEALED-EMPTY", "A sealed value opens (with the local key file) to an empty string.";
+    SealedPlace = "E-SEALED-PLACE", "A sealed value was sealed for another namespace, secret or key than the entry that holds it.";
+    SealedUnbound = "E-SEALED-UNBOUND", "A sealed value opens but names no place: it was not written by `rune seal`.";
     YamlKeyDuplicate = "E-YAML-KEY-DUPLICATE", "A mapping repeats a key.";
     YamlSyntax = "E-YAML-SYNTAX", "A document is not valid YAML.";
     EnvKeyInvalid = "W-ENV-KEY-INVALID", "An `envFrom` key is not a valid environment variable name; the runtime skips it.";
     NamespaceUndeclared = "W-NAMESPACE-UNDECLARED", "A resource uses a namespace that these files do not declare.";
     RefUnresolved = "W-REF-UNRESOLVED", "A reference names a resource these files do not declare; it must exist on the server.";
+    SealedUnopened = "W-SEALED-UNOPENED", "The local key file cannot open a sealed value, so its size, emptiness and place were not checked offline.";
 }
 
 impl Code {

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::keys;
 use crate::cli::output::Output;
 use crate::cli::progress::Progress;
 use crate::cli::target;
@@ -28,9 +29,13 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         default_namespace: target::namespace(global)?,
         ..Options::default()
     };
-    let validated = validate::validate(&loaded, &options);
+    let mut validated = validate::validate(&loaded, &options);
     progress.finish();
+    let note = offline_sealed_checks(args, &mut validated, &options)?;
     report_findings(&validated, &loaded, global, out)?;
+    if let Some(note) = note.filter(|_| !global.quiet) {
+        let _ = writeln!(std::io::stderr(), "{note}");
+    }
     if validated.diagnostics.has_errors() {
         return Err(CliError::Validation);
     }
@@ -106,6 +111,28 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         print(&text)?;
     }
     Ok(ExitCode::Success)
+}
+
+/// Only an offline cast opens sealed values itself; online, the server does, and the key file is
+/// never read. Returns a note for stderr.
+fn offline_sealed_checks(
+    args: &CastArgs,
+    validated: &mut validate::Validated,
+    options: &Options,
+) -> Result<Option<String>, CliError> {
+    if !args.offline {
+        return Ok(args.key_file.as_ref().map(|_| {
+            "note: --key-file is read by offline checks only (`--offline`, `rune lint`); the server opens sealed values".to_owned()
+        }));
+    }
+    let (sealed, note) = keys::check_sealed(
+        args.key_file.as_deref(),
+        &validated.resources,
+        options.limits.secret,
+    )?;
+    validated.diagnostics.extend(sealed);
+    validated.diagnostics.sort();
+    Ok(note)
 }
 
 /// Warnings (and errors) go to stderr: stdout is for the plan.

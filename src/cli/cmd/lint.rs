@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::cli::args::{GlobalArgs, LintArgs, LintFormat};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::keys;
 use crate::cli::output::Output;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
@@ -16,6 +17,15 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         options.default_namespace.clone_from(namespace);
     }
     let mut validated = validate::validate(&loaded, &options);
+    let (sealed, note) = keys::check_sealed(
+        args.key_file.as_deref(),
+        &validated.resources,
+        options.limits.secret,
+    )?;
+    if !sealed.is_empty() {
+        validated.diagnostics.extend(sealed);
+        validated.diagnostics.sort();
+    }
     let totals = Totals {
         documents: loaded.document_count,
         files: loaded.files.len(),
@@ -47,6 +57,9 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         .lock()
         .write_all(text.as_bytes())
         .map_err(CliError::Output)?;
+    if let Some(note) = note.filter(|_| !global.quiet) {
+        let _ = writeln!(std::io::stderr(), "{note}");
+    }
     // Freeing a large repository's node trees and resources one allocation at a time takes as
     // long as validating them; the process is about to end, so let a detached thread do it.
     std::thread::spawn(move || drop((loaded, validated)));
