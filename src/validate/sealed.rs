@@ -191,3 +191,66 @@ fn declaration_of(place: &Place, resources: &[Resource]) -> Option<(crate::sourc
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+    use crate::seal::seal;
+    use crate::validate::{Options, validate};
+
+    fn runefile(name: &str, armor: &str) -> String {
+        let armor: Vec<String> = armor.lines().map(|l| format!("        {l}")).collect();
+        format!(
+            "secret:\n  name: {name}\n  data:\n    - key: password\n      sealed: |\n{}\n",
+            armor.join("\n")
+        )
+    }
+
+    fn codes(text: String, keys: Option<&Keys>, max_value_size: usize) -> (Vec<Code>, usize) {
+        let loaded = crate::parse::load_texts(vec![("s.yaml".to_owned(), text)]);
+        let validated = validate(&loaded, &Options::default());
+        assert!(
+            validated.diagnostics.is_empty(),
+            "{:?}",
+            validated.diagnostics
+        );
+        let limits = DataLimits {
+            max_keys: 64,
+            max_value_size,
+        };
+        let report = check(&validated.resources, keys, limits);
+        (
+            report.diagnostics.iter().map(|d| d.code).collect(),
+            report.unopened,
+        )
+    }
+
+    #[test]
+    fn the_size_limit_applies_to_the_opened_value() {
+        let keys = Keys::generate();
+        let place = Place::new("default", "db", "password");
+        let armor = seal("0123456789", &place, &keys.recipients()).expect("seals");
+        assert_eq!(codes(runefile("db", &armor), Some(&keys), 10), (vec![], 0));
+        assert_eq!(
+            codes(runefile("db", &armor), Some(&keys), 9),
+            (vec![Code::LimitValueSize], 0)
+        );
+    }
+
+    #[test]
+    fn without_keys_nothing_is_opened_and_nothing_is_reported() {
+        let keys = Keys::generate();
+        let armor = seal(
+            "v",
+            &Place::new("default", "api", "password"),
+            &keys.recipients(),
+        )
+        .expect("seals");
+        assert_eq!(codes(runefile("db", &armor), None, 10), (vec![], 1));
+        assert_eq!(
+            codes(runefile("db", &armor), Some(&keys), 10),
+            (vec![Code::SealedPlace], 0)
+        );
+    }
+}
