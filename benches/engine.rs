@@ -11,7 +11,9 @@
 //!   secrets sealed), once;
 //! - (c) the re-plan of the applied batch (all unchanged: 5,000 secrets opened and compared),
 //!   several times; and
-//! - (d) single-secret writes: 1,000 `PUT`s of new secrets, one request (one commit) each.
+//! - (d) single-secret writes: 1,000 `PUT`s of new secrets, one request (one commit) each; and
+//! - (e) the re-plan of 1,000 of the applied secrets with their values sealed (`sealed:`, SPEC
+//!   §6): every value opened with the server's age identity, checked for its place and compared.
 //!
 //! It prints the minimum and median wall time and objects per second of each, and for runed the
 //! server's own time from its request log. `RUNE_BENCH_RUNS` (default 5), `RUNE_BENCH_OBJECTS`
@@ -181,10 +183,59 @@ fn measure(
     ));
     rows.push(Row::new("  per write (rate = writes/s)", 1, &each));
     // Per-write server times would round to whole milliseconds: not reported.
+    let sealed = sealed_secrets(backend, batch, 1_000);
+    let times = timed(runs, || {
+        plan = backend
+            .plan(&sealed, &options)
+            .expect("plan the sealed secrets");
+    });
+    assert_eq!(plan.summary.unchanged, sealed.len(), "sealed values match");
+    rows.push(Row::new(
+        format!("(e) re-plan {} sealed secrets, unchanged", sealed.len()),
+        sealed.len(),
+        &times,
+    ));
+    server_row(&mut rows, "server log", sealed.len(), "/v1/plan");
     if let Some(runed) = runed {
         runed.clear_log();
     }
     rows
+}
+
+/// The first `count` secrets of the batch with every value sealed for its place.
+fn sealed_secrets(backend: &Backend, batch: &[Desired], count: usize) -> Vec<Desired> {
+    let recipient: age::x25519::Recipient = backend
+        .seal_recipient()
+        .expect("the seal recipient")
+        .parse()
+        .expect("an age recipient");
+    batch
+        .iter()
+        .filter(|d| d.key.kind.0 == Kind::Secret)
+        .take(count)
+        .map(|d| {
+            let DesiredSpec::Secret { data, .. } = &d.spec else {
+                unreachable!("filtered to secrets")
+            };
+            let sealed = data
+                .0
+                .iter()
+                .map(|(key, value)| {
+                    let place = rune::seal::Place::new(&d.key.namespace, &d.key.name, key);
+                    let armor = rune::seal::seal(value, &place, std::slice::from_ref(&recipient))
+                        .expect("seal a value");
+                    (key.clone(), armor)
+                })
+                .collect();
+            Desired {
+                spec: DesiredSpec::Secret {
+                    data: SecretValues::default(),
+                    sealed,
+                },
+                ..d.clone()
+            }
+        })
+        .collect()
 }
 
 fn timed(runs: usize, mut work: impl FnMut()) -> Vec<Duration> {

@@ -415,18 +415,23 @@ impl Engine {
     }
 
     /// Opens every `sealed:` value into its secret's data, checking that it was sealed for
-    /// this very place. Objects without sealed values stay borrowed.
+    /// this very place. Objects without sealed values stay borrowed. Opening is an X25519
+    /// agreement per value, so a large batch is opened in parallel.
     fn unseal_batch<'a>(&self, desired: &'a [Desired]) -> (Vec<Cow<'a, Desired>>, Vec<Violation>) {
+        let opened = crate::par::map(desired, |d| match &d.spec {
+            DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => Some(self.unseal(d)),
+            _ => None,
+        });
         let mut violations = Vec::new();
         let unsealed = desired
             .iter()
-            .map(|d| match &d.spec {
-                DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => {
-                    let (object, problems) = self.unseal(d);
+            .zip(opened)
+            .map(|(original, opened)| match opened {
+                Some((object, problems)) => {
                     violations.extend(problems);
                     Cow::Owned(object)
                 }
-                _ => Cow::Borrowed(d),
+                None => Cow::Borrowed(original),
             })
             .collect();
         (unsealed, violations)
