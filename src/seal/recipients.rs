@@ -26,8 +26,7 @@ impl Recipients {
 
     /// Adds a recipient unless it is in the set already.
     pub fn add(&mut self, recipient: Recipient) {
-        let text = recipient.to_string();
-        if !self.0.iter().any(|r| r.to_string() == text) {
+        if !self.0.contains(&recipient) {
             self.0.push(recipient);
         }
     }

@@ -677,6 +677,13 @@ impl Slot<'_> {
     }
 }
 
+/// A list entry for `key` holding `armor`, ready to paste under a secret's `data:`.
+pub fn entry(key: &str, armor: &str) -> String {
+    let mut text = list_entry(key, armor, 0, "\n");
+    text.push('\n');
+    text
+}
+
 fn place(resource: &Resource, key: &str) -> Place {
     Place::new(resource.namespace_name(), &resource.name.value, key)
 }
