@@ -21,7 +21,7 @@ use crate::diag::render::human;
 use crate::parse::{InputFile, Loaded};
 use crate::seal::recipients::{self, Recipients};
 use crate::seal::rewrite::{self, File, Holds, Rewritten};
-use crate::seal::{KeyFileLocation, Place, load_recipients, parse_recipient};
+use crate::seal::{KeyFileLocation, Place, SealError, load_recipients, parse_recipient};
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::validate::{self, Options, Validated};
 
@@ -278,8 +278,17 @@ fn place(global: &GlobalArgs, name: &str, key: &str) -> Result<Place, CliError> 
 }
 
 /// The value: `--from-literal`, `--from-file` (exactly), or standard input (exactly when
-/// piped; one line without its line break, not echoed, at a terminal).
+/// piped; one line without its line break, not echoed, at a terminal). An empty value is
+/// refused here, before any server is asked for its recipient.
 fn read_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, CliError> {
+    let value = read_raw_value(args, place)?;
+    if value.is_empty() {
+        return Err(SealError::Empty(place.clone()).into());
+    }
+    Ok(value)
+}
+
+fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, CliError> {
     if let Some(value) = &args.from_literal {
         return Ok(Zeroizing::new(value.clone()));
     }
