@@ -175,44 +175,27 @@ impl<'a> File<'a> {
         let mut out = self.start();
         let mut edits = Vec::new();
         for secret in self.secrets() {
-            if secret.data.allow_plaintext {
-                continue;
-            }
-            let Some((_, data)) = secret.field else {
+            let Some((_, data)) = secret.field.filter(|_| !secret.data.allow_plaintext) else {
                 continue;
             };
             match &data.value {
                 Value::Seq(items) => {
                     for entry in &secret.data.entries {
-                        let DataSource::Value(value) = &entry.source else {
-                            continue;
-                        };
-                        let place = place(secret.resource, &entry.key.value);
-                        if value.expose().is_empty() {
-                            out.empty.push(place);
-                            continue;
+                        if let Some(edit) =
+                            self.seal_item(&secret, items, entry, recipients, &mut out)?
+                        {
+                            edits.push(edit);
                         }
-                        let (item, key, node) = self.list_field(items, entry)?;
-                        let armor = seal(value.expose(), &place, recipients)?;
-                        edits.push(self.replace_field(item, key, node, &armor)?);
-                        out.armors.push((place, armor));
                     }
                 }
                 Value::Map(entries) if !entries.is_empty() => {
                     let mut fields = Vec::with_capacity(entries.len());
                     for entry in &secret.data.entries {
-                        let DataSource::Value(value) = &entry.source else {
-                            continue;
+                        let field = match sealed_value(&secret, entry, recipients, &mut out)? {
+                            Some(armor) => Field::Sealed(armor),
+                            None => Field::Keep,
                         };
-                        let place = place(secret.resource, &entry.key.value);
-                        if value.expose().is_empty() {
-                            out.empty.push(place);
-                            fields.push((entry.value_span, Field::Keep));
-                            continue;
-                        }
-                        let armor = seal(value.expose(), &place, recipients)?;
-                        out.armors.push((place, armor.clone()));
-                        fields.push((entry.value_span, Field::Sealed(armor)));
+                        fields.push((entry.value_span, field));
                     }
                     edits.push(self.convert_map(&secret, data, entries, &fields, None)?);
                 }
@@ -220,6 +203,22 @@ impl<'a> File<'a> {
             }
         }
         Ok(self.finish(out, edits))
+    }
+
+    /// The edit that seals one list entry, if it holds a plaintext that can be sealed.
+    fn seal_item(
+        &self,
+        secret: &Secret<'_>,
+        items: &[Node],
+        entry: &DataEntry,
+        recipients: &[Recipient],
+        out: &mut Rewritten,
+    ) -> Result<Option<Edit>, RewriteError> {
+        let Some(armor) = sealed_value(secret, entry, recipients, out)? else {
+            return Ok(None);
+        };
+        let (item, key, node) = self.list_field(items, entry)?;
+        self.replace_field(item, key, node, &armor).map(Some)
     }
 
     /// The secret `place` names (in its resolved namespace), to set `place.key` in.
@@ -478,6 +477,11 @@ impl<'a> File<'a> {
 }
 
 impl Slot<'_> {
+    /// The place this slot sets.
+    pub fn place(&self) -> &Place {
+        &self.place
+    }
+
     /// Where the key's value comes from now, if the secret has the key.
     pub fn current(&self) -> Option<&DataSource> {
         self.entry().map(|e| &e.source)
@@ -675,6 +679,27 @@ impl Slot<'_> {
             ),
         })
     }
+}
+
+/// The armor of a plaintext entry, recorded in `out`; `None` for other entries and for an
+/// empty value (recorded as left alone: it cannot be sealed).
+fn sealed_value(
+    secret: &Secret<'_>,
+    entry: &DataEntry,
+    recipients: &[Recipient],
+    out: &mut Rewritten,
+) -> Result<Option<String>, RewriteError> {
+    let DataSource::Value(value) = &entry.source else {
+        return Ok(None);
+    };
+    let place = place(secret.resource, &entry.key.value);
+    if value.expose().is_empty() {
+        out.empty.push(place);
+        return Ok(None);
+    }
+    let armor = seal(value.expose(), &place, recipients)?;
+    out.armors.push((place, armor.clone()));
+    Ok(Some(armor))
 }
 
 /// A list entry for `key` holding `armor`, ready to paste under a secret's `data:`.

@@ -20,7 +20,7 @@ use crate::diag::Diagnostics;
 use crate::diag::render::human;
 use crate::parse::{InputFile, Loaded};
 use crate::seal::recipients::{self, Recipients};
-use crate::seal::rewrite::{self, File, Holds, Rewritten};
+use crate::seal::rewrite::{self, File, Holds, Rewritten, Slot};
 use crate::seal::{KeyFileLocation, Place, SealError, load_recipients, parse_recipient};
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::validate::{self, Options, Validated};
@@ -104,32 +104,8 @@ fn set_key(
     let file = File::new(&loaded, &validated, input.source);
     let slot = file.slot(&place)?;
     let value = read_value(args, &place)?;
-    let keys = match KeyFileLocation::resolve(args.key_file.as_deref()) {
-        Some(location) => location.load()?,
-        None => None,
-    };
-    match slot.holds(&value, keys.as_ref()) {
-        Holds::Same => {
-            note(
-                global,
-                &format!(
-                    "unchanged: {place} in {} (the sealed value already holds it)",
-                    file.name()
-                ),
-            );
-            return Ok(ExitCode::Success);
-        }
-        Holds::Unopened(why) => note(
-            global,
-            &format!(
-                "note: {place} is sealed already, and {}; sealing it again",
-                why.map_or_else(
-                    || "no local key file can tell whether it holds this value".to_owned(),
-                    |e| format!("the local key file cannot open it ({e})")
-                )
-            ),
-        ),
-        Holds::Different | Holds::NotSealed => {}
+    if already_holds(args, global, &slot, &value, file.name())? {
+        return Ok(ExitCode::Success);
     }
     let recipients = sources.for_dir(&directory(input))?;
     let rewritten = slot.seal(&value, recipients.as_slice())?;
@@ -143,6 +119,43 @@ fn set_key(
         ),
     );
     Ok(ExitCode::Success)
+}
+
+/// Whether the sealed entry already holds `value`, as the local key file tells; says so, or
+/// says why the value is sealed again when the key file cannot tell.
+fn already_holds(
+    args: &SealArgs,
+    global: &GlobalArgs,
+    slot: &Slot<'_>,
+    value: &str,
+    file: &str,
+) -> Result<bool, CliError> {
+    let place = slot.place();
+    let keys = match KeyFileLocation::resolve(args.key_file.as_deref()) {
+        Some(location) => location.load()?,
+        None => None,
+    };
+    match slot.holds(value, keys.as_ref()) {
+        Holds::Same => {
+            note(
+                global,
+                &format!("unchanged: {place} in {file} (the sealed value already holds it)"),
+            );
+            return Ok(true);
+        }
+        Holds::Unopened(why) => note(
+            global,
+            &format!(
+                "note: {place} is sealed already, and {}; sealing it again",
+                why.map_or_else(
+                    || "no local key file can tell whether it holds this value".to_owned(),
+                    |e| format!("the local key file cannot open it ({e})")
+                )
+            ),
+        ),
+        Holds::Different | Holds::NotSealed => {}
+    }
+    Ok(false)
 }
 
 /// `rune seal --in-place FILE…`: every plaintext secret value of every file that validates.
