@@ -51,8 +51,9 @@ pub enum RewriteError {
         what: &'static str,
     },
     #[error(
-        "`{file}`: the rewritten text would not declare the same resources and keys ({reason}); \
-         the file was left as it was (please report this)"
+        "`{file}`: the rewritten text would not declare the same resources and keys ({reason}), \
+         so the file was left as it was; a YAML alias (`*name`) of a value being sealed is one \
+         cause: seal that entry by hand"
     )]
     Unsafe { file: String, reason: String },
 }

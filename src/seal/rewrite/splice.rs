@@ -111,15 +111,21 @@ pub fn block_field(text: &Text<'_>, key: &Node, value: &Node) -> Result<Extent, 
     let mut line_at = key_end;
     for line in between.split('\n') {
         let (indicator, comment) = split_comment(line);
-        let is_block = indicator
+        let block = indicator
             .split_whitespace()
             .last()
-            .is_some_and(|token| token.starts_with('|') || token.starts_with('>'));
-        if is_block {
+            .filter(|token| token.starts_with('|') || token.starts_with('>'));
+        if let Some(token) = block {
             let header_end = text.line_end(line_at);
+            let column = text.column(key_start);
+            // An explicit indentation indicator (`|2`) counts from the field's column.
+            let explicit = token
+                .chars()
+                .find_map(|c| c.to_digit(10))
+                .map(|d| column + d as usize);
             return Ok(Extent {
                 block: true,
-                end: block_scalar_end(text, header_end, text.column(key_start)),
+                end: block_scalar_end(text, header_end, column, explicit),
                 comment: comment.trim_end_matches('\r').to_owned(),
             });
         }
@@ -159,10 +165,16 @@ fn split_comment(header: &str) -> (&str, &str) {
 }
 
 /// The end of a block scalar's last content line: content lines are indented deeper than the
-/// field's `column`, as deep as the first of them; blank lines in between belong to it.
-fn block_scalar_end(text: &Text<'_>, header_end: usize, column: usize) -> usize {
+/// field's `column`, as deep as the first of them (or as `explicit` says); blank lines in
+/// between belong to it.
+fn block_scalar_end(
+    text: &Text<'_>,
+    header_end: usize,
+    column: usize,
+    explicit: Option<usize>,
+) -> usize {
     let mut end = header_end;
-    let mut content_indent = None;
+    let mut content_indent = explicit;
     let mut line = text.next_line(header_end);
     while let Some(start) = line {
         let line_end = text.line_end(start);

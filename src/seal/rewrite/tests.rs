@@ -155,12 +155,12 @@ configmaps:
 /// blank lines, the next entry) stays.
 #[test]
 fn block_scalar_values_are_replaced_whole() {
-    let text = "secret:\n  name: tls\n  data:\n    - key: cert\n      value: |  # PEM\n        line one\n\n        line three\n\n      # after the value\n    - key: folded\n      value: >-\n        a\n        b\n    - key: last\n      value: |+\n        kept\n\n";
+    let text = "secret:\n  name: tls\n  data:\n    - key: cert\n      value: |  # PEM\n        line one\n\n        line three\n\n      # after the value\n    - key: folded\n      value: >-\n        a\n        b\n    - key: explicit\n      value: |2-\n          two more\n        less\n    - key: last\n      value: |+\n        kept\n\n";
     let keys = Keys::generate();
     let out = seal_all(text, &keys);
     assert_eq!(
         masked(&out.text),
-        "secret:\n  name: tls\n  data:\n    - key: cert\n      sealed: |  # PEM\n        <sealed>\n\n      # after the value\n    - key: folded\n      sealed: |\n        <sealed>\n    - key: last\n      sealed: |\n        <sealed>\n\n"
+        "secret:\n  name: tls\n  data:\n    - key: cert\n      sealed: |  # PEM\n        <sealed>\n\n      # after the value\n    - key: folded\n      sealed: |\n        <sealed>\n    - key: explicit\n      sealed: |\n        <sealed>\n    - key: last\n      sealed: |\n        <sealed>\n\n"
     );
     assert_eq!(
         opened(&out.text, &keys),
@@ -169,6 +169,7 @@ fn block_scalar_values_are_replaced_whole() {
                 "secret `default/tls` key `cert`",
                 "line one\n\nline three\n"
             ),
+            ("secret `default/tls` key `explicit`", "  two more\nless"),
             ("secret `default/tls` key `folded`", "a b"),
             ("secret `default/tls` key `last`", "kept\n\n"),
         ])

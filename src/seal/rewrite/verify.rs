@@ -45,7 +45,8 @@ pub fn same_declarations(
     let (errors_after, got) = check(after);
     if errors_after > errors_before {
         return Err(format!(
-            "it would have {errors_after} validation errors instead of {errors_before}"
+            "it would have {errors_after} validation error{} instead of {errors_before}",
+            if errors_after == 1 { "" } else { "s" }
         ));
     }
     for (place, armor) in sealed {
