@@ -12,6 +12,7 @@ pub mod cmd {
     pub mod lint;
     pub mod logs;
     pub mod restart;
+    pub mod seal;
     pub mod status;
 }
 pub mod contexts;
@@ -62,6 +63,7 @@ pub fn run() -> ExitCode {
         Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Logs(args) => cmd::logs::run(&args, &cli.global),
         Command::Restart(args) => cmd::restart::run(&args, &cli.global),
+        Command::Seal(args) => cmd::seal::run(&args, &cli.global, &out),
         Command::Status(args) => cmd::status::run(&args, &cli.global),
         Command::Version => {
             let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));

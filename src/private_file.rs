@@ -1,15 +1,16 @@
-//! Files that hold tokens or keys: readable by their owner only, replaced atomically so that a
-//! crash never leaves half a file, and never briefly readable by others.
+//! Files replaced atomically, so that a crash never leaves half a file: tokens and keys
+//! (readable by their owner only, never briefly readable by others), and runefiles that
+//! `rune seal --in-place` rewrites (keeping their mode).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Replaces `path` with `bytes`: writes a mode-0600 temporary file beside it, syncs it, renames
 /// it over the old one. A leftover temporary file from an earlier crash is overwritten.
 pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
-    let temporary = std::path::PathBuf::from(temporary);
+    let temporary = PathBuf::from(temporary);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -24,6 +25,36 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&temporary, path)
+}
+
+/// Replaces an existing file with `bytes`, keeping its permissions: a new temporary file in
+/// the same directory (so the rename stays on one file system), synced, renamed over it. A
+/// symbolic link is followed, so the link stays and its target changes.
+pub fn rewrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let permissions = std::fs::metadata(&target)?.permissions();
+    let name = target.file_name().map_or_else(
+        || std::ffi::OsString::from("file"),
+        std::ffi::OsStr::to_os_string,
+    );
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(&name);
+    temporary_name.push(format!(".rune-{}.tmp", std::process::id()));
+    let temporary = target.with_file_name(temporary_name);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        std::fs::set_permissions(&temporary, permissions)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &target)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 #[cfg(test)]
@@ -42,5 +73,25 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn rewritten_files_keep_their_mode_and_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.yaml");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        super::rewrite(&link, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

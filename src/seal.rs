@@ -18,6 +18,9 @@
 //!
 //! Must not happen here: a value, its length or a digest of it in an error.
 
+pub mod recipients;
+pub mod rewrite;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,7 @@ mod lint;
 mod properties;
 mod runed;
 mod schema;
+mod seal;
 mod sealed;
 mod services;
 mod tls;

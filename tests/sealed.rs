@@ -286,7 +286,7 @@ fn without_a_usable_key_lint_says_what_it_did_not_check() {
         .expect("rune runs");
     assert_eq!(
         output.status.code(),
-        Some(8),
+        Some(2),
         "an explicit key file must exist"
     );
 }

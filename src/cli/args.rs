@@ -109,6 +109,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Replace a service's instances one at a time, so they start with the current versions
     Restart(RestartArgs),
+    /// Encrypt a secret value for the server, bound to its namespace, name and key; or seal the
+    /// plaintext values of runefiles in place
+    Seal(SealArgs),
     /// Show every service's instances as runed runs them
     Status(StatusArgs),
     /// Print the version of rune
@@ -302,6 +305,63 @@ pub struct RestartArgs {
     /// Seconds to wait for every instance to run again (exit 7 past it; the restart goes on)
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub timeout: u64,
+}
+
+const SEAL_HELP: &str = "\
+Modes:
+  rune seal NAME KEY [-n NS]                  print a `- key: KEY` + `sealed: |` entry to paste
+  rune seal NAME KEY --in-place FILE          set KEY of secret NAME in FILE (replaced, or added)
+  rune seal --in-place FILE…                  every plaintext secret value in the files is sealed
+
+The value comes from --from-literal, --from-file (exactly as the file is), or standard input:
+taken exactly as given when piped, one line without its line break when typed at a terminal
+(not echoed). Empty values are refused. rune never prints a value.
+
+Recipients: the server's own (`GET /v1/seal-recipient`; with no server configured, the embedded
+engine's), or instead only those given with --recipient/--recipients-file (then no server is
+contacted: offline use). Always added: every `age1…` line of `.rune/recipients` at the root of
+the git repository holding the runefile (print mode: the current directory).
+
+A sealed value is bound to its place, `(namespace, name, key)`: the server refuses it under any
+other secret or key. The namespace is the document's `namespace:`, else -n, else the context's,
+else `default`.
+
+--in-place keeps the rest of each file byte for byte (comments, order, formatting, other
+documents, CRLF). Map-form `data:` becomes list form. `sealed:` and `file:` entries, configmaps
+and secrets with `allowPlaintext: true` are left alone. With NAME KEY, an existing sealed entry
+that the local key file opens to the same value is left unchanged, so git sees no diff. A file
+that does not validate is not touched (exit 6); a secret the file does not declare is exit 4.";
+
+/// `rune seal`: one value printed as an entry, one key set in a file, or files sealed in place.
+#[derive(Debug, Args)]
+#[command(after_long_help = SEAL_HELP)]
+pub struct SealArgs {
+    /// Read the value from this file, exactly as it is (UTF-8)
+    #[arg(long, value_name = "PATH", conflicts_with = "from_literal")]
+    pub from_file: Option<std::path::PathBuf>,
+    /// The value itself (it stays in the shell's history: prefer standard input)
+    #[arg(long, value_name = "VALUE")]
+    pub from_literal: Option<String>,
+    /// Rewrite runefiles instead of printing: with NAME KEY one file, else every file given
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub in_place: Vec<String>,
+    /// The data key inside the secret
+    #[arg(index = 2, value_name = "KEY")]
+    pub key: Option<String>,
+    /// The local age identity that tells whether an existing sealed value already holds the
+    /// value [default: `RUNE_KEY_FILE`, else ~/.config/rune/key.txt]
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<std::path::PathBuf>,
+    /// The secret's name
+    #[arg(index = 1, value_name = "NAME", requires = "key")]
+    pub name: Option<String>,
+    /// Seal for this age recipient (`age1…`) instead of the server's; repeatable
+    #[arg(long, value_name = "AGE1…")]
+    pub recipient: Vec<String>,
+    /// Seal for the recipients listed in this file (one `age1…` a line) instead of the
+    /// server's; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub recipients_file: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

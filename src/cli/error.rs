@@ -4,7 +4,8 @@ use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
-use crate::seal::KeyFileError;
+use crate::seal::rewrite::RewriteError;
+use crate::seal::{KeyFileError, SealError};
 
 /// The exit codes of SPEC §3.1.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -33,19 +34,32 @@ pub enum CliError {
     Desired(#[from] DesiredError),
     #[error(transparent)]
     Input(#[from] InputError),
-    /// The local key file (or a recipients file) cannot be used.
-    #[error(transparent)]
-    KeyFile(#[from] crate::seal::KeyFileError),
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     /// Input that breaks a rule of SPEC §2.3 (a name, a data key), given on the command line.
     #[error("{0}")]
     Invalid(String),
+    /// A key or recipients file named by a flag or the environment that cannot be used.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    /// A failure with no better code (a server that answers nonsense).
+    #[error("{0}")]
+    Other(String),
+    #[error(transparent)]
+    Rewrite(#[from] RewriteError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
     #[error("{0}")]
     Usage(String),
     /// Findings were printed already; the run failed validation.
     #[error("validation failed")]
     Validation,
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CliError {
@@ -64,15 +78,27 @@ impl CliError {
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
-            | CliError::KeyFile(KeyFileError::Read { .. })
-            | CliError::Output(_) => ExitCode::Unreachable,
-            CliError::Desired(_) | CliError::Invalid(_) | CliError::Validation => {
-                ExitCode::Validation
-            }
+            | CliError::Output(_)
+            | CliError::Write { .. } => ExitCode::Unreachable,
+            CliError::Desired(_)
+            | CliError::Invalid(_)
+            | CliError::Seal(SealError::Empty(_))
+            | CliError::Rewrite(RewriteError::Seal(SealError::Empty(_)))
+            | CliError::Validation => ExitCode::Validation,
             CliError::Config(_)
             | CliError::Input(_)
             | CliError::KeyFile(_)
+            | CliError::Seal(SealError::NoRecipients)
+            | CliError::Rewrite(RewriteError::Seal(SealError::NoRecipients))
             | CliError::Usage(_) => ExitCode::Usage,
+            CliError::Rewrite(RewriteError::NoSuchSecret { .. }) => ExitCode::NotFound,
+            CliError::Other(_)
+            | CliError::Rewrite(
+                RewriteError::Seal(SealError::Encrypt(_))
+                | RewriteError::Unsupported { .. }
+                | RewriteError::Unsafe { .. },
+            )
+            | CliError::Seal(SealError::Encrypt(_)) => ExitCode::Other,
         }
     }
 }

@@ -1,0 +1,115 @@
+//! Whom a value is sealed for (SPEC §6): the server's recipient (or the `--recipient` and
+//! `--recipients-file` given instead of it) plus every recipient the repository lists in
+//! `.rune/recipients`, each once.
+//!
+//! The repository is the git work tree holding a directory (git2, no network); outside one, or
+//! with no `.rune/recipients` in it, the repository adds nobody.
+
+use std::path::{Path, PathBuf};
+
+use age::x25519::Recipient;
+
+use crate::seal::{KeyFileError, load_recipients};
+
+/// Where a repository keeps the recipients every sealed value is also encrypted for.
+pub const REPOSITORY_FILE: &str = ".rune/recipients";
+
+/// A set of recipients in the order they were first added; a repeated one is dropped.
+#[derive(Clone, Debug, Default)]
+pub struct Recipients(Vec<Recipient>);
+
+impl Recipients {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a recipient unless it is in the set already.
+    pub fn add(&mut self, recipient: Recipient) {
+        if !self.0.contains(&recipient) {
+            self.0.push(recipient);
+        }
+    }
+
+    pub fn extend(&mut self, recipients: impl IntoIterator<Item = Recipient>) {
+        for recipient in recipients {
+            self.add(recipient);
+        }
+    }
+
+    #[must_use]
+    pub fn as_slice(&self) -> &[Recipient] {
+        &self.0
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `.rune/recipients` at the root of the git work tree that holds `dir`, if that file exists.
+#[must_use]
+pub fn repository_file(dir: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let repo = git2::Repository::discover(&dir).ok()?;
+    let file = repo.workdir()?.join(REPOSITORY_FILE);
+    file.is_file().then_some(file)
+}
+
+/// The recipients of the repository holding `dir` (none outside a repository or without the
+/// file), with the file they came from.
+pub fn repository(dir: &Path) -> Result<(Option<PathBuf>, Vec<Recipient>), KeyFileError> {
+    match repository_file(dir) {
+        Some(file) => {
+            let recipients = load_recipients(&file)?;
+            Ok((Some(file), recipients))
+        }
+        None => Ok((None, Vec::new())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::Keys;
+
+    #[test]
+    fn a_recipient_is_kept_once() {
+        let keys = Keys::generate();
+        let other = Keys::generate();
+        let mut set = Recipients::new();
+        set.extend(keys.recipients());
+        set.extend(other.recipients());
+        set.extend(keys.recipients());
+        assert_eq!(set.len(), 2);
+        assert_eq!(
+            set.as_slice()[0].to_string(),
+            keys.recipients()[0].to_string()
+        );
+    }
+
+    #[test]
+    fn the_repository_file_is_found_from_a_subdirectory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        git2::Repository::init(dir.path()).expect("git init");
+        let deep = dir.path().join("deploy/prod");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        assert_eq!(repository(&deep).expect("no file").1.len(), 0);
+        let keys = Keys::generate();
+        std::fs::create_dir_all(dir.path().join(".rune")).expect("mkdir");
+        std::fs::write(
+            dir.path().join(REPOSITORY_FILE),
+            format!("# the team\n{}\n", keys.recipients()[0]),
+        )
+        .expect("write");
+        let (file, recipients) = repository(&deep).expect("reads");
+        assert!(file.is_some_and(|f| f.ends_with(REPOSITORY_FILE)));
+        assert_eq!(recipients.len(), 1);
+    }
+}
