@@ -44,6 +44,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         create_namespaces: args.create_namespace,
         force: args.force,
         prune_source_set: args.prune.then(|| origin.source_set.clone()).flatten(),
+        ..BatchOptions::default()
     };
     let progress = Progress::new(global.quiet);
     progress.stage(format!("planning {} objects", desired.len()));
