@@ -14,6 +14,7 @@ pub mod parse;
 pub mod plan;
 pub mod private_file;
 pub mod provenance;
+pub mod repo;
 pub mod resource;
 pub mod runed;
 pub mod seal;

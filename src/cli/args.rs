@@ -120,12 +120,16 @@ pub struct LintArgs {
     /// Output format of the findings
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
-    /// Files, directories, globs, or `-` for standard input
-    #[arg(required = true, value_name = "PATHS")]
+    /// Files, directories, globs, or `-` for standard input; with `--staged`, what to select
+    /// from the index [default with `--staged`: every runefile in it]
+    #[arg(required_unless_present = "staged", value_name = "PATHS")]
     pub paths: Vec<String>,
     /// Read directories recursively
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Lint the runefiles as staged in the git index, not as in the working tree
+    #[arg(long)]
+    pub staged: bool,
 }
 
 /// The formats of `rune lint`.

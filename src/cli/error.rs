@@ -4,6 +4,7 @@ use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
+use crate::repo::RepoError;
 
 /// The exit codes of SPEC §3.1.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -37,6 +38,8 @@ pub enum CliError {
     /// Input that breaks a rule of SPEC §2.3 (a name, a data key), given on the command line.
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
     #[error("{0}")]
     Usage(String),
     /// Findings were printed already; the run failed validation.
@@ -60,11 +63,14 @@ impl CliError {
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
+            | CliError::Repo(RepoError::Git { .. })
             | CliError::Output(_) => ExitCode::Unreachable,
             CliError::Desired(_) | CliError::Invalid(_) | CliError::Validation => {
                 ExitCode::Validation
             }
-            CliError::Config(_) | CliError::Input(_) | CliError::Usage(_) => ExitCode::Usage,
+            CliError::Config(_) | CliError::Input(_) | CliError::Repo(_) | CliError::Usage(_) => {
+                ExitCode::Usage
+            }
         }
     }
 }

@@ -63,6 +63,7 @@ codes! {
     RefShorthandClusterScoped = "E-REF-SHORTHAND-CLUSTER", "A cluster-scoped resource uses the shorthand `secret:<name>/<key>`, which has no namespace to resolve in.";
     RefSyntax = "E-REF-SYNTAX", "A string secret reference is malformed.";
     ResourceDuplicate = "E-RESOURCE-DUPLICATE", "The same kind, namespace and name is declared twice.";
+    SecretPlaintext = "E-SECRET-PLAINTEXT", "A secret holds a plaintext value in a file that git tracks or has staged (`rune lint` only).";
     YamlKeyDuplicate = "E-YAML-KEY-DUPLICATE", "A mapping repeats a key.";
     YamlSyntax = "E-YAML-SYNTAX", "A document is not valid YAML.";
     EnvKeyInvalid = "W-ENV-KEY-INVALID", "An `envFrom` key is not a valid environment variable name; the runtime skips it.";
