@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod diag;
+pub mod hook;
 pub mod limits;
 pub mod object;
 pub mod par;

@@ -101,6 +101,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// List or show objects; secrets show metadata only
     Get(GetArgs),
+    /// Install or remove the git pre-commit hook that runs `rune lint --staged`
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Check runefiles offline and report every finding with its file, line and column
     Lint(LintArgs),
     /// Save a server and its token as a context and make it current
@@ -258,6 +261,24 @@ pub struct GetArgs {
     /// Also list the retained versions (metadata only)
     #[arg(long)]
     pub versions: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write the repository's pre-commit hook: it runs `rune lint --staged [PATHS]`
+    Install(HookInstallArgs),
+    /// Remove the pre-commit hook `rune hook install` wrote (any other hook is left alone)
+    Uninstall,
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Replace a pre-commit hook that rune did not install
+    #[arg(long)]
+    pub force: bool,
+    /// What the hook lints, as for `rune lint --staged` [default: every runefile in the index]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Args)]

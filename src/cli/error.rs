@@ -2,6 +2,7 @@
 
 use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
+use crate::hook::HookError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
 use crate::repo::RepoError;
@@ -31,6 +32,8 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Desired(#[from] DesiredError),
+    #[error(transparent)]
+    Hook(#[from] HookError),
     #[error(transparent)]
     Input(#[from] InputError),
     #[error("cannot write the output: {0}")]
@@ -63,8 +66,10 @@ impl CliError {
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
+            | CliError::Hook(HookError::Io { .. })
             | CliError::Repo(RepoError::Git { .. })
             | CliError::Output(_) => ExitCode::Unreachable,
+            CliError::Hook(_) => ExitCode::Conflict,
             CliError::Desired(_) | CliError::Invalid(_) | CliError::Validation => {
                 ExitCode::Validation
             }
