@@ -174,6 +174,9 @@ pub struct CastArgs {
     /// Read directories recursively
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Cast the files as they are in this git commit (`HEAD~1`, a tag, a hash), not the working tree
+    #[arg(long, value_name = "REF")]
+    pub rev: Option<String>,
     /// Name the source set recorded on each object [default: git remote + paths]
     #[arg(long, value_name = "NAME")]
     pub source_set: Option<String>,
@@ -196,6 +199,9 @@ pub struct DiffArgs {
     /// Read directories recursively
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Compare the files as they are in this git commit, not the working tree
+    #[arg(long, value_name = "REF")]
+    pub rev: Option<String>,
     /// The source set to compare deletions against [default: git remote + paths]
     #[arg(long, value_name = "NAME")]
     pub source_set: Option<String>,
@@ -212,6 +218,7 @@ impl From<DiffArgs> for CastArgs {
             paths: diff.paths,
             prune: diff.prune,
             recursive: diff.recursive,
+            rev: diff.rev,
             source_set: diff.source_set,
             yes: false,
         }
