@@ -391,7 +391,8 @@ fn hook_install_finds_the_hooks_directory() {
 }
 
 /// `rune cast --rev` casts the files as they were in an older commit and records that commit,
-/// not dirty, with the path from the repository root; `-` cannot be combined with it.
+/// not dirty, with the path from the repository root; `rune diff --rev` compares another commit
+/// with what was cast; `-` and a name that is no commit are usage errors.
 #[test]
 fn cast_rev_casts_an_older_commit() {
     let s = Scratch::new();
@@ -434,6 +435,11 @@ fn cast_rev_casts_an_older_commit() {
         format!("{}:deploy", root.display()).as_str()
     );
 
+    s.rune()
+        .args(["diff", "--rev", "HEAD", "deploy"])
+        .assert()
+        .code(1)
+        .stdout(contains("-  level: debug").and(contains("+  level: info")));
     s.rune()
         .args(["cast", "--rev", "HEAD~1", "-"])
         .assert()
