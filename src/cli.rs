@@ -9,6 +9,7 @@ pub mod cmd {
     pub mod delete;
     pub mod describe;
     pub mod get;
+    pub mod hook;
     pub mod lint;
     pub mod logs;
     pub mod restart;
@@ -59,6 +60,7 @@ pub fn run() -> ExitCode {
         Command::Delete(args) => cmd::delete::run(&args, &cli.global),
         Command::Describe(args) => cmd::describe::run(&args, &cli.global),
         Command::Get(args) => cmd::get::run(&args, &cli.global),
+        Command::Hook(command) => cmd::hook::run(&command),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Logs(args) => cmd::logs::run(&args, &cli.global),

@@ -232,12 +232,11 @@ impl Backend {
                     .iter()
                     .map(|e| (e.key.clone(), e.revision))
                     .collect();
-                Ok(engine.apply(
-                    &request.objects,
-                    &request.delete,
-                    &expected,
-                    &request.options,
-                )?)
+                let options = BatchOptions {
+                    cast_by: os_user().map(|user| format!("user:{user}")),
+                    ..request.options.clone()
+                };
+                Ok(engine.apply(&request.objects, &request.delete, &expected, &options)?)
             }
             Backend::Remote(remote) => remote.send("POST", "/v1/apply", Some(request)),
         }
@@ -456,4 +455,13 @@ fn object_path(key: &ObjectKey) -> String {
         ),
         k => format!("/v1/{}/{}", segment(k), key.name),
     }
+}
+
+/// The user running `rune`, recorded as `castBy` by the embedded engine.
+fn os_user() -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::Uid::current())
+        .ok()
+        .flatten()
+        .map(|user| user.name)
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
 }

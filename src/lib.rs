@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod diag;
+pub mod hook;
 pub mod limits;
 pub mod object;
 pub mod par;
@@ -14,6 +15,7 @@ pub mod parse;
 pub mod plan;
 pub mod private_file;
 pub mod provenance;
+pub mod repo;
 pub mod resource;
 pub mod runed;
 pub mod seal;

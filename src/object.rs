@@ -57,6 +57,13 @@ impl<'de> Deserialize<'de> for KindName {
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Provenance {
+    /// When the engine wrote the object (RFC 3339, UTC); set by the engine, never by a client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast_at: Option<String>,
+    /// Who cast it: `token:NAME` on runed, `user:NAME` (the OS user) on the embedded engine;
+    /// absent on a runed that is open (no tokens). Set by the engine, never by a client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     #[serde(default)]

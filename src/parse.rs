@@ -68,6 +68,37 @@ pub fn load_texts(texts: impl IntoIterator<Item = (String, String)>) -> Loaded {
     loaded
 }
 
+/// A runefile read from somewhere other than its path: the git index or a commit's tree.
+#[derive(Clone, Debug)]
+pub struct ReadFile {
+    pub bytes: Vec<u8>,
+    /// How findings name the file (its path relative to the repository root).
+    pub name: String,
+    /// Where the file would be in the working tree: its `file:` entries resolve next to it.
+    pub path: std::path::PathBuf,
+}
+
+/// Parses runefiles read out of git (`rune lint --staged`, `rune cast --rev`). Bytes that are
+/// not UTF-8 are reported as for files on disk.
+#[must_use]
+pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
+    let mut loaded = Loaded::default();
+    for file in files {
+        let source = input::register(
+            &mut loaded.sources,
+            file.name,
+            file.bytes,
+            &mut loaded.diagnostics,
+        );
+        loaded.files.push(InputFile {
+            path: Some(file.path),
+            source,
+        });
+    }
+    parse_sources(&mut loaded);
+    loaded
+}
+
 fn parse_sources(loaded: &mut Loaded) {
     let jobs: Vec<(SourceId, usize, split::DocumentSlice)> = loaded
         .files

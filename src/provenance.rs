@@ -1,5 +1,6 @@
 //! Where a cast comes from, read from git (git2, no network): the commit, whether the work tree
-//! was dirty, and the default source set (the `origin` remote plus the cast paths).
+//! was dirty, and the default source set (the `origin` remote plus the cast paths). The engine
+//! adds the time and the caller of the cast when it writes an object.
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,32 @@ pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
             str::to_owned,
         )),
         relative_to: root,
+    }
+}
+
+/// Provenance for a cast of the files of a commit (`rune cast --rev`): that commit, never dirty;
+/// `paths` are relative to the repository root, as the recorded file paths are.
+pub fn at_revision(
+    repo: &crate::repo::Repo,
+    revision: &crate::repo::Revision,
+    source_set: Option<&str>,
+) -> Origin {
+    let set = source_set.map_or_else(
+        || {
+            let place = repo
+                .origin_url()
+                .unwrap_or_else(|| repo.root().display().to_string());
+            let mut parts = revision.paths.clone();
+            parts.sort();
+            format!("{place}:{}", parts.join(","))
+        },
+        str::to_owned,
+    );
+    Origin {
+        commit: Some(revision.commit.clone()),
+        dirty: false,
+        source_set: Some(set),
+        relative_to: None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod document;
 pub mod fields;
 pub mod names;
 pub mod options;
+pub mod plaintext;
 pub mod sealed;
 pub mod server_config;
 pub mod service;

@@ -6,17 +6,22 @@
 //! invalid fixture are snapshots in `tests/snapshots/`: they are the spec of our messages, so a
 //! change in wording shows in review. Secret values in the fixtures carry the marker `S3CRET`,
 //! which no output may ever contain.
+//!
+//! The fixtures are linted in a scratch copy (see [`repo`]): `rune lint` refuses plaintext secret
+//! values in files that git tracks, and in this repository git tracks every fixture.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rune::diag::{Code, Severity};
 use rune::resource::{DataSource, Spec};
 use serde_json::Value;
 
-use crate::util::{root, rune};
+use crate::util::{git_ok, root, rune};
 
 /// What every secret value in the fixtures contains, so that a leak is easy to spot.
 const MARKER: &str = "S3CRET";
@@ -49,13 +54,83 @@ fn stem(path: &str) -> &str {
         .expect("a UTF-8 file name")
 }
 
+/// The fixtures that git holds in the scratch repository: only `E-SECRET-PLAINTEXT`'s, so that
+/// the plaintext guard fires exactly where it is meant to.
+const STAGED: [&str; 2] = [
+    "fixtures/invalid/e-secret-plaintext.yaml",
+    "fixtures/valid/e-secret-plaintext.yaml",
+];
+
+/// A git repository holding a copy of `fixtures/` (same relative paths, so findings still read
+/// `fixtures/…`) with only [`STAGED`] staged. It is built once per content of the fixtures,
+/// under cargo's target directory, and shared by the tests of every run until they change.
+fn repo() -> &'static Path {
+    static REPO: OnceLock<PathBuf> = OnceLock::new();
+    REPO.get_or_init(|| {
+        let files = files_below(&root().join("fixtures"));
+        let mut hasher = DefaultHasher::new();
+        STAGED.hash(&mut hasher);
+        for file in &files {
+            file.hash(&mut hasher);
+            std::fs::read(root().join(file))
+                .expect("read a fixture")
+                .hash(&mut hasher);
+        }
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let dir = base.join(format!("fixtures-repo-{:016x}", hasher.finish()));
+        if dir.join(".git").is_dir() {
+            return dir;
+        }
+        let staging = base.join(format!("fixtures-repo.{}.tmp", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        for file in &files {
+            let to = staging.join(file);
+            std::fs::create_dir_all(to.parent().expect("a parent")).expect("create a directory");
+            std::fs::copy(root().join(file), &to).expect("copy a fixture");
+        }
+        git_ok(&staging, &["init", "-q"]);
+        git_ok(&staging, &[&["add", "--"][..], &STAGED[..]].concat());
+        // Another test process may have finished the same copy first; either will do.
+        if std::fs::rename(&staging, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("fixtures-repo-") && entry.path() != dir {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        dir
+    })
+}
+
+/// Every file below `dir`, relative to the repository root, sorted.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).expect("read a fixture directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root()).expect("below the root");
+                files.push(relative.to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// The fixtures' own age identity: sealed values in the fixtures are sealed for it, so that
 /// lint opens and checks them as it would with a developer's key file.
 const KEY_FILE: &str = "fixtures/keys/fixtures.key";
 
-/// Runs `rune lint <path> [--format <format>]` from the repository root, with the fixtures' key.
+/// Runs `rune lint <path> [--format <format>]` from the scratch repository's root, with the
+/// fixtures' key.
 fn lint(path: &str, format: Option<&str>) -> (i32, String, String) {
-    let mut command = rune(&root());
+    let mut command = rune(repo());
     command.env("RUNE_KEY_FILE", KEY_FILE).args(["lint", path]);
     if let Some(format) = format {
         command.args(["--format", format]);

@@ -3,6 +3,7 @@
 
 mod cast;
 mod fixtures;
+mod git;
 mod lint;
 mod properties;
 mod runed;

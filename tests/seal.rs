@@ -106,9 +106,11 @@ fn key_file(dir: &Path, name: &str, keys: &Keys) -> String {
 }
 
 /// The quickstart fixture with the values marked, so that a leak can be found.
+/// The quickstart without its `allowPlaintext: true`: values to seal, as a real runefile has.
 fn quickstart() -> String {
     std::fs::read_to_string(root().join("fixtures/quickstart.yaml"))
         .expect("read the fixture")
+        .replace("    allowPlaintext: true\n", "")
         .replace("value: admin", &format!("value: admin-{MARK}"))
         .replace("value: hunter2", &format!("value: hunter2-{MARK}"))
 }

@@ -23,7 +23,8 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `rune` with a normalised environment, run in `dir`.
+/// `rune` with a normalised environment, run in `dir`. `GIT_*` variables go too: run from a
+/// git hook, they would point rune at the outer repository's index.
 pub fn rune(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("rune").expect("the rune binary is built for tests");
     command
@@ -32,11 +33,46 @@ pub fn rune(dir: &Path) -> Command {
         .env("COLUMNS", "100")
         .env("HOME", dir);
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("RUNE_") {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("RUNE_") || name_text.starts_with("GIT_") {
             command.env_remove(&name);
         }
     }
     command
+}
+
+/// `git` in `dir`, isolated from the developer's configuration (HOME is `dir`, no system
+/// config, no `GIT_*` variables) and with a fixed identity for commits.
+pub fn git(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("git");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GIT_") {
+            command.env_remove(&name);
+        }
+    }
+    command
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Rune Test")
+        .env("GIT_AUTHOR_EMAIL", "test@rune.invalid")
+        .env("GIT_COMMITTER_NAME", "Rune Test")
+        .env("GIT_COMMITTER_EMAIL", "test@rune.invalid")
+        .args(["-c", "init.defaultBranch=main"]);
+    command
+}
+
+/// Runs `git ARGS…` in `dir` and fails the test when git fails; returns its stdout.
+#[track_caller]
+pub fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let output = git(dir).args(args).output().expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("git prints UTF-8")
 }
 
 /// A temporary directory holding the given runefiles.

@@ -101,6 +101,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// List or show objects; secrets show metadata only
     Get(GetArgs),
+    /// Install or remove the git pre-commit hook that runs `rune lint --staged`
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Check runefiles offline and report every finding with its file, line and column
     Lint(LintArgs),
     /// Save a server and its token as a context and make it current
@@ -127,12 +130,16 @@ pub struct LintArgs {
     /// [default: ~/.config/rune/key.txt]
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<std::path::PathBuf>,
-    /// Files, directories, globs, or `-` for standard input
-    #[arg(required = true, value_name = "PATHS")]
+    /// Files, directories, globs, or `-` for standard input; with `--staged`, what to select
+    /// from the index [default with `--staged`: every runefile in it]
+    #[arg(required_unless_present = "staged", value_name = "PATHS")]
     pub paths: Vec<String>,
     /// Read directories recursively
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Lint the runefiles as staged in the git index, not as in the working tree
+    #[arg(long)]
+    pub staged: bool,
 }
 
 /// The formats of `rune lint`.
@@ -178,6 +185,9 @@ pub struct CastArgs {
     /// Read directories recursively
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Cast the files as they are in this git commit (`HEAD~1`, a tag, a hash), not the working tree
+    #[arg(long, value_name = "REF")]
+    pub rev: Option<String>,
     /// Name the source set recorded on each object [default: git remote + paths]
     #[arg(long, value_name = "NAME")]
     pub source_set: Option<String>,
@@ -200,6 +210,9 @@ pub struct DiffArgs {
     /// Read directories recursively
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Compare the files as they are in this git commit, not the working tree
+    #[arg(long, value_name = "REF")]
+    pub rev: Option<String>,
     /// The source set to compare deletions against [default: git remote + paths]
     #[arg(long, value_name = "NAME")]
     pub source_set: Option<String>,
@@ -217,6 +230,7 @@ impl From<DiffArgs> for CastArgs {
             paths: diff.paths,
             prune: diff.prune,
             recursive: diff.recursive,
+            rev: diff.rev,
             source_set: diff.source_set,
             yes: false,
         }
@@ -266,6 +280,24 @@ pub struct GetArgs {
     /// Also list the retained versions (metadata only)
     #[arg(long)]
     pub versions: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write the repository's pre-commit hook: it runs `rune lint --staged [PATHS]`
+    Install(HookInstallArgs),
+    /// Remove the pre-commit hook `rune hook install` wrote (any other hook is left alone)
+    Uninstall,
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Replace a pre-commit hook that rune did not install
+    #[arg(long)]
+    pub force: bool,
+    /// What the hook lints, as for `rune lint --staged` [default: every runefile in the index]
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,10 @@
 
 use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
+use crate::hook::HookError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
+use crate::repo::RepoError;
 use crate::seal::rewrite::RewriteError;
 use crate::seal::{KeyFileError, SealError};
 
@@ -33,6 +35,8 @@ pub enum CliError {
     #[error(transparent)]
     Desired(#[from] DesiredError),
     #[error(transparent)]
+    Hook(#[from] HookError),
+    #[error(transparent)]
     Input(#[from] InputError),
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
@@ -45,6 +49,8 @@ pub enum CliError {
     /// A failure with no better code (a server that answers nonsense).
     #[error("{0}")]
     Other(String),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
     #[error(transparent)]
     Rewrite(#[from] RewriteError),
     #[error(transparent)]
@@ -78,8 +84,11 @@ impl CliError {
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
+            | CliError::Hook(HookError::Io { .. })
+            | CliError::Repo(RepoError::Git { .. })
             | CliError::Output(_)
             | CliError::Write { .. } => ExitCode::Unreachable,
+            CliError::Hook(_) => ExitCode::Conflict,
             CliError::Desired(_)
             | CliError::Invalid(_)
             | CliError::Seal(SealError::Empty(_))
@@ -88,6 +97,7 @@ impl CliError {
             CliError::Config(_)
             | CliError::Input(_)
             | CliError::KeyFile(_)
+            | CliError::Repo(_)
             | CliError::Seal(SealError::NoRecipients)
             | CliError::Rewrite(RewriteError::Seal(SealError::NoRecipients))
             | CliError::Usage(_) => ExitCode::Usage,

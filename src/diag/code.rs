@@ -66,6 +66,7 @@ codes! {
     SealedEmpty = "E-SEALED-EMPTY", "A sealed value opens (with the local key file) to an empty string.";
     SealedPlace = "E-SEALED-PLACE", "A sealed value was sealed for another namespace, secret or key than the entry that holds it.";
     SealedUnbound = "E-SEALED-UNBOUND", "A sealed value opens but names no place: it was not written by `rune seal`.";
+    SecretPlaintext = "E-SECRET-PLAINTEXT", "A secret holds a plaintext value in a file that git tracks or has staged (`rune lint` only).";
     YamlKeyDuplicate = "E-YAML-KEY-DUPLICATE", "A mapping repeats a key.";
     YamlSyntax = "E-YAML-SYNTAX", "A document is not valid YAML.";
     EnvKeyInvalid = "W-ENV-KEY-INVALID", "An `envFrom` key is not a valid environment variable name; the runtime skips it.";

@@ -172,7 +172,8 @@ fn read_bytes(path: Option<&Path>) -> Result<Vec<u8>, InputError> {
     }
 }
 
-fn register(
+/// Adds a file's bytes to the source map; bytes that are not UTF-8 are read lossily and reported.
+pub(crate) fn register(
     sources: &mut SourceMap,
     name: String,
     bytes: Vec<u8>,

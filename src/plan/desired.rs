@@ -105,6 +105,8 @@ fn convert(resource: &Resource, loaded: &Loaded, origin: &Origin) -> Result<Desi
         },
         labels: resource.labels.clone(),
         provenance: Some(Provenance {
+            cast_at: None,
+            cast_by: None,
             commit: origin.commit.clone(),
             dirty: origin.dirty,
             document: Some(resource.origin.document),

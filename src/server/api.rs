@@ -60,6 +60,14 @@ impl Caller {
         }
     }
 
+    /// The `castBy` of what this caller applies; an open server knows nobody.
+    fn identity(&self) -> Option<String> {
+        match self {
+            Caller::Open => None,
+            Caller::Token(token) => Some(format!("token:{}", token.name)),
+        }
+    }
+
     fn check_cluster(&self) -> Result<(), ApiError> {
         match self {
             Caller::Token(token) if token.is_scoped() => Err(ApiError::forbidden(format!(
@@ -838,7 +846,8 @@ async fn apply(
     Extension(c): Extension<Caller>,
     payload: Result<Json<ApplyRequest>, JsonRejection>,
 ) -> Api {
-    let request = body(payload)?;
+    let mut request: ApplyRequest = body(payload)?;
+    request.options.cast_by = c.identity();
     for key in request
         .objects
         .iter()

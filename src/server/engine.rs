@@ -14,7 +14,9 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
-use crate::object::{Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, Stored, StoredSpec};
+use crate::object::{
+    Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, Provenance, Stored, StoredSpec,
+};
 use crate::plan::{Action, Change, KeyChanges, Plan};
 use crate::resource::Kind;
 use crate::seal::{Keys, Place, UnsealError};
@@ -162,6 +164,10 @@ pub struct BatchOptions {
     /// Plan deletion of objects cast earlier from this source set and now absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune_source_set: Option<String>,
+    /// Who applies the batch, recorded as `castBy`. Not on the wire: runed takes it from the
+    /// caller's token, the embedded engine from the OS user.
+    #[serde(skip)]
+    pub cast_by: Option<String>,
 }
 
 /// The result of an apply.
@@ -303,7 +309,13 @@ impl Engine {
                 if change.action == Action::Unchanged {
                     continue;
                 }
-                let version = self.write(&mut objects, &mut versions, d, &change)?;
+                let version = self.write(
+                    &mut objects,
+                    &mut versions,
+                    d,
+                    &change,
+                    options.cast_by.as_ref(),
+                )?;
                 applied.applied += 1;
                 applied.versions.insert(path_of(&d.key), version);
             }
@@ -579,6 +591,7 @@ impl Engine {
         versions: &mut redb::Table<&'static str, &'static [u8]>,
         desired: &Desired,
         change: &Change,
+        cast_by: Option<&String>,
     ) -> Result<u64, EngineError> {
         let version = change.to_version.unwrap_or(1);
         let now = clock::now();
@@ -593,7 +606,12 @@ impl Engine {
             None => new_record(desired, 1, stored_spec(&desired.spec)),
         };
         if let Some(provenance) = &desired.provenance {
-            record.object.provenance = Some(provenance.clone());
+            // Time and caller come from here, whatever the client sent.
+            record.object.provenance = Some(Provenance {
+                cast_at: Some(now.clone()),
+                cast_by: cast_by.cloned(),
+                ..provenance.clone()
+            });
         }
         let new_version = record.versions.last().is_none_or(|v| v.version != version);
         record.object.version = version;

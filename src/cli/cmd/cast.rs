@@ -1,5 +1,6 @@
-//! `rune cast` (and `rune diff`): read → parse → validate → plan (one round trip) → print →
-//! apply (one atomic batch guarded by the revisions seen at plan time) → print the result.
+//! `rune cast` (and `rune diff`): read (the working tree, or a git commit with `--rev`) → parse
+//! → validate → plan (one round trip) → print → apply (one atomic batch guarded by the revisions
+//! seen at plan time) → print the result.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -13,8 +14,11 @@ use crate::cli::target;
 use crate::client::{Backend, ClientError};
 use crate::diag::render::human;
 use crate::object::Desired;
+use crate::parse::Loaded;
+use crate::plan::desired::Origin;
 use crate::plan::render::{self, TextStyle};
 use crate::plan::{Action, Plan};
+use crate::repo::{Repo, RepoError};
 use crate::server::api::ApplyRequest;
 use crate::server::engine::BatchOptions;
 use crate::validate::{self, Options};
@@ -23,7 +27,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     let json = global.output == Some(OutputFormat::Json);
     let progress = Progress::new(global.quiet);
     progress.stage("reading runefiles");
-    let loaded = crate::parse::load(&args.paths, args.recursive)?;
+    let (loaded, at_revision) = read(args)?;
     progress.stage(format!("validating {} documents", loaded.document_count));
     let options = Options {
         default_namespace: target::namespace(global)?,
@@ -39,7 +43,8 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     if validated.diagnostics.has_errors() {
         return Err(CliError::Validation);
     }
-    let origin = crate::provenance::origin(&args.paths, args.source_set.as_deref());
+    let origin = at_revision
+        .unwrap_or_else(|| crate::provenance::origin(&args.paths, args.source_set.as_deref()));
     let desired = crate::plan::desired::to_desired(&validated.resources, &loaded, &origin)?;
     if args.offline {
         return offline(&desired, args, json);
@@ -49,6 +54,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         create_namespaces: args.create_namespace,
         force: args.force,
         prune_source_set: args.prune.then(|| origin.source_set.clone()).flatten(),
+        ..BatchOptions::default()
     };
     let progress = Progress::new(global.quiet);
     progress.stage(format!("planning {} objects", desired.len()));
@@ -133,6 +139,23 @@ fn offline_sealed_checks(
     validated.diagnostics.extend(sealed);
     validated.diagnostics.sort();
     Ok(note)
+}
+
+/// The runefiles of the working tree, or of the commit `--rev` names with that commit's
+/// provenance (never dirty; paths relative to the repository root).
+fn read(args: &CastArgs) -> Result<(Loaded, Option<Origin>), CliError> {
+    let Some(rev) = &args.rev else {
+        return Ok((crate::parse::load(&args.paths, args.recursive)?, None));
+    };
+    let repo = Repo::from_env().map_err(|error| match error {
+        RepoError::NotARepository(_) => {
+            CliError::Usage(format!("{error}: `--rev` reads a git commit"))
+        }
+        other => CliError::Repo(other),
+    })?;
+    let revision = repo.at_revision(rev, &args.paths)?;
+    let origin = crate::provenance::at_revision(&repo, &revision, args.source_set.as_deref());
+    Ok((crate::parse::load_read(revision.files), Some(origin)))
 }
 
 /// Warnings (and errors) go to stderr: stdout is for the plan.

@@ -1,4 +1,5 @@
-//! `rune lint`: parse and validate offline, print every finding, exit 6 on any error.
+//! `rune lint`: parse and validate offline, refuse plaintext secrets in files git holds, print
+//! every finding, exit 6 on any error. With `--staged`, the runefiles come from the git index.
 
 use std::io::Write;
 
@@ -8,15 +9,19 @@ use crate::cli::keys;
 use crate::cli::output::Output;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
-use crate::validate::{self, Options};
+use crate::parse::Loaded;
+use crate::repo::{Repo, RepoError, Tracked};
+use crate::validate::plaintext::{self, InGit};
+use crate::validate::{self, Options, Validated};
 
 pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
-    let loaded = crate::parse::load(&args.paths, args.recursive)?;
+    let loaded = read(args)?;
     let mut options = Options::default();
     if let Some(namespace) = &global.namespace {
         options.default_namespace.clone_from(namespace);
     }
     let mut validated = validate::validate(&loaded, &options);
+    guard_plaintext(&mut validated, &loaded, args.staged);
     let (sealed, note) = keys::check_sealed(
         args.key_file.as_deref(),
         &validated.resources,
@@ -68,6 +73,42 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     } else {
         ExitCode::Success
     })
+}
+
+/// The runefiles the paths name, or with `--staged` those of the git index (every one when no
+/// path is given), read together so that references resolve across them.
+fn read(args: &LintArgs) -> Result<Loaded, CliError> {
+    if !args.staged {
+        return Ok(crate::parse::load(&args.paths, args.recursive)?);
+    }
+    let repo = Repo::from_env().map_err(|error| match error {
+        RepoError::NotARepository(_) => {
+            CliError::Usage(format!("{error}: `--staged` reads the git index"))
+        }
+        other => CliError::Repo(other),
+    })?;
+    Ok(crate::parse::load_read(repo.staged(&args.paths)?))
+}
+
+/// `E-SECRET-PLAINTEXT` for plaintext secret values in files that git tracks or has staged;
+/// with `--staged` every file is staged. Git is consulted only for files that hold such values.
+fn guard_plaintext(validated: &mut Validated, loaded: &Loaded, staged: bool) {
+    let findings = if staged {
+        plaintext::check(&validated.resources, |_| Some(InGit::Staged))
+    } else {
+        let mut paths = vec![None; loaded.sources.len()];
+        for file in &loaded.files {
+            paths[file.source.0 as usize] = file.path.as_deref();
+        }
+        let mut tracked = Tracked::default();
+        plaintext::check(&validated.resources, |source| {
+            paths[source.0 as usize].and_then(|path| tracked.in_git(path))
+        })
+    };
+    if !findings.is_empty() {
+        validated.diagnostics.extend(findings);
+        validated.diagnostics.sort();
+    }
 }
 
 fn only_errors(all: &Diagnostics) -> Diagnostics {
