@@ -317,6 +317,69 @@ fn hook_refuses_plaintext_and_ignores_unstaged_fixes() {
     );
 }
 
+/// The workflow of issue 5 end to end: the installed hook refuses a commit with a plaintext
+/// secret; `rune seal --in-place` fixes the file, but only once the fix is staged does the commit
+/// pass; the committed file holds no plaintext, lints clean with the team's key file, and casts.
+#[test]
+fn sealing_in_place_makes_the_hooked_commit_pass() {
+    let s = Scratch::new();
+    let team = rune::seal::Keys::generate();
+    std::fs::write(s.dir.path().join("key.txt"), team.to_text().as_bytes()).expect("key file");
+    s.write(
+        ".rune/recipients",
+        &format!("# the team\n{}\n", team.recipients()[0]),
+    );
+    s.rune().args(["hook", "install"]).assert().success();
+    s.write("deploy/db.yaml", &format!("# the database\n{PLAINTEXT}"));
+    s.git(&["add", ".rune/recipients", "deploy/db.yaml"]);
+    let refused = s.commit(&[]);
+    assert!(
+        !refused.status.success(),
+        "the plaintext commit went through"
+    );
+    assert!(
+        stderr(&refused).contains("E-SECRET-PLAINTEXT"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // Sealed for the embedded engine (HOME is the scratch directory) and the team's recipient.
+    s.rune()
+        .args(["seal", "--in-place", "deploy/db.yaml"])
+        .assert()
+        .success()
+        .stderr(contains("sealed 1 value in deploy/db.yaml"));
+    let sealed = std::fs::read_to_string(s.repo().join("deploy/db.yaml")).expect("read");
+    assert!(sealed.starts_with("# the database\n") && sealed.contains("sealed: |"));
+    assert!(!sealed.contains("GitMarker"), "{sealed}");
+    let unstaged = s.commit(&[]);
+    assert!(
+        !unstaged.status.success(),
+        "an unstaged seal let the commit through"
+    );
+
+    s.git(&["add", "deploy/db.yaml"]);
+    let done = s.commit(&[]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        !s.git(&["show", "HEAD:deploy/db.yaml"])
+            .contains("GitMarker")
+    );
+
+    let key_file = s.dir.path().join("key.txt");
+    s.rune()
+        .args(["lint", "--staged", "--key-file"])
+        .arg(&key_file)
+        .assert()
+        .success()
+        .stdout(contains("no problems"));
+    s.rune()
+        .args(["cast", "deploy/db.yaml"])
+        .assert()
+        .success()
+        .stdout(contains("1 to create"));
+}
+
 /// A pre-commit hook that rune did not write is kept (exit 5, the message names `--force`),
 /// replaced with `--force`; our own hook is replaced freely and removed by `uninstall`.
 #[test]
