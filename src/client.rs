@@ -233,7 +233,7 @@ impl Backend {
                     .map(|e| (e.key.clone(), e.revision))
                     .collect();
                 let options = BatchOptions {
-                    cast_by: os_user().map(|user| format!("user:{user}")),
+                    cast_by: embedded_caller(),
                     ..request.options.clone()
                 };
                 Ok(engine.apply(&request.objects, &request.delete, &expected, &options)?)
@@ -298,7 +298,7 @@ impl Backend {
     pub fn put(&self, desired: &Desired, create: bool) -> Result<Listed, ClientError> {
         match self {
             Backend::Embedded { engine, .. } => {
-                engine.put(desired, create, None)?;
+                engine.put(desired, create, None, embedded_caller())?;
                 Ok(engine.get(&desired.key)?)
             }
             Backend::Remote(remote) => {
@@ -458,6 +458,11 @@ fn object_path(key: &ObjectKey) -> String {
 }
 
 /// The user running `rune`, recorded as `castBy` by the embedded engine.
+/// Who casts on the embedded engine: the OS user, as `user:NAME`.
+fn embedded_caller() -> Option<String> {
+    os_user().map(|user| format!("user:{user}"))
+}
+
 fn os_user() -> Option<String> {
     nix::unistd::User::from_uid(nix::unistd::Uid::current())
         .ok()

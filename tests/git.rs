@@ -560,6 +560,27 @@ fn cast_records_provenance_shown_by_get() {
         .success();
     let text = get_yaml(&s.repo(), s.dir.path());
     assert!(text.contains("  dirty: true"), "{text}");
+
+    // An imperative write replaces the provenance: no commit or path is left claiming its data.
+    s.rune()
+        .args([
+            "create",
+            "secret",
+            "db",
+            "--replace",
+            "--from-literal=password=GitMarker-x",
+        ])
+        .assert()
+        .success();
+    let text = get_yaml(&s.repo(), s.dir.path());
+    assert!(
+        text.contains("  castBy: user:") && text.contains("  castAt: "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("commit:") && !text.contains("path:"),
+        "{text}"
+    );
 }
 
 fn get_yaml(repo: &Path, home: &Path) -> String {

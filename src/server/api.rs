@@ -534,8 +534,9 @@ async fn write(
     caller.check_key(&desired.key)?;
     let engine = state.engine.clone();
     let key = desired.key.clone();
+    let cast_by = caller.identity();
     let result = blocking(move || {
-        engine.put(&desired, create, revision)?;
+        engine.put(&desired, create, revision, cast_by)?;
         engine.get(&key)
     })
     .await?;

@@ -340,6 +340,7 @@ impl Engine {
         desired: &Desired,
         create: bool,
         if_revision: Option<u64>,
+        cast_by: Option<String>,
     ) -> Result<Applied, EngineError> {
         let current = {
             let tx = self.db.begin_read()?;
@@ -362,7 +363,10 @@ impl Engine {
             std::slice::from_ref(desired),
             &[],
             &[(desired.key.clone(), current)],
-            &BatchOptions::default(),
+            &BatchOptions {
+                cast_by,
+                ..BatchOptions::default()
+            },
         )
     }
 
@@ -605,14 +609,14 @@ impl Engine {
             }
             None => new_record(desired, 1, stored_spec(&desired.spec)),
         };
-        if let Some(provenance) = &desired.provenance {
-            // Time and caller come from here, whatever the client sent.
-            record.object.provenance = Some(Provenance {
-                cast_at: Some(now.clone()),
-                cast_by: cast_by.cloned(),
-                ..provenance.clone()
-            });
-        }
+        // Time and caller come from here, whatever the client sent. A write that brings no
+        // provenance (`rune create`, a plain PUT) records only those, so that no earlier cast's
+        // commit and path go on claiming data they did not write.
+        record.object.provenance = Some(Provenance {
+            cast_at: Some(now.clone()),
+            cast_by: cast_by.cloned(),
+            ..desired.provenance.clone().unwrap_or_default()
+        });
         let new_version = record.versions.last().is_none_or(|v| v.version != version);
         record.object.version = version;
         if new_version {
