@@ -290,3 +290,46 @@ fn without_a_usable_key_lint_says_what_it_did_not_check() {
         "an explicit key file must exist"
     );
 }
+
+/// Lint reads a namespace-less document in the context's namespace, as `rune seal` and `rune
+/// cast` do: a value sealed there is not mistaken for one sealed for another place.
+#[test]
+fn lint_binds_places_in_the_contexts_namespace() {
+    let scene = Scene::new(false);
+    let run = |args: &[&str]| {
+        let output = rune(scene.path()).args(args).output().expect("rune runs");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (output.status.code(), text)
+    };
+    let (code, text) = run(&[
+        "config",
+        "set-context",
+        "prod",
+        "--server",
+        "http://127.0.0.1:9",
+        "--namespace",
+        "prod",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(&["config", "use-context", "prod"]);
+    assert_eq!(code, Some(0), "{text}");
+    let recipient = scene.key.recipients()[0].to_string();
+    let armor = seal(
+        "hunter2-PlainTextMarker",
+        &Place::new("prod", "db", "password"),
+        &[recipient.parse().expect("a recipient")],
+    )
+    .expect("seals");
+    scene.write(
+        "db.yaml",
+        &secret_file("db", &[("password", sealed_entry(&armor))]),
+    );
+    let key_file = scene.key_file().display().to_string();
+    let (code, text) = run(&["lint", "db.yaml", "--key-file", &key_file]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("E-SEALED-PLACE"), "{text}");
+    let (code, text) = run(&["lint", "-n", "default", "db.yaml", "--key-file", &key_file]);
+    assert_eq!(code, Some(6), "{text}");
+    assert!(text.contains("E-SEALED-PLACE"), "{text}");
+}

@@ -7,6 +7,7 @@ use crate::cli::args::{GlobalArgs, LintArgs, LintFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::keys;
 use crate::cli::output::Output;
+use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
 use crate::parse::Loaded;
@@ -16,10 +17,12 @@ use crate::validate::{self, Options, Validated};
 
 pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let loaded = read(args)?;
-    let mut options = Options::default();
-    if let Some(namespace) = &global.namespace {
-        options.default_namespace.clone_from(namespace);
-    }
+    // The same namespace as cast and seal (`-n`, else the context's): a sealed value's place,
+    // and the guard's findings, must read the same here as at cast time.
+    let options = Options {
+        default_namespace: target::namespace(global)?,
+        ..Options::default()
+    };
     let mut validated = validate::validate(&loaded, &options);
     guard_plaintext(&mut validated, &loaded, args.staged);
     let (sealed, note) = keys::check_sealed(
