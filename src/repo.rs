@@ -23,8 +23,12 @@ use crate::validate::plaintext::InGit;
 /// in the invocation.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    #[error("`{0}` is not inside a git repository")]
-    NotARepository(PathBuf),
+    /// `purpose` says why the command needs one (`--staged` reads the git index).
+    #[error("`{path}` is not inside a git repository: {purpose}")]
+    NotARepository {
+        path: PathBuf,
+        purpose: &'static str,
+    },
     #[error("the repository at `{0}` has no working tree (it is bare)")]
     Bare(PathBuf),
     #[error("`{path}` is outside the repository at `{root}`")]
@@ -69,14 +73,16 @@ impl Repo {
     /// The repository around the working directory. `GIT_DIR`, `GIT_WORK_TREE` and
     /// `GIT_INDEX_FILE` are honoured: git runs a pre-commit hook with `GIT_INDEX_FILE` naming
     /// the index being committed (a temporary one for `git commit -a` or `git commit PATH`).
-    pub fn from_env() -> Result<Self, RepoError> {
+    pub fn from_env(purpose: &'static str) -> Result<Self, RepoError> {
         let cwd = std::env::current_dir().map_err(|e| RepoError::Git {
             message: e.to_string(),
             what: "the working directory",
         })?;
         let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-        let repo = git2::Repository::open_from_env()
-            .map_err(|_| RepoError::NotARepository(cwd.clone()))?;
+        let repo = git2::Repository::open_from_env().map_err(|_| RepoError::NotARepository {
+            path: cwd.clone(),
+            purpose,
+        })?;
         let Some(workdir) = repo.workdir() else {
             return Err(RepoError::Bare(repo.path().to_path_buf()));
         };

@@ -18,7 +18,7 @@ use crate::parse::Loaded;
 use crate::plan::desired::Origin;
 use crate::plan::render::{self, TextStyle};
 use crate::plan::{Action, Plan};
-use crate::repo::{Repo, RepoError};
+use crate::repo::Repo;
 use crate::server::api::ApplyRequest;
 use crate::server::engine::BatchOptions;
 use crate::validate::{self, Options};
@@ -147,12 +147,7 @@ fn read(args: &CastArgs) -> Result<(Loaded, Option<Origin>), CliError> {
     let Some(rev) = &args.rev else {
         return Ok((crate::parse::load(&args.paths, args.recursive)?, None));
     };
-    let repo = Repo::from_env().map_err(|error| match error {
-        RepoError::NotARepository(_) => {
-            CliError::Usage(format!("{error}: `--rev` reads a git commit"))
-        }
-        other => CliError::Repo(other),
-    })?;
+    let repo = Repo::from_env("`--rev` reads a git commit")?;
     let revision = repo.at_revision(rev, &args.paths)?;
     let origin = crate::provenance::at_revision(&repo, &revision, args.source_set.as_deref());
     Ok((crate::parse::load_read(revision.files), Some(origin)))

@@ -8,12 +8,7 @@ use crate::hook::{self, Previous};
 use crate::repo::{Repo, RepoError};
 
 pub fn run(command: &HookCommand) -> Result<ExitCode, CliError> {
-    let repo = Repo::from_env().map_err(|error| match error {
-        RepoError::NotARepository(_) => {
-            CliError::Usage(format!("{error}: hooks belong to a git repository"))
-        }
-        other => CliError::Repo(other),
-    })?;
+    let repo = Repo::from_env("hooks belong to a git repository")?;
     let message = match command {
         HookCommand::Install(args) => install(&repo, args)?,
         HookCommand::Uninstall => match hook::uninstall(&repo.hooks_dir())? {

@@ -11,7 +11,7 @@ use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
 use crate::parse::Loaded;
-use crate::repo::{Repo, RepoError, Tracked};
+use crate::repo::{Repo, Tracked};
 use crate::validate::plaintext::{self, InGit};
 use crate::validate::{self, Options, Validated};
 
@@ -84,12 +84,7 @@ fn read(args: &LintArgs) -> Result<Loaded, CliError> {
     if !args.staged {
         return Ok(crate::parse::load(&args.paths, args.recursive)?);
     }
-    let repo = Repo::from_env().map_err(|error| match error {
-        RepoError::NotARepository(_) => {
-            CliError::Usage(format!("{error}: `--staged` reads the git index"))
-        }
-        other => CliError::Repo(other),
-    })?;
+    let repo = Repo::from_env("`--staged` reads the git index")?;
     Ok(crate::parse::load_read(repo.staged(&args.paths)?))
 }
 
