@@ -368,6 +368,12 @@ impl KeyFileLocation {
         }
     }
 
+    /// The identities of the key file `flag`, `RUNE_KEY_FILE` or the default names; `None`
+    /// when there is none.
+    pub fn load_resolved(flag: Option<&Path>) -> Result<Option<Keys>, KeyFileError> {
+        Self::resolve(flag).map_or(Ok(None), |location| location.load())
+    }
+
     /// The identities, `None` when the default location holds no file.
     pub fn load(&self) -> Result<Option<Keys>, KeyFileError> {
         match self {

@@ -19,10 +19,7 @@ pub fn check_sealed(
     limits: DataLimits,
 ) -> Result<(Vec<Diagnostic>, Option<String>), CliError> {
     let location = KeyFileLocation::resolve(flag);
-    let keys = match &location {
-        Some(location) => location.load()?,
-        None => None,
-    };
+    let keys = location.as_ref().map_or(Ok(None), KeyFileLocation::load)?;
     let report = sealed::check(resources, keys.as_ref(), limits);
     let note = (keys.is_none() && report.unopened > 0).then(|| {
         let looked = location.as_ref().map_or_else(

@@ -63,15 +63,9 @@ pub fn repository_file(dir: &Path) -> Option<PathBuf> {
 }
 
 /// The recipients of the repository holding `dir` (none outside a repository or without the
-/// file), with the file they came from.
-pub fn repository(dir: &Path) -> Result<(Option<PathBuf>, Vec<Recipient>), KeyFileError> {
-    match repository_file(dir) {
-        Some(file) => {
-            let recipients = load_recipients(&file)?;
-            Ok((Some(file), recipients))
-        }
-        None => Ok((None, Vec::new())),
-    }
+/// file).
+pub fn repository(dir: &Path) -> Result<Vec<Recipient>, KeyFileError> {
+    repository_file(dir).map_or_else(|| Ok(Vec::new()), |file| load_recipients(&file))
 }
 
 #[cfg(test)]
@@ -100,7 +94,7 @@ mod tests {
         git2::Repository::init(dir.path()).expect("git init");
         let deep = dir.path().join("deploy/prod");
         std::fs::create_dir_all(&deep).expect("mkdir");
-        assert_eq!(repository(&deep).expect("no file").1.len(), 0);
+        assert_eq!(repository(&deep).expect("no file").len(), 0);
         let keys = Keys::generate();
         std::fs::create_dir_all(dir.path().join(".rune")).expect("mkdir");
         std::fs::write(
@@ -108,8 +102,8 @@ mod tests {
             format!("# the team\n{}\n", keys.recipients()[0]),
         )
         .expect("write");
-        let (file, recipients) = repository(&deep).expect("reads");
+        let file = repository_file(&deep);
         assert!(file.is_some_and(|f| f.ends_with(REPOSITORY_FILE)));
-        assert_eq!(recipients.len(), 1);
+        assert_eq!(repository(&deep).expect("reads").len(), 1);
     }
 }

@@ -131,10 +131,7 @@ fn already_holds(
     file: &str,
 ) -> Result<bool, CliError> {
     let place = slot.place();
-    let keys = match KeyFileLocation::resolve(args.key_file.as_deref()) {
-        Some(location) => location.load()?,
-        None => None,
-    };
+    let keys = KeyFileLocation::load_resolved(args.key_file.as_deref())?;
     match slot.holds(value, keys.as_ref()) {
         Holds::Same => {
             note(
@@ -399,7 +396,7 @@ impl<'g> Sources<'g> {
                 set
             }
         };
-        set.extend(recipients::repository(dir)?.1);
+        set.extend(recipients::repository(dir)?);
         Ok(set)
     }
 
