@@ -48,6 +48,11 @@ impl Place {
         }
     }
 
+    /// The place of `key` in a validated secret, in its resolved namespace.
+    pub fn of(resource: &crate::resource::Resource, key: &str) -> Self {
+        Self::new(resource.namespace_name(), &resource.name.value, key)
+    }
+
     fn parse(text: &str) -> Option<Self> {
         let mut parts = text.split('/');
         let (Some(namespace), Some(name), Some(key), None) =

@@ -166,7 +166,7 @@ impl<'a> File<'a> {
                     .entries
                     .iter()
                     .filter(|e| matches!(&e.source, DataSource::Value(v) if !v.expose().is_empty()))
-                    .map(|e| place(s.resource, &e.key.value))
+                    .map(|e| Place::of(s.resource, &e.key.value))
             })
             .collect()
     }
@@ -693,7 +693,7 @@ fn sealed_value(
     let DataSource::Value(value) = &entry.source else {
         return Ok(None);
     };
-    let place = place(secret.resource, &entry.key.value);
+    let place = Place::of(secret.resource, &entry.key.value);
     if value.expose().is_empty() {
         out.empty.push(place);
         return Ok(None);
@@ -708,10 +708,6 @@ pub fn entry(key: &str, armor: &str) -> String {
     let mut text = list_entry(key, armor, 0, "\n");
     text.push('\n');
     text
-}
-
-fn place(resource: &Resource, key: &str) -> Place {
-    Place::new(resource.namespace_name(), &resource.name.value, key)
 }
 
 /// `- key: K` + `sealed: |` and the armor, the dash at `column` (no line break at either end).

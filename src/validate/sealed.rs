@@ -75,11 +75,7 @@ fn open(
     resources: &[Resource],
     limits: DataLimits,
 ) -> (Option<Diagnostic>, bool) {
-    let place = Place::new(
-        sealed.resource.namespace_name(),
-        &sealed.resource.name.value,
-        &sealed.entry.key.value,
-    );
+    let place = Place::of(sealed.resource, &sealed.entry.key.value);
     match keys.unseal_for(sealed.armor, &place) {
         Ok(value) if value.is_empty() => (Some(empty(sealed)), true),
         Ok(value) if value.len() > limits.max_value_size => (Some(too_large(sealed, limits)), true),
