@@ -21,7 +21,7 @@ use rune::diag::{Code, Severity};
 use rune::resource::{DataSource, Spec};
 use serde_json::Value;
 
-use crate::util::{git_ok, root, rune};
+use crate::util::{files_under, git_ok, root, rune};
 
 /// What every secret value in the fixtures contains, so that a leak is easy to spot.
 const MARKER: &str = "S3CRET";
@@ -106,19 +106,14 @@ fn repo() -> &'static Path {
 
 /// Every file below `dir`, relative to the repository root, sorted.
 fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("read a fixture directory") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(root()).expect("below the root");
-                files.push(relative.to_path_buf());
-            }
-        }
-    }
+    let mut files: Vec<PathBuf> = files_under(dir)
+        .into_iter()
+        .map(|path| {
+            path.strip_prefix(root())
+                .expect("below the root")
+                .to_path_buf()
+        })
+        .collect();
     files.sort();
     files
 }

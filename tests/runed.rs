@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::util::{Server, create_token, root, runed_once};
+use crate::util::{Server, create_token, files_under, root, runed_once};
 
 /// Every secret value the tests write starts with this, so one search finds any leaked value,
 /// whole or in part. Object names and data keys never contain it.
@@ -129,23 +129,6 @@ fn versions(listed: &Value) -> Vec<u64> {
         .iter()
         .map(|v| v["version"].as_u64().expect("a version number"))
         .collect()
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read a directory") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 /// The files under `dir` whose raw bytes contain `needle`.
