@@ -56,9 +56,7 @@ pub fn at_revision(
             let place = repo
                 .origin_url()
                 .unwrap_or_else(|| repo.root().display().to_string());
-            let mut parts = revision.paths.clone();
-            parts.sort();
-            format!("{place}:{}", parts.join(","))
+            set_name(Some(place), revision.paths.clone())
         },
         str::to_owned,
     );
@@ -79,7 +77,7 @@ fn is_dirty(repo: &git2::Repository) -> bool {
 
 /// `<remote or repository root>:<paths relative to the root>`, or the absolute paths.
 fn default_set(remote: Option<&str>, root: Option<&Path>, paths: &[String]) -> String {
-    let mut parts: Vec<String> = paths
+    let parts: Vec<String> = paths
         .iter()
         .map(|p| {
             let absolute = std::fs::canonicalize(p).unwrap_or_else(|_| PathBuf::from(p));
@@ -90,12 +88,17 @@ fn default_set(remote: Option<&str>, root: Option<&Path>, paths: &[String]) -> S
                 )
         })
         .collect();
-    parts.sort();
     let place = remote
         .map(str::to_owned)
         .or_else(|| root.map(|r| r.display().to_string()));
+    set_name(place, parts)
+}
+
+/// `<place>:<sorted paths>`: the same name for the same files, however they were listed.
+fn set_name(place: Option<String>, mut paths: Vec<String>) -> String {
+    paths.sort();
     match place {
-        Some(place) => format!("{place}:{}", parts.join(",")),
-        None => parts.join(","),
+        Some(place) => format!("{place}:{}", paths.join(",")),
+        None => paths.join(","),
     }
 }
