@@ -25,11 +25,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rune::client::Backend;
-use rune::object::Desired;
 use rune::plan::Plan;
 use rune::plan::render::{self, TextStyle};
-use rune::server::engine::BatchOptions;
 use rune::validate::{self, Options};
+use rune::wire::batch::BatchOptions;
+use rune::wire::object::Desired;
 use support::{Row, Runed};
 
 const RESOURCES: usize = 10_000;

@@ -27,11 +27,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rune::client::Backend;
-use rune::object::{Desired, DesiredSpec, KindName, ObjectKey, Provenance, SecretValues};
 use rune::plan::Plan;
 use rune::resource::Kind;
-use rune::server::api::ApplyRequest;
-use rune::server::engine::BatchOptions;
+use rune::wire::batch::{ApplyRequest, BatchOptions};
+use rune::wire::object::{Desired, DesiredSpec, KindName, ObjectKey, Provenance, SecretValues};
 use support::{Row, Runed};
 use zeroize::Zeroizing;
 

@@ -9,24 +9,20 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::object::{Desired, ObjectKey};
 use crate::plan::Plan;
 use crate::resource::Kind;
-use crate::server::api::{ApplyRequest, Expectation};
-use crate::server::engine::{Applied, BatchOptions, Engine, EngineError, Listed};
-use crate::server::runner::status::{LogChunk, RestartResult, RunnerStatus};
+use crate::server::engine::Engine;
+use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
+use crate::wire::error::{ErrorBody, ExitCode, WireError};
+use crate::wire::object::{Desired, ObjectKey};
+use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
 /// A failure talking to the state, with what the server said.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server (or the embedded engine) answered with an error.
-    #[error("{message}")]
-    Api {
-        code: String,
-        details: serde_json::Value,
-        message: String,
-        status: u16,
-    },
+    #[error(transparent)]
+    Api(WireError),
     #[error("cannot reach the server at {url}: {detail}")]
     Unreachable { detail: String, url: String },
     #[error("the server at {url} did not answer in time")]
@@ -44,54 +40,28 @@ pub enum ClientError {
 
 impl ClientError {
     /// The exit code of SPEC §3.1 for this failure.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
-            ClientError::Api { status, .. } => match status {
-                401 | 403 => 3,
-                404 => 4,
-                409 | 412 => 5,
-                400 | 413 | 422 => 6,
-                504 => 7,
-                _ => 9,
-            },
-            ClientError::Timeout { .. } => 7,
-            ClientError::Unreachable { .. } | ClientError::Local(_) => 8,
-            ClientError::NoRunner | ClientError::Protocol { .. } => 9,
+            ClientError::Api(error) => error.kind.exit_code(),
+            ClientError::Timeout { .. } => ExitCode::Timeout,
+            ClientError::Unreachable { .. } | ClientError::Local(_) => ExitCode::Unreachable,
+            ClientError::NoRunner | ClientError::Protocol { .. } => ExitCode::Other,
         }
     }
 
     /// The violations a server reported for rejected input, if any.
-    pub fn violations(&self) -> Vec<crate::server::violation::Violation> {
+    pub fn violations(&self) -> Vec<crate::wire::error::Violation> {
         match self {
-            ClientError::Api { details, .. } => details
-                .get("violations")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
+            ClientError::Api(error) => error.violations(),
             _ => Vec::new(),
         }
     }
 }
 
-impl From<EngineError> for ClientError {
-    /// The embedded engine answers exactly as runed would: same codes, same statuses.
-    fn from(error: EngineError) -> Self {
-        let (status, code, message, details) =
-            crate::server::api::ApiError::from(error).into_parts();
-        ClientError::Api {
-            code: code.to_owned(),
-            details,
-            message,
-            status,
-        }
+impl From<WireError> for ClientError {
+    fn from(error: WireError) -> Self {
+        ClientError::Api(error)
     }
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    code: String,
-    #[serde(default)]
-    details: serde_json::Value,
-    message: String,
 }
 
 /// The largest answer read from runed: far above any plan of a realistic repository, still a
@@ -211,9 +181,11 @@ impl Backend {
 
     pub fn plan(&self, objects: &[Desired], options: &BatchOptions) -> Result<Plan, ClientError> {
         match self {
-            Backend::Embedded { engine, .. } => Ok(engine.plan(objects, options)?),
+            Backend::Embedded { engine, .. } => {
+                Ok(engine.plan(objects, options).map_err(WireError::from)?)
+            }
             Backend::Remote(remote) => {
-                /// [`crate::server::api::PlanRequest`], borrowing the batch instead of copying it.
+                /// [`crate::wire::batch::PlanRequest`], borrowing the batch instead of copying it.
                 #[derive(Serialize)]
                 struct Body<'a> {
                     objects: &'a [Desired],
@@ -236,7 +208,9 @@ impl Backend {
                     cast_by: embedded_caller(),
                     ..request.options.clone()
                 };
-                Ok(engine.apply(&request.objects, &request.delete, &expected, &options)?)
+                Ok(engine
+                    .apply(&request.objects, &request.delete, &expected, &options)
+                    .map_err(WireError::from)?)
             }
             Backend::Remote(remote) => remote.send("POST", "/v1/apply", Some(request)),
         }
@@ -244,14 +218,16 @@ impl Backend {
 
     pub fn get(&self, key: &ObjectKey) -> Result<Listed, ClientError> {
         match self {
-            Backend::Embedded { engine, .. } => Ok(engine.get(key)?),
+            Backend::Embedded { engine, .. } => Ok(engine.get(key).map_err(WireError::from)?),
             Backend::Remote(remote) => remote.send::<(), _>("GET", &object_path(key), None),
         }
     }
 
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Listed>, ClientError> {
         match self {
-            Backend::Embedded { engine, .. } => Ok(engine.list(kind, namespace)?),
+            Backend::Embedded { engine, .. } => {
+                Ok(engine.list(kind, namespace).map_err(WireError::from)?)
+            }
             Backend::Remote(remote) => {
                 #[derive(serde::Deserialize)]
                 struct Items {
@@ -298,8 +274,10 @@ impl Backend {
     pub fn put(&self, desired: &Desired, create: bool) -> Result<Listed, ClientError> {
         match self {
             Backend::Embedded { engine, .. } => {
-                engine.put(desired, create, None, embedded_caller())?;
-                Ok(engine.get(&desired.key)?)
+                engine
+                    .put(desired, create, None, embedded_caller())
+                    .map_err(WireError::from)?;
+                Ok(engine.get(&desired.key).map_err(WireError::from)?)
             }
             Backend::Remote(remote) => {
                 if create {
@@ -315,7 +293,9 @@ impl Backend {
 
     pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), ClientError> {
         match self {
-            Backend::Embedded { engine, .. } => Ok(engine.delete(key, force)?),
+            Backend::Embedded { engine, .. } => {
+                Ok(engine.delete(key, force).map_err(WireError::from)?)
+            }
             Backend::Remote(remote) => {
                 let path = format!(
                     "{}{}",
@@ -392,12 +372,7 @@ impl Remote {
             });
         }
         match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(e) => Err(ClientError::Api {
-                code: e.code,
-                details: e.details,
-                message: e.message,
-                status,
-            }),
+            Ok(body) => Err(ClientError::Api(WireError::from_body(status, body))),
             Err(_) => Err(ClientError::Protocol {
                 detail: format!("HTTP {status} without a JSON error body"),
                 url,

@@ -9,7 +9,7 @@ pub mod client;
 pub mod diag;
 pub mod hook;
 pub mod limits;
-pub mod object;
+
 pub mod par;
 pub mod parse;
 pub mod plan;
@@ -24,3 +24,4 @@ pub mod server_config;
 pub mod source;
 pub mod suggest;
 pub mod validate;
+pub mod wire;

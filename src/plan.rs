@@ -9,7 +9,7 @@ pub mod render;
 
 use serde::{Deserialize, Serialize};
 
-use crate::object::{ObjectKey, Stored};
+use crate::wire::object::{ObjectKey, Stored};
 
 /// What applying a plan does to one object.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Serialize, Deserialize)]

@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use rune::cli::error::{CliError, ExitCode};
 use rune::client::{Backend, ClientError};
-use rune::object::{Desired, KindName, ObjectKey};
 use rune::resource::Kind;
-use rune::server::api::ApplyRequest;
-use rune::server::engine::BatchOptions;
+use rune::wire::batch::{ApplyRequest, BatchOptions};
+use rune::wire::error::ErrorKind;
+use rune::wire::object::{Desired, KindName, ObjectKey};
 use serde_json::{Value, json};
 
 use crate::util::{Server, create_token, root};
@@ -877,7 +877,7 @@ fn a_change_between_plan_and_apply_aborts_the_whole_batch() {
         let error = backend
             .apply(&request)
             .expect_err("the apply must be refused");
-        assert_eq!(error.exit_code(), 5, "{error}");
+        assert_eq!(error.exit_code(), ExitCode::Conflict, "{error}");
         assert!(
             error.to_string().contains("app-settings") && error.to_string().contains("plan again"),
             "{error}"
@@ -898,8 +898,8 @@ fn a_change_between_plan_and_apply_aborts_the_whole_batch() {
             "the other client's write was lost"
         );
         match backend.get(&key(Kind::Secret, "default", "brand-new")) {
-            Err(error @ ClientError::Api { status: 404, .. }) => {
-                assert_eq!(error.exit_code(), 4);
+            Err(ClientError::Api(error)) if error.kind == ErrorKind::NotFound => {
+                assert_eq!(error.kind.exit_code(), ExitCode::NotFound);
             }
             other => panic!("the batch's new secret exists: {other:?}"),
         }

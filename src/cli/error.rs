@@ -9,21 +9,7 @@ use crate::repo::RepoError;
 use crate::seal::rewrite::RewriteError;
 use crate::seal::{KeyFileError, SealError};
 
-/// The exit codes of SPEC §3.1.
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-#[repr(u8)]
-pub enum ExitCode {
-    Success = 0,
-    ChangesPending = 1,
-    Usage = 2,
-    Auth = 3,
-    NotFound = 4,
-    Conflict = 5,
-    Validation = 6,
-    Timeout = 7,
-    Unreachable = 8,
-    Other = 9,
-}
+pub use crate::wire::error::ExitCode;
 
 /// A failure of a command; its [`CliError::exit_code`] is the process's exit code.
 #[derive(Debug, thiserror::Error)]
@@ -72,15 +58,7 @@ impl CliError {
     #[must_use]
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Client(error) => match error.exit_code() {
-                3 => ExitCode::Auth,
-                4 => ExitCode::NotFound,
-                5 => ExitCode::Conflict,
-                6 => ExitCode::Validation,
-                7 => ExitCode::Timeout,
-                8 => ExitCode::Unreachable,
-                _ => ExitCode::Other,
-            },
+            CliError::Client(error) => error.exit_code(),
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })

@@ -6,10 +6,10 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value, json};
 
-use crate::object::{ServiceSpec, Stored, StoredSpec};
 use crate::resource::Kind;
-use crate::server::engine::Listed;
-use crate::server::runner::status::{InstanceStatus, RunnerStatus, ServiceStatus, State};
+use crate::wire::batch::Listed;
+use crate::wire::object::{ServiceSpec, Stored, StoredSpec};
+use crate::wire::runner::{InstanceStatus, RunnerStatus, ServiceStatus, State};
 
 /// `secrets`, `config`, `storageclass`… → a kind.
 pub fn parse_kind(word: &str) -> Option<Kind> {
@@ -124,7 +124,7 @@ fn service_fields(service: &ServiceSpec, map: &mut Map<String, Value>) {
             serde_json::to_value(&service.env_from).unwrap_or(Value::Null),
         );
     }
-    let mounts = |mounts: &[crate::object::MountSpec], field: &str| -> Value {
+    let mounts = |mounts: &[crate::wire::object::MountSpec], field: &str| -> Value {
         mounts
             .iter()
             .map(|m| json!({"name": m.name, field: m.source, "mountPath": m.mount_path}))

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::object::{
+use crate::parse::Loaded;
+use crate::resource::{Data, DataKind, DataSource, Protocol, Resource, Runtime, Spec};
+use crate::wire::object::{
     Desired, DesiredSpec, EnvFromSpec, KindName, MountSpec, NamespaceSpec, ObjectKey, PortSpec,
     ProcessSpec, Provenance, SecretValues, ServiceSpec, StorageClassSpec, VolumeSpec,
 };
-use crate::parse::Loaded;
-use crate::resource::{Data, DataKind, DataSource, Protocol, Resource, Runtime, Spec};
 
 /// A resource that cannot become a desired object.
 #[derive(Debug, thiserror::Error)]

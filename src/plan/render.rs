@@ -12,10 +12,10 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::object::{Desired, ObjectKey, Stored};
 use crate::plan::{Action, Change, KeyChanges, Plan, Summary};
 use crate::resource::Kind;
-use crate::server::engine::Applied;
+use crate::wire::batch::Applied;
+use crate::wire::object::{Desired, ObjectKey, Stored};
 
 /// How the text looks.
 #[derive(Clone, Copy, Debug, Default)]

@@ -20,15 +20,17 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::object::{Desired, KindName, ObjectKey};
 use crate::resource::Kind;
-use crate::server::engine::{BatchOptions, Engine, EngineError, namespace_key};
+use crate::server::engine::{Engine, EngineError};
 use crate::server::log;
 use crate::server::runner::{Runner, RunnerError};
 use crate::server::tokens::{TokenInfo, Tokens};
+use crate::wire::batch::{ApplyRequest, PlanRequest};
+use crate::wire::error::{ErrorKind, WireError};
+use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
 
 /// What every handler shares.
 pub struct ApiState {
@@ -144,9 +146,7 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .merge(v1)
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-        })
+        .fallback(|| async { ApiError::new(ErrorKind::NotFound, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -204,118 +204,52 @@ fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     }
 }
 
-/// A JSON error: `{"code", "message", "details"}`.
+/// A JSON error: `{"code", "message", "details"}`, with the status of its [`ErrorKind`].
 #[derive(Debug)]
-pub struct ApiError {
-    code: &'static str,
-    details: Value,
-    message: String,
-    status: StatusCode,
-}
+pub struct ApiError(WireError);
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            details: Value::Null,
-            message: message.into(),
-            status,
-        }
+    fn new(kind: ErrorKind, code: &str, message: impl Into<String>) -> Self {
+        Self(WireError::new(kind, code, message))
     }
 
-    /// Status, code, message and details, for callers that are not HTTP (the embedded engine).
-    pub fn into_parts(self) -> (u16, &'static str, String, Value) {
-        (self.status.as_u16(), self.code, self.message, self.details)
-    }
-
-    fn with_details(mut self, details: Value) -> Self {
-        self.details = details;
-        self
+    fn with_details(self, details: Value) -> Self {
+        Self(self.0.with_details(details))
     }
 
     fn unauthorized(message: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(ErrorKind::Auth, "unauthorized", message)
     }
 
     fn forbidden(message: String) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorKind::Permission, "forbidden", message)
     }
 
     fn not_found(message: String) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ErrorKind::NotFound, "not_found", message)
     }
 
     fn bad_request(message: String) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+        Self::new(ErrorKind::Invalid, "invalid", message)
     }
 
     /// Internal failures are logged in full and answered in general terms.
     fn internal(detail: &str) -> Self {
-        log::error(detail);
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal server error; see the server log",
-        )
+        Self(crate::server::engine::internal(detail))
     }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
-    details: &'a Value,
-    message: &'a str,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            code: self.code,
-            details: &self.details,
-            message: &self.message,
-        };
-        (self.status, Json(body)).into_response()
+        let status = StatusCode::from_u16(self.0.kind.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0.body())).into_response()
     }
 }
 
 impl From<EngineError> for ApiError {
     fn from(error: EngineError) -> Self {
-        let message = error.to_string();
-        match error {
-            EngineError::Conflict(keys) => Self::new(StatusCode::CONFLICT, "conflict", message)
-                .with_details(json!({ "objects": keys })),
-            EngineError::Exists { key } => {
-                Self::new(StatusCode::CONFLICT, "already_exists", message)
-                    .with_details(json!({ "object": key }))
-            }
-            EngineError::InUse { key, users } => Self::new(StatusCode::CONFLICT, "in_use", message)
-                .with_details(json!({ "object": key, "users": users })),
-            EngineError::NamespaceNotEmpty { .. } => {
-                Self::new(StatusCode::CONFLICT, "namespace_not_empty", message)
-            }
-            EngineError::Invalid(violations) => {
-                let (status, code) = if violations.iter().any(|v| v.limit.is_some()) {
-                    (StatusCode::PAYLOAD_TOO_LARGE, "limit_exceeded")
-                } else {
-                    (StatusCode::BAD_REQUEST, "invalid")
-                };
-                Self::new(status, code, message).with_details(json!({ "violations": violations }))
-            }
-            EngineError::NotFound(key) => {
-                Self::not_found(message).with_details(json!({ "object": key }))
-            }
-            EngineError::PreconditionFailed { current, key, .. } => Self::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                message,
-            )
-            .with_details(json!({ "object": key, "revision": current })),
-            EngineError::Crypto(_)
-            | EngineError::DataDir { .. }
-            | EngineError::Locked(_)
-            | EngineError::Store(_)
-            | EngineError::WrongKek => Self::internal(&message),
-        }
+        Self(error.into())
     }
 }
 
@@ -327,15 +261,13 @@ impl From<RunnerError> for ApiError {
             RunnerError::Log { .. } => Self::internal(&message),
             RunnerError::NoInstance { .. } => Self::not_found(message),
             RunnerError::NotRunnable { .. } => {
-                Self::new(StatusCode::CONFLICT, "not_runnable", message)
+                Self::new(ErrorKind::Conflict, "not_runnable", message)
             }
             RunnerError::RolloutFailed { instance, .. } => {
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "restart_failed", message)
+                Self::new(ErrorKind::Internal, "restart_failed", message)
                     .with_details(json!({ "instance": instance }))
             }
-            RunnerError::Timeout { .. } => {
-                Self::new(StatusCode::GATEWAY_TIMEOUT, "timeout", message)
-            }
+            RunnerError::Timeout { .. } => Self::new(ErrorKind::Timeout, "timeout", message),
         }
     }
 }
@@ -348,7 +280,7 @@ fn body<T>(result: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
         Ok(Json(value)) => Ok(value),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::Limit,
                 "payload_too_large",
                 "the request body is larger than the server accepts",
             ))
@@ -796,36 +728,6 @@ async fn service_logs(
     c.check_namespace(&ns)?;
     let chunk = s.runner.logs(&ns, &name, q.instance, q.offset).await?;
     Ok(Json(chunk).into_response())
-}
-
-/// `POST /v1/plan`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlanRequest {
-    pub objects: Vec<Desired>,
-    #[serde(default)]
-    pub options: BatchOptions,
-}
-
-/// `POST /v1/apply`: the objects, the deletions, and the revisions seen at plan time.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApplyRequest {
-    #[serde(default)]
-    pub delete: Vec<ObjectKey>,
-    #[serde(default)]
-    pub expected: Vec<Expectation>,
-    pub objects: Vec<Desired>,
-    #[serde(default)]
-    pub options: BatchOptions,
-}
-
-/// An object's revision at plan time (`null`: it did not exist).
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct Expectation {
-    #[serde(flatten)]
-    pub key: ObjectKey,
-    pub revision: Option<u64>,
 }
 
 async fn plan(

@@ -12,17 +12,21 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::limits::Limits;
-use crate::object::{
-    Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, Provenance, Stored, StoredSpec,
-};
 use crate::plan::{Action, Change, KeyChanges, Plan};
 use crate::resource::Kind;
 use crate::seal::{Keys, Place, UnsealError};
 use crate::server::clock;
 use crate::server::crypto::{self, CryptoError, Kek, RecordId, SecretData};
-use crate::server::violation::{Violation, check_desired};
+use crate::server::violation::check_desired;
+use crate::wire::batch::{Applied, BatchOptions, Listed, VersionInfo};
+use crate::wire::error::{ErrorKind, Violation, WireError};
+use crate::wire::object::{
+    Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, Provenance, Stored, StoredSpec,
+    namespace_key, path_of,
+};
 
 /// Objects by `kind\0namespace\0name` → JSON [`Record`].
 const OBJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("objects");
@@ -99,6 +103,59 @@ pub enum EngineError {
     WrongKek,
 }
 
+/// Internal failures are logged in full and reported in general terms: their detail (a path,
+/// a store error) is for the operator, not for every client.
+pub fn internal(detail: &str) -> WireError {
+    crate::server::log::error(detail);
+    WireError::new(
+        ErrorKind::Internal,
+        "internal",
+        "internal server error; see the server log",
+    )
+}
+
+impl From<EngineError> for WireError {
+    /// The one mapping of engine failures to what clients see, over HTTP or embedded alike.
+    fn from(error: EngineError) -> Self {
+        let message = error.to_string();
+        match error {
+            EngineError::Conflict(keys) => WireError::new(ErrorKind::Conflict, "conflict", message)
+                .with_details(json!({ "objects": keys })),
+            EngineError::Exists { key } => {
+                WireError::new(ErrorKind::Conflict, "already_exists", message)
+                    .with_details(json!({ "object": key }))
+            }
+            EngineError::InUse { key, users } => {
+                WireError::new(ErrorKind::Conflict, "in_use", message)
+                    .with_details(json!({ "object": key, "users": users }))
+            }
+            EngineError::NamespaceNotEmpty { .. } => {
+                WireError::new(ErrorKind::Conflict, "namespace_not_empty", message)
+            }
+            EngineError::Invalid(violations) => {
+                let (kind, code) = if violations.iter().any(|v| v.limit.is_some()) {
+                    (ErrorKind::Limit, "limit_exceeded")
+                } else {
+                    (ErrorKind::Invalid, "invalid")
+                };
+                WireError::new(kind, code, message)
+                    .with_details(json!({ "violations": violations }))
+            }
+            EngineError::NotFound(key) => WireError::new(ErrorKind::NotFound, "not_found", message)
+                .with_details(json!({ "object": key })),
+            EngineError::PreconditionFailed { current, key, .. } => {
+                WireError::new(ErrorKind::Precondition, "precondition_failed", message)
+                    .with_details(json!({ "object": key, "revision": current }))
+            }
+            EngineError::Crypto(_)
+            | EngineError::DataDir { .. }
+            | EngineError::Locked(_)
+            | EngineError::Store(_)
+            | EngineError::WrongKek => internal(&message),
+        }
+    }
+}
+
 fn list(keys: &[ObjectKey]) -> String {
     keys.iter()
         .map(ToString::to_string)
@@ -132,51 +189,6 @@ struct Record {
     revision: u64,
     /// Retained data versions, oldest first.
     versions: Vec<VersionInfo>,
-}
-
-/// A retained data version (metadata only).
-#[derive(Clone, Debug, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VersionInfo {
-    pub created_at: String,
-    pub version: u64,
-}
-
-/// A stored object with its retained versions and revision, as `get` returns it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Listed {
-    #[serde(flatten)]
-    pub object: Stored,
-    pub revision: u64,
-    pub versions: Vec<VersionInfo>,
-}
-
-/// Options of a plan or apply.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchOptions {
-    /// Create namespaces that desired objects use and nobody declared.
-    #[serde(default)]
-    pub create_namespaces: bool,
-    /// Bump secret and configmap versions even when the data did not change.
-    #[serde(default)]
-    pub force: bool,
-    /// Plan deletion of objects cast earlier from this source set and now absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prune_source_set: Option<String>,
-    /// Who applies the batch, recorded as `castBy`. Not on the wire: runed takes it from the
-    /// caller's token, the embedded engine from the OS user.
-    #[serde(skip)]
-    pub cast_by: Option<String>,
-}
-
-/// The result of an apply.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Applied {
-    /// How many objects were created, updated or deleted.
-    pub applied: usize,
-    /// The data version of every written object, by `kind/namespace/name`.
-    pub versions: BTreeMap<String, u64>,
 }
 
 /// One rune installation's state.
@@ -1015,28 +1027,11 @@ fn version_key(key: &ObjectKey, version: u64) -> String {
     format!("{}\0{version:020}", storage_key(key))
 }
 
-/// `secret/default/db`: how results name an object.
-pub fn path_of(key: &ObjectKey) -> String {
-    if key.namespace.is_empty() {
-        format!("{}/{}", key.kind.0.singular(), key.name)
-    } else {
-        format!("{}/{}/{}", key.kind.0.singular(), key.namespace, key.name)
-    }
-}
-
 fn record_id(key: &ObjectKey, version: u64) -> RecordId<'_> {
     RecordId {
         name: &key.name,
         namespace: &key.namespace,
         version,
-    }
-}
-
-pub fn namespace_key(name: &str) -> ObjectKey {
-    ObjectKey {
-        kind: KindName(Kind::Namespace),
-        name: name.to_owned(),
-        namespace: String::new(),
     }
 }
 

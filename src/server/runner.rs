@@ -5,7 +5,7 @@
 //! ([`Runner::reconcile`]). Out: instances, each a child process started through the launcher
 //! (`runed __instance`, see [`launch`]) with its environment ([`env`]) and its mounts on a
 //! private tmpfs; their output in rotated log files ([`logs`]); their states and events
-//! ([`status`]).
+//! ([`crate::wire::runner`]).
 //!
 //! Life of an instance: Pending → Running → Exited (code or signal) or Failed (reason), then a
 //! restart after a back-off of 1 s doubling to 60 s (reset by a run of 10 s or more). Stopping
@@ -20,7 +20,6 @@
 pub mod env;
 pub mod launch;
 pub mod logs;
-pub mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::ExitStatusExt;
@@ -37,12 +36,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
-use crate::object::{KindName, ObjectKey, ServiceSpec, StoredSpec};
 use crate::resource::Kind;
+use crate::server::clock;
 use crate::server::engine::{Engine, EngineError};
 use crate::server::log;
 use crate::server::runner::launch::{FAILED_MARKER, Launch, MountData};
-use crate::server::runner::status::{
+use crate::wire::object::{KindName, ObjectKey, ServiceSpec, StoredSpec};
+use crate::wire::runner::{
     InstanceStatus, LogChunk, RestartResult, RunnerStatus, ServiceStatus, State,
 };
 
@@ -342,7 +342,7 @@ impl Runner {
                         "process runner: `{}/{}` instance {index}: {message}",
                         key.0, key.1
                     ));
-                    status.send_modify(|s| s.event(message));
+                    status.send_modify(|s| s.event(clock::now(), message));
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {
                             status.send_modify(|s| s.restarts += 1);
@@ -360,7 +360,7 @@ impl Runner {
         }
         status.send_modify(|s| {
             s.pid = None;
-            s.event("stopped".to_owned());
+            s.event(clock::now(), "stopped".to_owned());
         });
     }
 
@@ -386,7 +386,7 @@ impl Runner {
             status.send_modify(|s| {
                 s.state = State::Failed;
                 s.pid = None;
-                s.event(format!("failed: {reason}"));
+                s.event(clock::now(), format!("failed: {reason}"));
                 s.reason = Some(reason);
             });
             Outcome::Ended {
@@ -399,9 +399,10 @@ impl Runner {
         };
         for var in skipped {
             status.send_modify(|s| {
-                s.event(format!(
-                    "skipped env key `{var}`: not a valid environment variable name"
-                ));
+                s.event(
+                    clock::now(),
+                    format!("skipped env key `{var}`: not a valid environment variable name"),
+                );
             });
         }
         let log_path = logs::path(&self.data_dir, &key.0, &key.1, index);
@@ -435,9 +436,9 @@ impl Runner {
         status.send_modify(|s| {
             s.state = State::Running;
             s.pid = Some(pid);
-            s.started_at = Some(crate::server::clock::now());
+            s.started_at = Some(clock::now());
             s.versions = versions;
-            s.event(format!("started (pid {pid})"));
+            s.event(clock::now(), format!("started (pid {pid})"));
         });
         let started = Instant::now();
         tokio::select! {
@@ -462,7 +463,7 @@ impl Runner {
                 status.send_modify(|s| {
                     s.state = State::Exited;
                     s.pid = None;
-                    s.event(message.to_owned());
+                    s.event(clock::now(), message.to_owned());
                 });
                 if stop { Outcome::Stopped } else { Outcome::Restart }
             }
@@ -778,7 +779,7 @@ fn record_exit(
         s.pid = None;
         s.exit_code = code;
         s.signal = signal;
-        s.event(message);
+        s.event(clock::now(), message);
     });
 }
 

@@ -1,48 +1,11 @@
 //! The server's own checks of desired objects: names, data keys and the server's limits. The
 //! client validated the same rules offline, but the server must not trust its clients.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
 use crate::limits::{DataLimits, Limits};
-use crate::object::{Desired, DesiredSpec, ObjectKey, ServiceSpec};
 use crate::resource::Kind;
 use crate::validate::names::{data_key_problem, dns1123_problem};
-
-/// One rejected detail of one object: what, which key, and for limits the limit and (for
-/// configmaps only — a secret's size says something about the secret) the observed size.
-#[derive(Clone, Debug, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Violation {
-    #[serde(flatten)]
-    pub object: ObjectKey,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed: Option<u64>,
-}
-
-impl Violation {
-    pub fn new(object: &ObjectKey, message: impl Into<String>) -> Self {
-        Self {
-            key: None,
-            limit: None,
-            message: message.into(),
-            object: object.clone(),
-            observed: None,
-        }
-    }
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.object, self.message)
-    }
-}
+use crate::wire::error::Violation;
+use crate::wire::object::{Desired, DesiredSpec, ObjectKey, ServiceSpec};
 
 /// Every rule of SPEC §2.3 that needs no other object, against the server's limits.
 pub fn check_desired(desired: &Desired, limits: &Limits) -> Vec<Violation> {

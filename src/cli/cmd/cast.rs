@@ -13,15 +13,14 @@ use crate::cli::progress::Progress;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
 use crate::diag::render::human;
-use crate::object::Desired;
 use crate::parse::Loaded;
 use crate::plan::desired::Origin;
 use crate::plan::render::{self, TextStyle};
 use crate::plan::{Action, Plan};
 use crate::repo::Repo;
-use crate::server::api::ApplyRequest;
-use crate::server::engine::BatchOptions;
 use crate::validate::{self, Options};
+use crate::wire::batch::{Applied, ApplyRequest, BatchOptions};
+use crate::wire::object::Desired;
 
 pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let json = global.output == Some(OutputFormat::Json);
@@ -180,7 +179,7 @@ fn apply(
     plan: &Plan,
     objects: Vec<Desired>,
     batch: &BatchOptions,
-) -> Result<crate::server::engine::Applied, CliError> {
+) -> Result<Applied, CliError> {
     let request = ApplyRequest {
         delete: plan
             .changes

@@ -9,9 +9,9 @@ use zeroize::Zeroizing;
 use crate::cli::args::{CreateCommand, DataArgs, GlobalArgs};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::target;
-use crate::object::{Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, SecretValues};
 use crate::resource::Kind;
 use crate::validate::names::{data_key_problem, dns1123_problem};
+use crate::wire::object::{Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, SecretValues};
 
 pub fn run(command: &CreateCommand, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let target = target::select(global)?;

@@ -6,7 +6,7 @@ use crate::cli::args::{DeleteArgs, GlobalArgs};
 use crate::cli::cmd::get::kind;
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::target;
-use crate::object::{KindName, ObjectKey};
+use crate::wire::object::{KindName, ObjectKey};
 
 pub fn run(args: &DeleteArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let kind = kind(&args.kind)?;

@@ -17,10 +17,11 @@ use crate::cli::error::{CliError, ExitCode};
 use crate::cli::present;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
-use crate::object::{KindName, ObjectKey, ServiceSpec, StoredSpec};
 use crate::resource::Kind;
-use crate::server::runner::status::InstanceStatus;
 use crate::validate::names::is_env_name;
+use crate::wire::error::ErrorKind;
+use crate::wire::object::{KindName, ObjectKey, ServiceSpec, StoredSpec};
+use crate::wire::runner::InstanceStatus;
 
 /// Where one variable or file comes from.
 #[derive(Clone, Debug, Serialize)]
@@ -171,7 +172,7 @@ fn data_of(
             };
             Ok(Some((keys, listed.object.version)))
         }
-        Err(ClientError::Api { status: 404, .. }) => Ok(None),
+        Err(ClientError::Api(error)) if error.kind == ErrorKind::NotFound => Ok(None),
         Err(other) => Err(other.into()),
     }
 }

@@ -7,9 +7,9 @@ use crate::cli::error::{CliError, ExitCode};
 use crate::cli::present;
 use crate::cli::target;
 use crate::client::ClientError;
-use crate::object::{KindName, ObjectKey};
 use crate::resource::Kind;
-use crate::server::runner::status::RunnerStatus;
+use crate::wire::object::{KindName, ObjectKey};
+use crate::wire::runner::RunnerStatus;
 
 pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let kind = kind(&args.kind)?;

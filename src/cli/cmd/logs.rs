@@ -9,8 +9,8 @@ use std::time::Duration;
 use crate::cli::args::{GlobalArgs, LogsArgs};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::target;
-use crate::object::{KindName, ObjectKey, StoredSpec};
 use crate::resource::Kind;
+use crate::wire::object::{KindName, ObjectKey, StoredSpec};
 
 const POLL: Duration = Duration::from_millis(500);
 

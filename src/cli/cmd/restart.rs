@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::cli::args::{GlobalArgs, OutputFormat, RestartArgs};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::target;
-use crate::object::{KindName, ObjectKey};
 use crate::resource::Kind;
+use crate::wire::object::{KindName, ObjectKey};
 
 pub fn run(args: &RestartArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let target = target::select(global)?;

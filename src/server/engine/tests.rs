@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use redb::ReadableTableMetadata;
 
 use super::*;
-use crate::object::{MountSpec, SecretValues, ServiceSpec};
+use crate::wire::object::{MountSpec, SecretValues, ServiceSpec};
 
 fn engine_in(dir: &Path, settings: Settings) -> Engine {
     Engine::open(dir, Kek::from_bytes(&[7; 32]).unwrap(), settings).unwrap()
@@ -344,11 +344,11 @@ fn prune_candidates_come_from_the_same_source_set() {
     let engine = engine_in(dir.path(), Settings::default());
     let mut a = configmap("a", &[("k", "v")]);
     let mut b = configmap("b", &[("k", "v")]);
-    a.provenance = Some(crate::object::Provenance {
+    a.provenance = Some(crate::wire::object::Provenance {
         source_set: Some("repo:deploy".into()),
         ..Default::default()
     });
-    b.provenance = Some(crate::object::Provenance {
+    b.provenance = Some(crate::wire::object::Provenance {
         source_set: Some("other".into()),
         ..Default::default()
     });

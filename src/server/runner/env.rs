@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use zeroize::Zeroizing;
 
-use crate::object::ServiceSpec;
 use crate::resource::Kind;
 use crate::server::crypto::SecretData;
 use crate::validate::names::is_env_name;
+use crate::wire::object::ServiceSpec;
 
 /// The data of every object a service imports, by kind and name.
 pub type Sources = BTreeMap<(Kind, String), SecretData>;
@@ -69,7 +69,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::EnvFromSpec;
+    use crate::wire::object::EnvFromSpec;
 
     fn data(pairs: &[(&str, &str)]) -> SecretData {
         pairs

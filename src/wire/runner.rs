@@ -100,14 +100,13 @@ pub struct InstanceStatus {
 pub const EVENTS_KEPT: usize = 20;
 
 impl InstanceStatus {
-    pub fn event(&mut self, message: String) {
+    /// Records an event at `at` (the caller's clock: the wire types read no clock), dropping the
+    /// oldest beyond [`EVENTS_KEPT`].
+    pub fn event(&mut self, at: String, message: String) {
         if self.events.len() == EVENTS_KEPT {
             self.events.remove(0);
         }
-        self.events.push(Event {
-            at: crate::server::clock::now(),
-            message,
-        });
+        self.events.push(Event { at, message });
     }
 }
 

@@ -478,3 +478,21 @@ mod wire {
         }
     }
 }
+
+/// `secret/default/db`: how results name an object.
+pub fn path_of(key: &ObjectKey) -> String {
+    if key.namespace.is_empty() {
+        format!("{}/{}", key.kind.0.singular(), key.name)
+    } else {
+        format!("{}/{}/{}", key.kind.0.singular(), key.namespace, key.name)
+    }
+}
+
+/// The key of the namespace `name`.
+pub fn namespace_key(name: &str) -> ObjectKey {
+    ObjectKey {
+        kind: KindName(Kind::Namespace),
+        name: name.to_owned(),
+        namespace: String::new(),
+    }
+}

@@ -1,0 +1,253 @@
+//! Failures on the wire, and the one mapping from a failure to an HTTP status (runed) and to an
+//! exit code (`rune`, SPEC §3.1).
+//!
+//! The server turns each of its errors into a [`WireError`] — a kind, a stable code, a message
+//! and JSON details — and answers `{code, message, details}` with [`ErrorKind::http_status`].
+//! The client reads the kind back from the status ([`ErrorKind::from_http_status`]); the
+//! embedded engine hands the same [`WireError`] over without HTTP. Messages and details never
+//! carry a secret value.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::object::ObjectKey;
+
+/// The exit codes of SPEC §3.1.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[repr(u8)]
+pub enum ExitCode {
+    Success = 0,
+    ChangesPending = 1,
+    Usage = 2,
+    Auth = 3,
+    NotFound = 4,
+    Conflict = 5,
+    Validation = 6,
+    Timeout = 7,
+    Unreachable = 8,
+    Other = 9,
+}
+
+/// What kind of failure a request met, whoever answered it.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No credentials, or credentials the server does not accept.
+    Auth,
+    /// The object exists already, is in use, or changed since the plan.
+    Conflict,
+    /// A failure of the server itself; its log has the detail.
+    Internal,
+    /// The input breaks a rule (a name, a key, a reference).
+    Invalid,
+    /// The input is over one of the server's limits.
+    Limit,
+    /// No such object or endpoint.
+    NotFound,
+    /// The caller is known but may not do this.
+    Permission,
+    /// An `If-Match` revision does not match.
+    Precondition,
+    /// The work did not finish in time.
+    Timeout,
+    /// The server, or its storage, cannot serve now.
+    Unavailable,
+}
+
+impl ErrorKind {
+    /// The HTTP status runed answers with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::Invalid => 400,
+            ErrorKind::Auth => 401,
+            ErrorKind::Permission => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Precondition => 412,
+            ErrorKind::Limit => 413,
+            ErrorKind::Internal => 500,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Timeout => 504,
+        }
+    }
+
+    /// The kind of an HTTP error status, as a client reads it back.
+    pub fn from_http_status(status: u16) -> Self {
+        match status {
+            401 => ErrorKind::Auth,
+            403 => ErrorKind::Permission,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            412 => ErrorKind::Precondition,
+            413 => ErrorKind::Limit,
+            400 | 422 => ErrorKind::Invalid,
+            502 | 503 => ErrorKind::Unavailable,
+            408 | 504 => ErrorKind::Timeout,
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    /// The exit code of SPEC §3.1.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            ErrorKind::Auth | ErrorKind::Permission => ExitCode::Auth,
+            ErrorKind::NotFound => ExitCode::NotFound,
+            ErrorKind::Conflict | ErrorKind::Precondition => ExitCode::Conflict,
+            ErrorKind::Invalid | ErrorKind::Limit => ExitCode::Validation,
+            ErrorKind::Timeout => ExitCode::Timeout,
+            ErrorKind::Unavailable => ExitCode::Unreachable,
+            ErrorKind::Internal => ExitCode::Other,
+        }
+    }
+}
+
+/// A failure as the server reports it: `{code, message, details}` plus its kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WireError {
+    /// A stable, machine-readable code (`conflict`, `in_use`, `limit_exceeded`, …).
+    pub code: String,
+    /// Structured context: the objects concerned, `violations`, revisions.
+    pub details: serde_json::Value,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl WireError {
+    pub fn new(kind: ErrorKind, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            details: serde_json::Value::Null,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// The body runed sends.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code.clone(),
+            details: self.details.clone(),
+            message: self.message.clone(),
+        }
+    }
+
+    /// Rebuilds the error from an HTTP status and the body the server sent.
+    pub fn from_body(status: u16, body: ErrorBody) -> Self {
+        Self {
+            code: body.code,
+            details: body.details,
+            kind: ErrorKind::from_http_status(status),
+            message: body.message,
+        }
+    }
+
+    /// The violations a server reported for rejected input, if any.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.details
+            .get("violations")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// The JSON body of an error response.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ErrorBody {
+    pub code: String,
+    #[serde(default)]
+    pub details: serde_json::Value,
+    pub message: String,
+}
+
+/// One rejected detail of one object: what, which key, and for limits the limit and (for
+/// configmaps only — a secret's size says something about the secret) the observed size.
+#[derive(Clone, Debug, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    #[serde(flatten)]
+    pub object: ObjectKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<u64>,
+}
+
+impl Violation {
+    pub fn new(object: &ObjectKey, message: impl Into<String>) -> Self {
+        Self {
+            key: None,
+            limit: None,
+            message: message.into(),
+            object: object.clone(),
+            observed: None,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.object, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ErrorKind, ExitCode};
+
+    const ALL: [ErrorKind; 10] = [
+        ErrorKind::Auth,
+        ErrorKind::Conflict,
+        ErrorKind::Internal,
+        ErrorKind::Invalid,
+        ErrorKind::Limit,
+        ErrorKind::NotFound,
+        ErrorKind::Permission,
+        ErrorKind::Precondition,
+        ErrorKind::Timeout,
+        ErrorKind::Unavailable,
+    ];
+
+    /// What runed answers, a client reads back as the same kind: one mapping, both ways.
+    #[test]
+    fn statuses_round_trip() {
+        for kind in ALL {
+            assert_eq!(ErrorKind::from_http_status(kind.http_status()), kind);
+        }
+    }
+
+    /// The exit codes of SPEC §3.1 for the failures a server reports.
+    #[test]
+    fn exit_codes_follow_the_spec() {
+        let code = |status| ErrorKind::from_http_status(status).exit_code();
+        assert_eq!(code(401), ExitCode::Auth);
+        assert_eq!(code(403), ExitCode::Auth);
+        assert_eq!(code(404), ExitCode::NotFound);
+        assert_eq!(code(409), ExitCode::Conflict);
+        assert_eq!(code(412), ExitCode::Conflict);
+        assert_eq!(code(400), ExitCode::Validation);
+        assert_eq!(code(413), ExitCode::Validation);
+        assert_eq!(code(422), ExitCode::Validation);
+        assert_eq!(code(504), ExitCode::Timeout);
+        assert_eq!(code(503), ExitCode::Unreachable);
+        assert_eq!(code(500), ExitCode::Other);
+        assert_eq!(code(418), ExitCode::Other);
+    }
+}
