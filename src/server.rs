@@ -1,6 +1,6 @@
 //! The server side: the engine that owns state (store, envelope encryption, versions, limits).
-//! `runed` serves it over HTTP and runs `process:` services ([`runner`]); `rune` runs the engine
-//! embedded when no server is configured (and runs no services then).
+//! `runed` serves it over HTTP ([`http`]) and runs `process:` services ([`runner`]); `rune` runs
+//! the engine embedded when no server is configured (and runs no services then).
 
 pub mod clock;
 pub mod crypto;

@@ -8,7 +8,7 @@
 //!
 //! Must not happen here: a secret value in a response or a log line. The engine returns none,
 //! nothing here echoes a request body, and a malformed body or query is answered with the
-//! values cut out of the parser's message ([`error::redact_values`]). (An instance's log holds
+//! values cut out of the parser's message (`error::redact_values`). (An instance's log holds
 //! what the service printed, nothing else.)
 //!
 //! The parts: [`router`] (routes, body limit, request log), [`auth`] (who is calling and what

@@ -4,7 +4,7 @@
 //! In: engine and runner errors, and axum's rejections of a malformed JSON body or query string.
 //! Out: responses. Must not happen here: an echo of the request. Serde quotes offending values in
 //! its messages, and such a value can be a secret, so every quoted value is cut out
-//! ([`redact_values`]); an internal failure is logged in full and answered in general terms.
+//! (`redact_values`); an internal failure is logged in full and answered in general terms.
 
 use axum::Json;
 use axum::extract::Query;

@@ -9,7 +9,7 @@
 //! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500 (and 504 when a
 //! waited-for restart times out).
 //!
-//! Every `/v1` route passes [`authenticate`] first. The request log line is
+//! Every `/v1` route passes authentication ([`super::auth`]) first. The request log line is
 //! `METHOD PATH STATUS MSms`: the path and never the query string or the body. A test
 //! (`tests/runed.rs`) reads the `.route(…)` calls of this file and compares them with
 //! `schemas/openapi.json`, so the routes stay written out here.
