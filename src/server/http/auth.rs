@@ -21,10 +21,20 @@ use crate::server::tokens::TokenInfo;
 use crate::wire::object::ObjectKey;
 
 /// Who is calling: nobody (open mode) or the holder of a token.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum Caller {
     Open,
     Token(TokenInfo),
+}
+
+/// Names the token only: its stored hash is an unkeyed hash of a credential.
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Caller::Open => f.write_str("Open"),
+            Caller::Token(token) => f.debug_tuple("Token").field(&token.name).finish(),
+        }
+    }
 }
 
 impl Caller {
