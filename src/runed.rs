@@ -1,5 +1,6 @@
 //! The `runed` command line: serve (the default) or manage tokens. Thin: arguments become a
-//! [`ServerConfig`], then [`crate::server::daemon::run`] or the token functions do the work.
+//! [`ServerConfig`], then [`crate::server::http::daemon::run`] or the token functions do the
+//! work.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::diag::render::human::Style;
-use crate::server::daemon;
+use crate::server::http::daemon;
 use crate::server::tokens;
 use crate::server_config::{KekSource, ServerConfig, TlsConfig};
 use crate::validate::{self, Options};

@@ -1,16 +1,14 @@
 //! The server side: the engine that owns state (store, envelope encryption, versions, limits).
-//! `runed` serves it over HTTP and runs `process:` services ([`runner`]); `rune` runs the engine
-//! embedded when no server is configured (and runs no services then).
+//! `runed` serves it over HTTP ([`http`]) and runs `process:` services ([`runner`]); `rune` runs
+//! the engine embedded when no server is configured (and runs no services then).
 
-pub mod api;
 pub mod clock;
 pub mod crypto;
-pub mod daemon;
 pub mod embedded;
 pub mod engine;
+pub mod http;
 pub mod kek;
 pub mod log;
 pub mod runner;
-pub mod tls;
 pub mod tokens;
 pub mod violation;

@@ -1192,8 +1192,8 @@ fn routes_in_source(source: &str) -> BTreeSet<(String, String)> {
 }
 
 /// `schemas/openapi.json` is `OpenAPI` 3.1, and its paths and methods are exactly the router's
-/// routes (read from `src/server/api.rs`), which are exactly the list above: a new route without
-/// documentation fails here.
+/// routes (read from `src/server/http/router.rs`), which are exactly the list above: a new route
+/// without documentation fails here.
 #[test]
 fn openapi_lists_exactly_the_routes_of_the_router() {
     let spec = openapi();
@@ -1205,11 +1205,12 @@ fn openapi_lists_exactly_the_routes_of_the_router() {
         .iter()
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
-    let source = std::fs::read_to_string(root().join("src/server/api.rs")).expect("read api.rs");
+    let source =
+        std::fs::read_to_string(root().join("src/server/http/router.rs")).expect("read router.rs");
     assert_eq!(
         routes_in_source(&source),
         listed,
-        "the router's routes (src/server/api.rs)"
+        "the router's routes (src/server/http/router.rs)"
     );
 
     let mut documented = BTreeSet::new();

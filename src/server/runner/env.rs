@@ -19,11 +19,21 @@ use crate::wire::object::ServiceSpec;
 pub type Sources = BTreeMap<(Kind, String), SecretData>;
 
 /// A built environment.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Built {
     /// Names skipped because they are not `[A-Za-z_][A-Za-z0-9_]*`, in the order met.
     pub skipped: Vec<String>,
     pub vars: BTreeMap<String, Zeroizing<String>>,
+}
+
+/// Names only: the values are secret and configmap data.
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Built")
+            .field("skipped", &self.skipped)
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Builds the environment of instance `instance` of `namespace/name`.
@@ -131,5 +141,26 @@ mod tests {
         assert_eq!(get(&built, "RUNE_NAMESPACE"), Some("team"));
         assert_eq!(get(&built, "RUNE_SERVICE_NAME"), Some("web"));
         assert_eq!(built.skipped, ["bad-key", "1ST", "APP_bad-key"]);
+    }
+
+    /// A built environment prints its names, never its values.
+    #[test]
+    fn debug_shows_names_only() {
+        let spec = ServiceSpec {
+            env_from: vec![EnvFromSpec {
+                secret_ref: Some("db".into()),
+                ..EnvFromSpec::default()
+            }],
+            scale: 1,
+            ..ServiceSpec::default()
+        };
+        let sources: Sources = [(
+            (Kind::Secret, "db".to_owned()),
+            data(&[("PASSWORD", "hunter2")]),
+        )]
+        .into();
+        let printed = format!("{:?}", build(&spec, "team", "web", 0, &sources));
+        assert!(printed.contains("PASSWORD"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 }

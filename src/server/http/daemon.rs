@@ -1,16 +1,22 @@
 //! Running `runed`: configuration → (TLS files) → KEK → engine → listener → process runner →
 //! API, until SIGINT or SIGTERM; then in-flight requests finish and every instance is stopped.
+//!
+//! In: a validated [`ServerConfig`]. Out: a server that answers until a shutdown signal, log
+//! lines about what it loaded and where it listens, or a [`DaemonError`] when it cannot start.
+//! Must not happen here: key material or a token in a log line (the KEK is named by its id and
+//! origin only).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::server::api::{self, ApiState};
 use crate::server::engine::{Engine, EngineError, Settings};
+use crate::server::http::ApiState;
+use crate::server::http::router;
+use crate::server::http::tls::{self, TlsError};
 use crate::server::kek::{self, KekError};
 use crate::server::log;
 use crate::server::runner::Runner;
-use crate::server::tls::{self, TlsError};
 use crate::server::tokens::Tokens;
 use crate::server_config::ServerConfig;
 
@@ -103,7 +109,7 @@ async fn serve(
         tokens: Tokens::new(data_dir),
     });
     announce_auth(&state);
-    let app = api::router(state, DEFAULT_BODY_LIMIT);
+    let app = router::router(state, DEFAULT_BODY_LIMIT);
     let served = match acceptor {
         Some(acceptor) => {
             log::info(&format!("listening on https://{addr}"));

@@ -1,6 +1,10 @@
 //! runed over HTTPS (SPEC §4.1 `server.tls`): the certificate chain and private key from PEM files,
 //! a rustls configuration on the `ring` provider (TLS 1.2 and 1.3, HTTP/1.1), and a connection
 //! loop that serves the same axum router as the plain listener, with the same graceful shutdown.
+//!
+//! In: the paths of `server.tls` and a bound listener. Out: a [`TlsAcceptor`] (or a [`TlsError`]
+//! naming the file at fault) and served connections. Must not happen here: key material in an
+//! error or a log line; the key file's bytes are zeroized once parsed.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,97 @@
+//! The routes of runed's API, with authentication, a request log and a body limit.
+//!
+//! Routes: `GET /healthz`; `GET|POST /v1/namespaces`, `GET|DELETE /v1/namespaces/{ns}`;
+//! `GET|POST /v1/namespaces/{ns}/{kind}`, `GET|PUT|DELETE /v1/namespaces/{ns}/{kind}/{name}`
+//! (`secrets`, `configmaps`, `services`, `volumes`); cluster kinds under `/v1/{kind}`
+//! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`; the process runner's
+//! `GET /v1/status`, `POST /v1/namespaces/{ns}/services/{name}/restart` and
+//! `GET /v1/namespaces/{ns}/services/{name}/logs`; `GET /v1/seal-recipient`. Errors are
+//! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500 (and 504 when a
+//! waited-for restart times out).
+//!
+//! Every `/v1` route passes authentication ([`super::auth`]) first. The request log line is
+//! `METHOD PATH STATUS MSms`: the path and never the query string or the body. A test
+//! (`tests/runed.rs`) reads the `.route(…)` calls of this file and compares them with
+//! `schemas/openapi.json`, so the routes stay written out here.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::server::http::ApiState;
+use crate::server::http::auth::authenticate;
+use crate::server::http::error::ApiError;
+use crate::server::http::handlers::{batch, objects, runner};
+use crate::server::log;
+use crate::wire::error::ErrorKind;
+
+/// The router with authentication, request logging and a body limit.
+pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
+    let v1 = Router::new()
+        .route(
+            "/v1/namespaces",
+            get(objects::list_namespaces).post(objects::create_namespace),
+        )
+        .route(
+            "/v1/namespaces/{ns}",
+            get(objects::get_namespace).delete(objects::delete_namespace),
+        )
+        .route(
+            "/v1/namespaces/{ns}/{kind}",
+            get(objects::list_namespaced).post(objects::create_namespaced),
+        )
+        .route(
+            "/v1/namespaces/{ns}/{kind}/{name}",
+            get(objects::get_namespaced)
+                .put(objects::put_namespaced)
+                .delete(objects::delete_namespaced),
+        )
+        .route(
+            "/v1/namespaces/{ns}/services/{name}/logs",
+            get(runner::service_logs),
+        )
+        .route(
+            "/v1/namespaces/{ns}/services/{name}/restart",
+            post(runner::restart_service),
+        )
+        .route("/v1/status", get(runner::runner_status))
+        .route("/v1/seal-recipient", get(runner::seal_recipient))
+        .route("/v1/plan", post(batch::plan))
+        .route("/v1/apply", post(batch::apply))
+        .route(
+            "/v1/{kind}",
+            get(objects::list_cluster).post(objects::create_cluster),
+        )
+        .route(
+            "/v1/{kind}/{name}",
+            get(objects::get_cluster)
+                .put(objects::put_cluster)
+                .delete(objects::delete_cluster),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .merge(v1)
+        .fallback(|| async { ApiError::new(ErrorKind::NotFound, "not_found", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    log::info(&format!(
+        "{method} {path} {} {}ms",
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    ));
+    response
+}
