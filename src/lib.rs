@@ -7,13 +7,13 @@
 pub mod cli;
 pub mod client;
 pub mod diag;
+pub mod fs;
 pub mod hook;
 pub mod limits;
 pub mod object;
 pub mod par;
 pub mod parse;
 pub mod plan;
-pub mod private_file;
 pub mod provenance;
 pub mod repo;
 pub mod resource;

@@ -265,7 +265,7 @@ fn refuse_if_invalid(
 fn write(input: &InputFile, rewritten: &Rewritten, options: &Options) -> Result<(), CliError> {
     rewritten.verify(options)?;
     let path = input.path.clone().unwrap_or_default();
-    crate::private_file::rewrite(&path, rewritten.text.as_bytes())
+    crate::fs::replace_keeping_mode(&path, rewritten.text.as_bytes())
         .map_err(|source| CliError::Write { path, source })
 }
 
