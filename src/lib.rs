@@ -19,6 +19,7 @@ pub mod repo;
 pub mod resource;
 pub mod runed;
 pub mod seal;
+pub mod secrets;
 pub mod server;
 pub mod server_config;
 pub mod source;

@@ -7,7 +7,7 @@ use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
 use crate::repo::RepoError;
 use crate::seal::rewrite::RewriteError;
-use crate::seal::{KeyFileError, SealError};
+use crate::secrets::{KeyFileError, SealError};
 
 /// The exit codes of SPEC §3.1.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]

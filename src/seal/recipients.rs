@@ -9,49 +9,10 @@ use std::path::{Path, PathBuf};
 
 use age::x25519::Recipient;
 
-use crate::seal::{KeyFileError, load_recipients};
+use crate::secrets::{KeyFileError, load_recipients};
 
 /// Where a repository keeps the recipients every sealed value is also encrypted for.
 pub const REPOSITORY_FILE: &str = ".rune/recipients";
-
-/// A set of recipients in the order they were first added; a repeated one is dropped.
-#[derive(Clone, Debug, Default)]
-pub struct Recipients(Vec<Recipient>);
-
-impl Recipients {
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a recipient unless it is in the set already.
-    pub fn add(&mut self, recipient: Recipient) {
-        if !self.0.contains(&recipient) {
-            self.0.push(recipient);
-        }
-    }
-
-    pub fn extend(&mut self, recipients: impl IntoIterator<Item = Recipient>) {
-        for recipient in recipients {
-            self.add(recipient);
-        }
-    }
-
-    #[must_use]
-    pub fn as_slice(&self) -> &[Recipient] {
-        &self.0
-    }
-
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// `.rune/recipients` at the root of the git work tree that holds `dir`, if that file exists.
 #[must_use]
@@ -71,22 +32,7 @@ pub fn repository(dir: &Path) -> Result<Vec<Recipient>, KeyFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::Keys;
-
-    #[test]
-    fn a_recipient_is_kept_once() {
-        let keys = Keys::generate();
-        let other = Keys::generate();
-        let mut set = Recipients::new();
-        set.extend(keys.recipients());
-        set.extend(other.recipients());
-        set.extend(keys.recipients());
-        assert_eq!(set.len(), 2);
-        assert_eq!(
-            set.as_slice()[0].to_string(),
-            keys.recipients()[0].to_string()
-        );
-    }
+    use crate::secrets::Keys;
 
     #[test]
     fn the_repository_file_is_found_from_a_subdirectory() {

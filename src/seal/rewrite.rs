@@ -24,7 +24,7 @@ use age::x25519::Recipient;
 use crate::parse::Loaded;
 use crate::parse::node::{Node, Value};
 use crate::resource::{Data, DataEntry, DataSource, Resource, Spec};
-use crate::seal::{Keys, Place, SealError, UnsealError, seal};
+use crate::secrets::{Keys, Place, SealError, UnsealError, seal};
 use crate::source::{SourceId, Span};
 use crate::validate::Validated;
 
@@ -166,7 +166,7 @@ impl<'a> File<'a> {
                     .entries
                     .iter()
                     .filter(|e| matches!(&e.source, DataSource::Value(v) if !v.expose().is_empty()))
-                    .map(|e| Place::of(s.resource, &e.key.value))
+                    .map(|e| s.resource.place(&e.key.value))
             })
             .collect()
     }
@@ -693,7 +693,7 @@ fn sealed_value(
     let DataSource::Value(value) = &entry.source else {
         return Ok(None);
     };
-    let place = Place::of(secret.resource, &entry.key.value);
+    let place = secret.resource.place(&entry.key.value);
     if value.expose().is_empty() {
         out.empty.push(place);
         return Ok(None);

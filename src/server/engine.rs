@@ -19,7 +19,7 @@ use crate::object::{
 };
 use crate::plan::{Action, Change, KeyChanges, Plan};
 use crate::resource::Kind;
-use crate::seal::{Keys, Place, UnsealError};
+use crate::secrets::{Keys, Place, UnsealError};
 use crate::server::clock;
 use crate::server::crypto::{self, CryptoError, Kek, RecordId, SecretData};
 use crate::server::violation::{Violation, check_desired};

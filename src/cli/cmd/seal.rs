@@ -19,9 +19,10 @@ use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::human;
 use crate::parse::{InputFile, Loaded};
-use crate::seal::recipients::{self, Recipients};
+use crate::seal::recipients;
 use crate::seal::rewrite::{self, File, Holds, Rewritten, Slot};
-use crate::seal::{KeyFileLocation, Place, SealError, load_recipients, parse_recipient};
+use crate::secrets::Recipients;
+use crate::secrets::{KeyFileLocation, Place, SealError, load_recipients, parse_recipient};
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::validate::{self, Options, Validated};
 
@@ -64,7 +65,7 @@ fn print_entry(
     let place = place(global, name, key)?;
     let value = read_value(args, &place)?;
     let recipients = sources.for_dir(Path::new("."))?;
-    let armor = crate::seal::seal(&value, &place, recipients.as_slice())?;
+    let armor = crate::secrets::seal(&value, &place, recipients.as_slice())?;
     std::io::stdout()
         .lock()
         .write_all(rewrite::entry(key, &armor).as_bytes())
