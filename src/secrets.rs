@@ -1,5 +1,6 @@
 //! Sealed values (SPEC §6): a secret value encrypted with age, bound to its place, and the keys
-//! and recipients that open and seal it.
+//! and recipients that open and seal it; and [`Secret`], the wrapper that keeps plaintext
+//! values, tokens and keys out of every printout.
 //!
 //! In: plain strings (a value, the namespace, name and key of its place), key and recipients
 //! files. Out: ASCII-armored age payloads, and values opened from them with the place they were
@@ -17,9 +18,11 @@ pub mod keys;
 pub mod payload;
 pub mod place;
 pub mod recipients;
+pub mod secret;
 
 pub use key_file::{KeyFileError, KeyFileLocation};
 pub use keys::Keys;
 pub use payload::{SealError, UnsealError, Unsealed, seal};
 pub use place::Place;
 pub use recipients::{Recipients, load_recipients, parse_recipient, parse_recipients};
+pub use secret::Secret;

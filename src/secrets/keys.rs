@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use crate::secrets::key_file::KeyFileError;
 use crate::secrets::payload::{UnsealError, Unsealed, parse_payload};
 use crate::secrets::place::Place;
+use crate::secrets::secret::Secret;
 
 /// Age identities that can open sealed values: the local key file, or runed's own identity.
 #[derive(Clone)]
@@ -52,13 +53,13 @@ impl Keys {
 
     pub fn load(path: &Path) -> Result<Self, KeyFileError> {
         let text =
-            Zeroizing::new(
+            Secret::new(
                 std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
                     path: path.to_path_buf(),
                     source,
                 })?,
             );
-        Self::parse(&text, path)
+        Self::parse(text.expose(), path)
     }
 
     /// The identity file's text (for runed to keep under its KEK).
@@ -89,11 +90,11 @@ impl Keys {
                 age::DecryptError::NoMatchingKeys => UnsealError::NotRecipient,
                 other => UnsealError::Malformed(other.to_string()),
             })?;
-        let mut plaintext = Zeroizing::new(Vec::new());
+        let mut plaintext = Secret::new(Vec::new());
         reader
-            .read_to_end(&mut plaintext)
+            .read_to_end(plaintext.expose_mut())
             .map_err(|error| UnsealError::Malformed(error.to_string()))?;
-        parse_payload(&plaintext)
+        parse_payload(plaintext.expose())
     }
 
     /// Opens a payload that must have been sealed for `expected`.

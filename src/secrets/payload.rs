@@ -18,6 +18,7 @@ use age::armor::{ArmoredWriter, Format};
 use zeroize::Zeroizing;
 
 use crate::secrets::place::Place;
+use crate::secrets::secret::Secret;
 
 /// The first line of every payload this build writes and reads.
 const PAYLOAD_HEADER: &str = "rune-sealed/v1";
@@ -90,7 +91,7 @@ pub fn seal(
             &mut armored,
             Format::AsciiArmor,
         )?)?;
-        writer.write_all(&payload)?;
+        writer.write_all(payload.expose())?;
         writer.finish()?.finish()?;
         Ok(())
     };
@@ -98,11 +99,11 @@ pub fn seal(
     String::from_utf8(armored).map_err(|_| SealError::Encrypt("armor is not text".to_owned()))
 }
 
-fn payload(value: &str, place: &Place) -> Zeroizing<Vec<u8>> {
+fn payload(value: &str, place: &Place) -> Secret<Vec<u8>> {
     let header = format!("{PAYLOAD_HEADER}\nplace: {}\n\n", place.to_header());
-    let mut payload = Zeroizing::new(Vec::with_capacity(header.len() + value.len()));
-    payload.extend_from_slice(header.as_bytes());
-    payload.extend_from_slice(value.as_bytes());
+    let mut payload = Secret::new(Vec::with_capacity(header.len() + value.len()));
+    payload.expose_mut().extend_from_slice(header.as_bytes());
+    payload.expose_mut().extend_from_slice(value.as_bytes());
     payload
 }
 

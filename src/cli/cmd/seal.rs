@@ -10,7 +10,6 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use age::x25519::Recipient;
-use zeroize::Zeroizing;
 
 use crate::cli::args::{GlobalArgs, SealArgs};
 use crate::cli::error::{CliError, ExitCode};
@@ -22,7 +21,7 @@ use crate::parse::{InputFile, Loaded};
 use crate::seal::recipients;
 use crate::seal::rewrite::{self, File, Holds, Rewritten, Slot};
 use crate::secrets::Recipients;
-use crate::secrets::{KeyFileLocation, Place, SealError, load_recipients, parse_recipient};
+use crate::secrets::{KeyFileLocation, Place, SealError, Secret, load_recipients, parse_recipient};
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::validate::{self, Options, Validated};
 
@@ -65,7 +64,7 @@ fn print_entry(
     let place = place(global, name, key)?;
     let value = read_value(args, &place)?;
     let recipients = sources.for_dir(Path::new("."))?;
-    let armor = crate::secrets::seal(&value, &place, recipients.as_slice())?;
+    let armor = crate::secrets::seal(value.expose(), &place, recipients.as_slice())?;
     std::io::stdout()
         .lock()
         .write_all(rewrite::entry(key, &armor).as_bytes())
@@ -105,11 +104,11 @@ fn set_key(
     let file = File::new(&loaded, &validated, input.source);
     let slot = file.slot(&place)?;
     let value = read_value(args, &place)?;
-    if already_holds(args, global, &slot, &value, file.name())? {
+    if already_holds(args, global, &slot, value.expose(), file.name())? {
         return Ok(ExitCode::Success);
     }
     let recipients = sources.for_dir(&directory(input))?;
-    let rewritten = slot.seal(&value, recipients.as_slice())?;
+    let rewritten = slot.seal(value.expose(), recipients.as_slice())?;
     write(input, &rewritten, &options)?;
     note(
         global,
@@ -291,45 +290,45 @@ fn place(global: &GlobalArgs, name: &str, key: &str) -> Result<Place, CliError> 
 /// The value: `--from-literal`, `--from-file` (exactly), or standard input (exactly when
 /// piped; one line without its line break, not echoed, at a terminal). An empty value is
 /// refused here, before any server is asked for its recipient.
-fn read_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, CliError> {
+fn read_value(args: &SealArgs, place: &Place) -> Result<Secret<String>, CliError> {
     let value = read_raw_value(args, place)?;
-    if value.is_empty() {
+    if value.expose().is_empty() {
         return Err(SealError::Empty(place.clone()).into());
     }
     Ok(value)
 }
 
-fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, CliError> {
+fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Secret<String>, CliError> {
     if let Some(value) = &args.from_literal {
-        return Ok(Zeroizing::new(value.clone()));
+        return Ok(Secret::new(value.clone()));
     }
     if let Some(path) = &args.from_file {
-        let bytes = Zeroizing::new(
+        let bytes = Secret::new(
             std::fs::read(path)
                 .map_err(|e| CliError::Usage(format!("cannot read `{}`: {e}", path.display())))?,
         );
-        return text(&bytes, &format!("`{}`", path.display()));
+        return text(bytes.expose(), &format!("`{}`", path.display()));
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return read_hidden_line(&stdin, place).map_err(CliError::Output);
     }
-    let mut bytes = Zeroizing::new(Vec::new());
+    let mut bytes = Secret::new(Vec::new());
     stdin
         .lock()
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes.expose_mut())
         .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
-    text(&bytes, "standard input")
+    text(bytes.expose(), "standard input")
 }
 
-fn text(bytes: &[u8], what: &str) -> Result<Zeroizing<String>, CliError> {
+fn text(bytes: &[u8], what: &str) -> Result<Secret<String>, CliError> {
     std::str::from_utf8(bytes)
-        .map(|s| Zeroizing::new(s.to_owned()))
+        .map(|s| Secret::new(s.to_owned()))
         .map_err(|_| CliError::Usage(format!("{what} is not UTF-8 text; values are strings")))
 }
 
 /// One line typed at the terminal, with echo off while it is typed.
-fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Zeroizing<String>> {
+fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Secret<String>> {
     use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
     let mut stderr = std::io::stderr();
     write!(stderr, "value for {place} (not echoed): ")?;
@@ -340,15 +339,15 @@ fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Ze
         quiet.local_flags.remove(LocalFlags::ECHO);
         let _ = tcsetattr(stdin, SetArg::TCSANOW, &quiet);
     }
-    let mut line = Zeroizing::new(String::new());
-    let read = stdin.lock().read_line(&mut line);
+    let mut line = Secret::new(String::new());
+    let read = stdin.lock().read_line(line.expose_mut());
     if let Some(saved) = &saved {
         let _ = tcsetattr(stdin, SetArg::TCSANOW, saved);
     }
     writeln!(stderr)?;
     read?;
-    let trimmed = line.trim_end_matches(['\n', '\r']).len();
-    line.truncate(trimmed);
+    let trimmed = line.expose().trim_end_matches(['\n', '\r']).len();
+    line.expose_mut().truncate(trimmed);
     Ok(line)
 }
 
