@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod diag;
+pub mod edit;
 pub mod fs;
 pub mod hook;
 pub mod limits;

@@ -1,5 +1,4 @@
-//! `rune seal`'s file work: the byte-preserving rewriter and the repository's recipients. The
-//! sealed-value primitives are [`crate::secrets`].
+//! `rune seal`'s repository recipients. The sealed-value primitives are [`crate::secrets`], the
+//! byte-preserving rewriter [`crate::edit::seal_in_place`].
 
 pub mod recipients;
-pub mod rewrite;

@@ -1280,7 +1280,8 @@ fn seal_in_place(files: &[String], keys: &rune::secrets::Keys) -> Result<Vec<Str
                 .files
                 .iter()
                 .map(|input| {
-                    let file = rune::seal::rewrite::File::new(&loaded, &validated, input.source);
+                    let file =
+                        rune::edit::seal_in_place::File::new(&loaded, &validated, input.source);
                     let out = file
                         .seal_plaintext(&recipients)
                         .map_err(|e| e.to_string())?;

@@ -1,6 +1,6 @@
 //! `rune seal` (SPEC §6): one value sealed for its place and printed as an entry, one key set
 //! in a runefile, or every plaintext secret value of runefiles sealed in place. The rewriting
-//! is [`crate::seal::rewrite`], the recipients [`crate::seal::recipients`]; this file reads the
+//! is [`crate::edit::seal_in_place`], the recipients [`crate::seal::recipients`]; this file reads the
 //! value, asks for the server's recipient only when something is to be sealed, and reports.
 //!
 //! Must not happen here: a value, its length or a digest of it on any output.
@@ -17,9 +17,9 @@ use crate::cli::output::Output;
 use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::human;
+use crate::edit::seal_in_place::{self, File, Holds, Rewritten, Slot};
 use crate::parse::{InputFile, Loaded};
 use crate::seal::recipients;
-use crate::seal::rewrite::{self, File, Holds, Rewritten, Slot};
 use crate::secrets::Recipients;
 use crate::secrets::{KeyFileLocation, Place, SealError, Secret, load_recipients, parse_recipient};
 use crate::validate::names::{data_key_problem, dns1123_problem};
@@ -67,7 +67,7 @@ fn print_entry(
     let armor = crate::secrets::seal(value.expose(), &place, recipients.as_slice())?;
     std::io::stdout()
         .lock()
-        .write_all(rewrite::entry(key, &armor).as_bytes())
+        .write_all(seal_in_place::entry(key, &armor).as_bytes())
         .map_err(CliError::Output)?;
     note(
         global,
