@@ -3,10 +3,10 @@
 use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
 use crate::edit::seal_in_place::RewriteError;
-use crate::hook::HookError;
+use crate::git::RepoError;
+use crate::git::hook::HookError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
-use crate::repo::RepoError;
 use crate::secrets::{KeyFileError, SealError};
 
 /// The exit codes of SPEC §3.1.

@@ -1,12 +1,18 @@
-//! Whom a value is sealed for: age recipients (`age1…`) from the command line and from
-//! recipients files (`--recipients-file`, a repository's `.rune/recipients`), as one ordered
-//! set in which each recipient appears once.
+//! Whom a value is sealed for (SPEC §6): the server's recipient (or the `--recipient` and
+//! `--recipients-file` given instead of it) plus every recipient the repository lists in
+//! `.rune/recipients`, as one ordered set in which each recipient appears once.
+//!
+//! Which repository holds a runefile is git's question ([`crate::git::Repo::discover`]); here
+//! the work tree's root is given.
 
 use std::path::Path;
 
 use age::x25519::Recipient;
 
 use crate::secrets::key_file::KeyFileError;
+
+/// Where a repository keeps the recipients every sealed value is also encrypted for.
+pub const REPOSITORY_FILE: &str = ".rune/recipients";
 
 /// A set of recipients in the order they were first added; a repeated one is dropped.
 #[derive(Clone, Debug, Default)]
@@ -79,6 +85,16 @@ pub fn parse_recipient(text: &str) -> Option<Recipient> {
     text.trim().parse().ok()
 }
 
+/// The recipients the work tree at `root` lists in [`REPOSITORY_FILE`]; none without the file.
+pub fn of_work_tree(root: &Path) -> Result<Vec<Recipient>, KeyFileError> {
+    let file = root.join(REPOSITORY_FILE);
+    if file.is_file() {
+        load_recipients(&file)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +114,21 @@ mod tests {
             set.as_slice()[0].to_string(),
             keys.recipients()[0].to_string()
         );
+    }
+
+    /// A work tree's file is read when it is there; without it the tree adds nobody.
+    #[test]
+    fn the_work_tree_file_is_read_when_present() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(of_work_tree(dir.path()).expect("no file").len(), 0);
+        let keys = Keys::generate();
+        std::fs::create_dir_all(dir.path().join(".rune")).expect("mkdir");
+        std::fs::write(
+            dir.path().join(REPOSITORY_FILE),
+            format!("# the team\n{}\n", keys.recipients()[0]),
+        )
+        .expect("write");
+        assert_eq!(of_work_tree(dir.path()).expect("reads").len(), 1);
     }
 
     /// A line that is no recipient is named by its number, comments and blanks counted.

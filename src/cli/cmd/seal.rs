@@ -1,6 +1,6 @@
 //! `rune seal` (SPEC §6): one value sealed for its place and printed as an entry, one key set
 //! in a runefile, or every plaintext secret value of runefiles sealed in place. The rewriting
-//! is [`crate::edit::seal_in_place`], the recipients [`crate::seal::recipients`]; this file reads the
+//! is [`crate::edit::seal_in_place`], the recipients [`crate::secrets::recipients`]; this file reads the
 //! value, asks for the server's recipient only when something is to be sealed, and reports.
 //!
 //! Must not happen here: a value, its length or a digest of it on any output.
@@ -18,10 +18,12 @@ use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::human;
 use crate::edit::seal_in_place::{self, File, Holds, Rewritten, Slot};
+use crate::git::Repo;
 use crate::parse::{InputFile, Loaded};
-use crate::seal::recipients;
-use crate::secrets::Recipients;
-use crate::secrets::{KeyFileLocation, Place, SealError, Secret, load_recipients, parse_recipient};
+use crate::secrets::{
+    KeyFileLocation, Place, Recipients, SealError, Secret, load_recipients, parse_recipient,
+    recipients,
+};
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::validate::{self, Options, Validated};
 
@@ -396,7 +398,9 @@ impl<'g> Sources<'g> {
                 set
             }
         };
-        set.extend(recipients::repository(dir)?);
+        if let Some(repo) = Repo::discover(dir) {
+            set.extend(recipients::of_work_tree(repo.root())?);
+        }
         Ok(set)
     }
 
