@@ -53,7 +53,8 @@ fn git(what: &'static str) -> impl Fn(git2::Error) -> RepoError {
     }
 }
 
-/// A repository with a working tree, opened the way git's own commands open it.
+/// A repository with a working tree: [`Repo::from_env`] opens it the way git's own commands do,
+/// [`Repo::discover`] finds it from a path.
 pub struct Repo {
     /// The working directory relative to [`Repo::root`] (empty at the root).
     cwd: PathBuf,
