@@ -12,4 +12,6 @@ mod atomic;
 mod private;
 
 pub use atomic::{replace_executable, replace_keeping_mode, replace_private};
-pub use private::{create_private, create_private_dirs, ensure_private_dir, open_private_append};
+pub use private::{
+    create_private, create_private_dirs, ensure_private_dir, open_private_append, restrict_to_owner,
+};

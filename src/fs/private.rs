@@ -29,6 +29,12 @@ pub fn ensure_private_dir(path: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
 }
 
+/// Narrows an existing file to mode 0600: for files another library creates (the redb store),
+/// whose creation mode rune does not choose.
+pub fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
 /// Opens a file for appending, creating it with mode 0600 (logs that may hold what a process
 /// printed).
 pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
@@ -78,5 +84,10 @@ mod tests {
         let log = deep.join("log");
         super::open_private_append(&log).unwrap();
         assert_eq!(mode(&log), 0o600);
+        let store = deep.join("store");
+        std::fs::write(&store, "").unwrap();
+        std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::restrict_to_owner(&store).unwrap();
+        assert_eq!(mode(&store), 0o600);
     }
 }
