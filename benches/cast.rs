@@ -288,7 +288,7 @@ fn library(dir: &Path, url: &str, expect: &str) -> Timings {
         !validated.diagnostics.has_errors(),
         "the runefiles are valid"
     );
-    let origin = rune::provenance::origin(&paths, None);
+    let origin = rune::git::provenance::origin(&paths, None);
     let origin_at = Instant::now();
     let desired = rune::plan::desired::to_desired(&validated.resources, &loaded, &origin)
         .expect("convert the resources");

@@ -220,9 +220,10 @@ fn sealed_secrets(backend: &Backend, batch: &[Desired], count: usize) -> Vec<Des
                 .0
                 .iter()
                 .map(|(key, value)| {
-                    let place = rune::seal::Place::new(&d.key.namespace, &d.key.name, key);
-                    let armor = rune::seal::seal(value, &place, std::slice::from_ref(&recipient))
-                        .expect("seal a value");
+                    let place = rune::secrets::Place::new(&d.key.namespace, &d.key.name, key);
+                    let armor =
+                        rune::secrets::seal(value, &place, std::slice::from_ref(&recipient))
+                            .expect("seal a value");
                     (key.clone(), armor)
                 })
                 .collect();

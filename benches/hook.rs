@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rune::repo::Repo;
+use rune::git::Repo;
 use rune::validate::plaintext::{self, InGit};
 use rune::validate::{self, Options};
 use support::Row;

@@ -7,18 +7,17 @@
 pub mod cli;
 pub mod client;
 pub mod diag;
-pub mod hook;
+pub mod edit;
+pub mod fs;
+pub mod git;
 pub mod limits;
 
 pub mod par;
 pub mod parse;
 pub mod plan;
-pub mod private_file;
-pub mod provenance;
-pub mod repo;
 pub mod resource;
 pub mod runed;
-pub mod seal;
+pub mod secrets;
 pub mod server;
 pub mod server_config;
 pub mod source;

@@ -115,6 +115,13 @@ impl Resource {
         self.namespace.as_ref().map_or("", |ns| ns.value.as_str())
     }
 
+    /// Where the value of `key` in this secret is sealed for: its resolved namespace, its name
+    /// and the key.
+    #[must_use]
+    pub fn place(&self, key: &str) -> crate::secrets::Place {
+        crate::secrets::Place::new(self.namespace_name(), &self.name.value, key)
+    }
+
     /// `secret default/db`: how messages name a resource.
     #[must_use]
     pub fn display_name(&self) -> String {

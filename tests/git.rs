@@ -323,7 +323,7 @@ fn hook_refuses_plaintext_and_ignores_unstaged_fixes() {
 #[test]
 fn sealing_in_place_makes_the_hooked_commit_pass() {
     let s = Scratch::new();
-    let team = rune::seal::Keys::generate();
+    let team = rune::secrets::Keys::generate();
     std::fs::write(s.dir.path().join("key.txt"), team.to_text().as_bytes()).expect("key file");
     s.write(
         ".rune/recipients",

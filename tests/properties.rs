@@ -1269,7 +1269,7 @@ fn quoted_strings_read_back_as_themselves() {
 
 /// Seals every file of a generated set in place, on a thread with a main thread's stack (the
 /// safety net parses again). Returns the new texts, or the first failure.
-fn seal_in_place(files: &[String], keys: &rune::seal::Keys) -> Result<Vec<String>, String> {
+fn seal_in_place(files: &[String], keys: &rune::secrets::Keys) -> Result<Vec<String>, String> {
     let files = files.to_vec();
     let recipients = keys.recipients();
     std::thread::Builder::new()
@@ -1280,7 +1280,8 @@ fn seal_in_place(files: &[String], keys: &rune::seal::Keys) -> Result<Vec<String
                 .files
                 .iter()
                 .map(|input| {
-                    let file = rune::seal::rewrite::File::new(&loaded, &validated, input.source);
+                    let file =
+                        rune::edit::seal_in_place::File::new(&loaded, &validated, input.source);
                     let out = file
                         .seal_plaintext(&recipients)
                         .map_err(|e| e.to_string())?;
@@ -1329,7 +1330,7 @@ proptest! {
     fn sealing_in_place_keeps_everything_but_the_values(plan in plan()) {
         let built = build(&plan);
         let (files, _) = emit(&plan, &built, None);
-        let keys = rune::seal::Keys::generate();
+        let keys = rune::secrets::Keys::generate();
         let sealed = seal_in_place(&files, &keys).map_err(TestCaseError::fail)?;
         let (_, before) = lint(&files);
         let (loaded, after) = lint(&sealed);
@@ -1345,7 +1346,7 @@ proptest! {
             match (was, now) {
                 (Ok(value), Err(armor)) if !value.is_empty() => {
                     let opened = keys.unseal(armor).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                    prop_assert_eq!(opened.place, rune::seal::Place::new(ns, name, key));
+                    prop_assert_eq!(opened.place, rune::secrets::Place::new(ns, name, key));
                     prop_assert_eq!(opened.value.as_str(), value.as_str());
                 }
                 _ => prop_assert_eq!(was, now, "secret {}/{} key {} changed", ns, name, key),

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rune::seal::{Keys, Place};
+use rune::secrets::{Keys, Place};
 
 use crate::util::{Server, Workspace, root};
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rune::client::Backend;
-use rune::seal::{Keys, Place, seal};
+use rune::secrets::{Keys, Place, seal};
 use serde_json::Value;
 
 use crate::util::{Server, rune};

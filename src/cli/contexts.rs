@@ -86,7 +86,7 @@ impl ConfigFile {
             message: e.to_string(),
             path: path.to_path_buf(),
         })?;
-        crate::private_file::replace(path, text.as_bytes()).map_err(|e| io("write", e))
+        crate::fs::replace_private(path, text.as_bytes()).map_err(|e| io("write", e))
     }
 
     /// The named context, or the current one.

@@ -2,12 +2,12 @@
 
 use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
-use crate::hook::HookError;
+use crate::edit::seal_in_place::RewriteError;
+use crate::git::RepoError;
+use crate::git::hook::HookError;
 use crate::parse::InputError;
 use crate::plan::desired::DesiredError;
-use crate::repo::RepoError;
-use crate::seal::rewrite::RewriteError;
-use crate::seal::{KeyFileError, SealError};
+use crate::secrets::{KeyFileError, SealError};
 
 pub use crate::wire::error::ExitCode;
 

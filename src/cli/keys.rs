@@ -7,7 +7,7 @@ use crate::cli::error::CliError;
 use crate::diag::Diagnostic;
 use crate::limits::DataLimits;
 use crate::resource::Resource;
-use crate::seal::KeyFileLocation;
+use crate::secrets::KeyFileLocation;
 use crate::validate::sealed;
 
 /// Opens the sealed values of `resources` with the key file, if there is one. Returns the

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::limits::Limits;
 use crate::plan::{Action, Change, KeyChanges, Plan};
 use crate::resource::Kind;
-use crate::seal::{Keys, Place, UnsealError};
+use crate::secrets::{Keys, Place, UnsealError};
 use crate::server::clock;
 use crate::server::crypto::{self, CryptoError, Kek, RecordId, SecretData};
 use crate::server::violation::check_desired;

@@ -144,11 +144,7 @@ fn write_private(path: &Path, kek: &Kek) -> Result<(), KekError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| io("create the directory of", e))?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| io("create", e))?;
+    let mut file = crate::fs::create_private(path).map_err(|e| io("create", e))?;
     let encoded = Zeroizing::new(STANDARD.encode(kek.expose_bytes()));
     file.write_all(encoded.as_bytes())
         .and_then(|()| file.write_all(b"\n"))

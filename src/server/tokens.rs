@@ -159,7 +159,7 @@ fn write(path: &Path, file: &TokenFile) -> Result<(), TokenError> {
         path: path.to_path_buf(),
         source,
     })?;
-    crate::private_file::replace(path, &bytes).map_err(|source| TokenError::Io {
+    crate::fs::replace_private(path, &bytes).map_err(|source| TokenError::Io {
         action: "write",
         path: path.to_path_buf(),
         source,

@@ -3,7 +3,7 @@
 //!
 //! In: validated resources and a question, asked once per source file, "is this file in git?".
 //! Out: one `E-SECRET-PLAINTEXT` per plaintext entry of such a file. Git itself is not read here
-//! (`crate::repo` answers the question), so validation stays offline and pure. Only `value:`
+//! (`crate::git::tracked` answers the question), so validation stays offline and pure. Only `value:`
 //! entries and map-form values are plaintext in the runefile: `file:` values live elsewhere and
 //! `sealed:` values are ciphertext.
 

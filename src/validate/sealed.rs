@@ -11,7 +11,7 @@
 use crate::diag::{Code, Diagnostic};
 use crate::limits::DataLimits;
 use crate::resource::{DataEntry, DataSource, Resource, Spec};
-use crate::seal::{Keys, Place, UnsealError};
+use crate::secrets::{Keys, Place, UnsealError};
 
 /// What the offline checks of sealed values found.
 #[derive(Debug, Default)]
@@ -75,7 +75,7 @@ fn open(
     resources: &[Resource],
     limits: DataLimits,
 ) -> (Option<Diagnostic>, bool) {
-    let place = Place::of(sealed.resource, &sealed.entry.key.value);
+    let place = sealed.resource.place(&sealed.entry.key.value);
     match keys.unseal_for(sealed.armor, &place) {
         Ok(value) if value.is_empty() => (Some(empty(sealed)), true),
         Ok(value) if value.len() > limits.max_value_size => (Some(too_large(sealed, limits)), true),
@@ -192,7 +192,7 @@ fn declaration_of(place: &Place, resources: &[Resource]) -> Option<(crate::sourc
 mod tests {
     use super::*;
     use crate::diag::Code;
-    use crate::seal::seal;
+    use crate::secrets::seal;
     use crate::validate::{Options, validate};
 
     fn runefile(name: &str, armor: &str) -> String {

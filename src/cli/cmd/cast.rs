@@ -13,11 +13,11 @@ use crate::cli::progress::Progress;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
 use crate::diag::render::human;
+use crate::git::Repo;
 use crate::parse::Loaded;
 use crate::plan::desired::Origin;
 use crate::plan::render::{self, TextStyle};
 use crate::plan::{Action, Plan};
-use crate::repo::Repo;
 use crate::validate::{self, Options};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions};
 use crate::wire::object::Desired;
@@ -43,7 +43,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         return Err(CliError::Validation);
     }
     let origin = at_revision
-        .unwrap_or_else(|| crate::provenance::origin(&args.paths, args.source_set.as_deref()));
+        .unwrap_or_else(|| crate::git::provenance::origin(&args.paths, args.source_set.as_deref()));
     let desired = crate::plan::desired::to_desired(&validated.resources, &loaded, &origin)?;
     if args.offline {
         return offline(&desired, args, json);
@@ -148,7 +148,7 @@ fn read(args: &CastArgs) -> Result<(Loaded, Option<Origin>), CliError> {
     };
     let repo = Repo::from_env("`--rev` reads a git commit")?;
     let revision = repo.at_revision(rev, &args.paths)?;
-    let origin = crate::provenance::at_revision(&repo, &revision, args.source_set.as_deref());
+    let origin = crate::git::provenance::at_revision(&repo, &revision, args.source_set.as_deref());
     Ok((crate::parse::load_read(revision.files), Some(origin)))
 }
 

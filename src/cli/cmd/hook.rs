@@ -4,8 +4,8 @@ use std::io::Write;
 
 use crate::cli::args::{HookCommand, HookInstallArgs};
 use crate::cli::error::{CliError, ExitCode};
-use crate::hook::{self, Previous};
-use crate::repo::{Repo, RepoError};
+use crate::git::hook::{self, Previous};
+use crate::git::{Repo, RepoError};
 
 pub fn run(command: &HookCommand) -> Result<ExitCode, CliError> {
     let repo = Repo::from_env("hooks belong to a git repository")?;

@@ -10,8 +10,8 @@ use crate::cli::output::Output;
 use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
+use crate::git::{Repo, Tracked};
 use crate::parse::Loaded;
-use crate::repo::{Repo, Tracked};
 use crate::validate::plaintext::{self, InGit};
 use crate::validate::{self, Options, Validated};
 

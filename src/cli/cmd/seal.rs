@@ -1,6 +1,6 @@
 //! `rune seal` (SPEC §6): one value sealed for its place and printed as an entry, one key set
 //! in a runefile, or every plaintext secret value of runefiles sealed in place. The rewriting
-//! is [`crate::seal::rewrite`], the recipients [`crate::seal::recipients`]; this file reads the
+//! is [`crate::edit::seal_in_place`], the recipients [`crate::secrets::recipients`]; this file reads the
 //! value, asks for the server's recipient only when something is to be sealed, and reports.
 //!
 //! Must not happen here: a value, its length or a digest of it on any output.
@@ -10,7 +10,6 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use age::x25519::Recipient;
-use zeroize::Zeroizing;
 
 use crate::cli::args::{GlobalArgs, SealArgs};
 use crate::cli::error::{CliError, ExitCode};
@@ -18,10 +17,13 @@ use crate::cli::output::Output;
 use crate::cli::target;
 use crate::diag::Diagnostics;
 use crate::diag::render::human;
+use crate::edit::seal_in_place::{self, File, Holds, Rewritten, Slot};
+use crate::git::Repo;
 use crate::parse::{InputFile, Loaded};
-use crate::seal::recipients::{self, Recipients};
-use crate::seal::rewrite::{self, File, Holds, Rewritten, Slot};
-use crate::seal::{KeyFileLocation, Place, SealError, load_recipients, parse_recipient};
+use crate::secrets::{
+    KeyFileLocation, Place, Recipients, SealError, Secret, load_recipients, parse_recipient,
+    recipients,
+};
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::validate::{self, Options, Validated};
 
@@ -64,10 +66,10 @@ fn print_entry(
     let place = place(global, name, key)?;
     let value = read_value(args, &place)?;
     let recipients = sources.for_dir(Path::new("."))?;
-    let armor = crate::seal::seal(&value, &place, recipients.as_slice())?;
+    let armor = crate::secrets::seal(value.expose(), &place, recipients.as_slice())?;
     std::io::stdout()
         .lock()
-        .write_all(rewrite::entry(key, &armor).as_bytes())
+        .write_all(seal_in_place::entry(key, &armor).as_bytes())
         .map_err(CliError::Output)?;
     note(
         global,
@@ -104,11 +106,11 @@ fn set_key(
     let file = File::new(&loaded, &validated, input.source);
     let slot = file.slot(&place)?;
     let value = read_value(args, &place)?;
-    if already_holds(args, global, &slot, &value, file.name())? {
+    if already_holds(args, global, &slot, value.expose(), file.name())? {
         return Ok(ExitCode::Success);
     }
     let recipients = sources.for_dir(&directory(input))?;
-    let rewritten = slot.seal(&value, recipients.as_slice())?;
+    let rewritten = slot.seal(value.expose(), recipients.as_slice())?;
     write(input, &rewritten, &options)?;
     note(
         global,
@@ -265,7 +267,7 @@ fn refuse_if_invalid(
 fn write(input: &InputFile, rewritten: &Rewritten, options: &Options) -> Result<(), CliError> {
     rewritten.verify(options)?;
     let path = input.path.clone().unwrap_or_default();
-    crate::private_file::rewrite(&path, rewritten.text.as_bytes())
+    crate::fs::replace_keeping_mode(&path, rewritten.text.as_bytes())
         .map_err(|source| CliError::Write { path, source })
 }
 
@@ -290,45 +292,45 @@ fn place(global: &GlobalArgs, name: &str, key: &str) -> Result<Place, CliError> 
 /// The value: `--from-literal`, `--from-file` (exactly), or standard input (exactly when
 /// piped; one line without its line break, not echoed, at a terminal). An empty value is
 /// refused here, before any server is asked for its recipient.
-fn read_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, CliError> {
+fn read_value(args: &SealArgs, place: &Place) -> Result<Secret<String>, CliError> {
     let value = read_raw_value(args, place)?;
-    if value.is_empty() {
+    if value.expose().is_empty() {
         return Err(SealError::Empty(place.clone()).into());
     }
     Ok(value)
 }
 
-fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, CliError> {
+fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Secret<String>, CliError> {
     if let Some(value) = &args.from_literal {
-        return Ok(Zeroizing::new(value.clone()));
+        return Ok(Secret::new(value.clone()));
     }
     if let Some(path) = &args.from_file {
-        let bytes = Zeroizing::new(
+        let bytes = Secret::new(
             std::fs::read(path)
                 .map_err(|e| CliError::Usage(format!("cannot read `{}`: {e}", path.display())))?,
         );
-        return text(&bytes, &format!("`{}`", path.display()));
+        return text(bytes.expose(), &format!("`{}`", path.display()));
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         return read_hidden_line(&stdin, place).map_err(CliError::Output);
     }
-    let mut bytes = Zeroizing::new(Vec::new());
+    let mut bytes = Secret::new(Vec::new());
     stdin
         .lock()
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes.expose_mut())
         .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
-    text(&bytes, "standard input")
+    text(bytes.expose(), "standard input")
 }
 
-fn text(bytes: &[u8], what: &str) -> Result<Zeroizing<String>, CliError> {
+fn text(bytes: &[u8], what: &str) -> Result<Secret<String>, CliError> {
     std::str::from_utf8(bytes)
-        .map(|s| Zeroizing::new(s.to_owned()))
+        .map(|s| Secret::new(s.to_owned()))
         .map_err(|_| CliError::Usage(format!("{what} is not UTF-8 text; values are strings")))
 }
 
 /// One line typed at the terminal, with echo off while it is typed.
-fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Zeroizing<String>> {
+fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Secret<String>> {
     use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
     let mut stderr = std::io::stderr();
     write!(stderr, "value for {place} (not echoed): ")?;
@@ -339,15 +341,15 @@ fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Ze
         quiet.local_flags.remove(LocalFlags::ECHO);
         let _ = tcsetattr(stdin, SetArg::TCSANOW, &quiet);
     }
-    let mut line = Zeroizing::new(String::new());
-    let read = stdin.lock().read_line(&mut line);
+    let mut line = Secret::new(String::new());
+    let read = stdin.lock().read_line(line.expose_mut());
     if let Some(saved) = &saved {
         let _ = tcsetattr(stdin, SetArg::TCSANOW, saved);
     }
     writeln!(stderr)?;
     read?;
-    let trimmed = line.trim_end_matches(['\n', '\r']).len();
-    line.truncate(trimmed);
+    let trimmed = line.expose().trim_end_matches(['\n', '\r']).len();
+    line.expose_mut().truncate(trimmed);
     Ok(line)
 }
 
@@ -396,7 +398,9 @@ impl<'g> Sources<'g> {
                 set
             }
         };
-        set.extend(recipients::repository(dir)?);
+        if let Some(repo) = Repo::discover(dir) {
+            set.extend(recipients::of_work_tree(repo.root())?);
+        }
         Ok(set)
     }
 

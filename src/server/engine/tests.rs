@@ -449,7 +449,7 @@ fn sealed_secret(engine: &Engine, name: &str, place_name: &str, pairs: &[(&str, 
         .iter()
         .map(|(k, v)| {
             let place = Place::new("default", place_name, k);
-            let armor = crate::seal::seal(v, &place, std::slice::from_ref(&recipient)).unwrap();
+            let armor = crate::secrets::seal(v, &place, std::slice::from_ref(&recipient)).unwrap();
             ((*k).to_owned(), armor)
         })
         .collect();

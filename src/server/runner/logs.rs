@@ -6,7 +6,6 @@
 //! likes, including values it was given; runed itself writes nothing here.
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// A log file is rotated once it would grow past this.
@@ -40,10 +39,7 @@ pub struct LogFile {
 impl LogFile {
     pub fn open(path: &Path) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
+            crate::fs::create_private_dirs(dir)?;
         }
         let file = open_append(path)?;
         let size = file.metadata()?.len();
@@ -80,11 +76,7 @@ impl LogFile {
 }
 
 fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
+    crate::fs::open_private_append(path)
 }
 
 /// Reads a log. Without `offset`: every kept file, oldest first. With it: the current file from

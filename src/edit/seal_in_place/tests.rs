@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{File, Holds, RewriteError, Rewritten};
 use crate::parse::{Loaded, load_texts};
 use crate::resource::{DataSource, Spec};
-use crate::seal::{Keys, Place};
+use crate::secrets::{Keys, Place};
 use crate::validate::{Options, Validated, validate};
 
 const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";

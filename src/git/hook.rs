@@ -5,7 +5,6 @@
 //! POSIX sh script at `<hooks>/pre-commit`, marked as ours by [`MARKER`], so that installing
 //! again replaces our own hook while a hook written by someone else is kept unless forced.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The line that identifies a hook written by `rune hook install`.
@@ -83,11 +82,7 @@ pub fn install(
     };
     std::fs::create_dir_all(hooks_dir).map_err(io)?;
     let staging = hooks_dir.join(".pre-commit.rune-new");
-    write_executable(&staging, script).map_err(io)?;
-    std::fs::rename(&staging, &path).map_err(|source| {
-        let _ = std::fs::remove_file(&staging);
-        io(source)
-    })?;
+    crate::fs::replace_executable(&path, &staging, script.as_bytes()).map_err(io)?;
     Ok((path, previous))
 }
 
@@ -129,20 +124,6 @@ fn previous(path: &Path) -> Result<Previous, HookError> {
             source,
         }),
     }
-}
-
-fn write_executable(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = std::fs::remove_file(path);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o755)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    // The umask may have narrowed the mode given at creation.
-    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
 }
 
 #[cfg(test)]

@@ -1,23 +1,24 @@
-//! Runefiles read out of git (git2, no network): the index for `rune lint --staged`, the tree of
-//! a commit for `rune cast --rev`, whether a working-tree file is tracked or staged (the plaintext
-//! guard), and where a repository keeps its hooks.
+//! Repositories, opened one way, and runefiles read out of them (git2, no network): the index
+//! for `rune lint --staged`, the tree of a commit for `rune cast --rev`, and where a repository
+//! keeps its hooks.
+//!
+//! Opening: [`Repo::from_env`] opens the repository around the working directory as git's own
+//! commands do (for commands that need one, and for the hook, which git runs with `GIT_DIR` and
+//! `GIT_INDEX_FILE` set); [`Repo::discover`] finds the work tree holding a given path (for the
+//! tracked check and the repository's recipients), and [`discover`] the repository itself,
+//! bare ones included (for provenance). Every path starts canonical, so symbolic links and `..`
+//! resolve as the file system sees them.
 //!
 //! In: the command line's paths, relative to the working directory. Out: [`ReadFile`]s for
 //! [`crate::parse::load_read`], each named by its path relative to the repository root (so that
 //! findings point at `deploy/secrets.yaml:3:5`) and placed at its working-tree path, which is
 //! where its `file:` entries resolve: those files are usually kept out of git on purpose, so
 //! neither the index nor a commit would hold them. Nothing here parses YAML.
-//!
-//! Selection, the same for the index and a commit: every blob whose path ends in `.yaml`/`.yml`
-//! and has no component starting with `.` (no `.github/`, `.rune/` or `.pre-commit-hooks.yaml`),
-//! or, with paths, what they select: a path selects itself, or the runefiles below it (always
-//! recursive); a glob selects the runefiles it matches.
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::git::select::Selection;
 use crate::parse::ReadFile;
-use crate::validate::plaintext::InGit;
 
 /// Why runefiles could not be read from git. Every variant but [`RepoError::Git`] is a mistake
 /// in the invocation.
@@ -52,7 +53,8 @@ fn git(what: &'static str) -> impl Fn(git2::Error) -> RepoError {
     }
 }
 
-/// A repository with a working tree, opened the way git's own commands open it.
+/// A repository with a working tree: [`Repo::from_env`] opens it the way git's own commands do,
+/// [`Repo::discover`] finds it from a path.
 pub struct Repo {
     /// The working directory relative to [`Repo::root`] (empty at the root).
     cwd: PathBuf,
@@ -78,21 +80,39 @@ impl Repo {
             message: e.to_string(),
             what: "the working directory",
         })?;
-        let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-        let repo = git2::Repository::open_from_env().map_err(|_| RepoError::NotARepository {
+        let cwd = canonical(&cwd);
+        let git = git2::Repository::open_from_env().map_err(|_| RepoError::NotARepository {
             path: cwd.clone(),
             purpose,
         })?;
-        let Some(workdir) = repo.workdir() else {
-            return Err(RepoError::Bare(repo.path().to_path_buf()));
+        Self::with_work_tree(git, &cwd)
+    }
+
+    /// The repository whose work tree holds `path` (a file or a directory), found upward from
+    /// it as [`discover`] finds one. `None` outside a repository, and for a bare one.
+    pub fn discover(path: &Path) -> Option<Self> {
+        let git = discover(path)?;
+        let cwd = std::env::current_dir().map_or_else(|_| PathBuf::new(), |cwd| canonical(&cwd));
+        Self::with_work_tree(git, &cwd).ok()
+    }
+
+    /// `git` as a work tree: its canonical root, and `cwd` relative to it.
+    fn with_work_tree(git: git2::Repository, cwd: &Path) -> Result<Self, RepoError> {
+        let Some(workdir) = git.workdir() else {
+            return Err(RepoError::Bare(git.path().to_path_buf()));
         };
-        let root = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+        let root = canonical(workdir);
         let relative = cwd.strip_prefix(&root).map(Path::to_path_buf);
         Ok(Self {
             cwd: relative.unwrap_or_default(),
-            git: repo,
+            git,
             root,
         })
+    }
+
+    /// The repository itself, for the reads of this module's siblings.
+    pub(super) fn git(&self) -> &git2::Repository {
+        &self.git
     }
 
     /// The working tree's top directory.
@@ -102,8 +122,7 @@ impl Repo {
 
     /// The URL of the `origin` remote, if there is one.
     pub fn origin_url(&self) -> Option<String> {
-        let remote = self.git.find_remote("origin").ok()?;
-        remote.url().ok().map(str::to_owned)
+        origin_url(&self.git)
     }
 
     /// A command-line path as a path relative to the root, `/`-separated (`""` is the root).
@@ -224,6 +243,24 @@ fn is_regular(mode: u32) -> bool {
     mode & 0o170_000 == 0o100_000
 }
 
+/// The repository holding `path`, searched upward from its canonical form (git's environment,
+/// `GIT_DIR` and the like, is not consulted: the path decides). The one way a repository is
+/// found from a path.
+pub fn discover(path: &Path) -> Option<git2::Repository> {
+    git2::Repository::discover(canonical(path)).ok()
+}
+
+/// The URL of the `origin` remote of `git`, if there is one.
+pub(super) fn origin_url(git: &git2::Repository) -> Option<String> {
+    let remote = git.find_remote("origin").ok()?;
+    remote.url().ok().map(str::to_owned)
+}
+
+/// `path` with symbolic links and `..` resolved, or as it is when that fails (it may not exist).
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// `a/./b/../c` → `a/c`; `None` when `..` leaves the root.
 fn normalise(path: &Path) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
@@ -239,213 +276,11 @@ fn normalise(path: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// A runefile's path below a selected directory: `.yaml`/`.yml`, nothing hidden on the way.
-fn is_runefile(below: &str) -> bool {
-    let named = Path::new(below)
-        .extension()
-        .is_some_and(|e| e == "yaml" || e == "yml");
-    named && !below.split('/').any(|part| part.starts_with('.'))
-}
-
-enum Pattern {
-    Glob(glob::Pattern),
-    /// A file or directory, relative to the root (`""` is the root).
-    Path(String),
-}
-
-struct Selector {
-    arg: String,
-    matched: bool,
-    pattern: Pattern,
-}
-
-/// What the command line's paths select; remembers which of them selected something.
-struct Selection {
-    explicit: bool,
-    selectors: Vec<Selector>,
-}
-
-impl Selection {
-    fn new(repo: &Repo, args: &[String]) -> Result<Self, RepoError> {
-        if args.iter().any(|a| a == "-") {
-            return Err(RepoError::Stdin("`--staged` or `--rev`"));
-        }
-        let mut selectors = Vec::with_capacity(args.len().max(1));
-        for arg in args {
-            let relative = repo.relative(arg)?;
-            let pattern = if arg.contains(['*', '?', '[']) {
-                Pattern::Glob(
-                    glob::Pattern::new(&relative).map_err(|e| RepoError::BadGlob {
-                        message: e.msg.to_owned(),
-                        pattern: arg.clone(),
-                    })?,
-                )
-            } else {
-                Pattern::Path(relative)
-            };
-            selectors.push(Selector {
-                arg: arg.clone(),
-                matched: false,
-                pattern,
-            });
-        }
-        let explicit = !selectors.is_empty();
-        if !explicit {
-            selectors.push(Selector {
-                arg: ".".to_owned(),
-                matched: false,
-                pattern: Pattern::Path(String::new()),
-            });
-        }
-        Ok(Self {
-            explicit,
-            selectors,
-        })
-    }
-
-    fn selects(&mut self, path: &str) -> bool {
-        let mut any = false;
-        for selector in &mut self.selectors {
-            let hit = match &selector.pattern {
-                Pattern::Path(p) if p.is_empty() => is_runefile(path),
-                Pattern::Path(p) => {
-                    path == p
-                        || path
-                            .strip_prefix(p.as_str())
-                            .and_then(|rest| rest.strip_prefix('/'))
-                            .is_some_and(is_runefile)
-                }
-                Pattern::Glob(glob) => is_runefile(path) && glob.matches_with(path, MATCH),
-            };
-            selector.matched |= hit;
-            any |= hit;
-        }
-        any
-    }
-
-    /// Whether anything below the directory `dir` could be selected (to skip whole subtrees).
-    fn may_select_below(&self, dir: &str) -> bool {
-        self.selectors
-            .iter()
-            .any(|selector| match &selector.pattern {
-                Pattern::Path(p) if p.is_empty() => is_runefile_dir(dir),
-                Pattern::Path(p) => {
-                    p == dir
-                        || p.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
-                        || dir
-                            .strip_prefix(p.as_str())
-                            .and_then(|r| r.strip_prefix('/'))
-                            .is_some_and(is_runefile_dir)
-                }
-                Pattern::Glob(_) => is_runefile_dir(dir),
-            })
-    }
-
-    fn check_matched(&self, place: &str) -> Result<(), RepoError> {
-        match self.selectors.iter().find(|s| self.explicit && !s.matched) {
-            Some(selector) => Err(RepoError::NoMatch {
-                path: selector.arg.clone(),
-                place: place.to_owned(),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    fn paths(&self) -> Vec<String> {
-        self.selectors
-            .iter()
-            .map(|s| match &s.pattern {
-                Pattern::Glob(glob) => glob.as_str().to_owned(),
-                Pattern::Path(p) if p.is_empty() => ".".to_owned(),
-                Pattern::Path(p) => p.clone(),
-            })
-            .collect()
-    }
-}
-
-/// A directory (relative to the selecting one) whose runefiles count: nothing hidden.
-fn is_runefile_dir(dir: &str) -> bool {
-    !dir.split('/').any(|part| part.starts_with('.'))
-}
-
-/// `*` stays within one directory; `**` crosses them.
-const MATCH: glob::MatchOptions = glob::MatchOptions {
-    case_sensitive: true,
-    require_literal_separator: true,
-    require_literal_leading_dot: true,
-};
-
-/// Answers "does git track or stage this working-tree file?" for the plaintext guard of
-/// `rune lint`. Each directory is looked up once and each repository opened once.
-#[derive(Default)]
-pub struct Tracked {
-    dirs: HashMap<PathBuf, Option<usize>>,
-    repos: Vec<Known>,
-}
-
-struct Known {
-    head: Option<git2::Oid>,
-    index: Option<git2::Index>,
-    repo: git2::Repository,
-    root: PathBuf,
-}
-
-impl Tracked {
-    /// `Tracked` when the last commit holds the file, `Staged` when only the index does.
-    pub fn in_git(&mut self, file: &Path) -> Option<InGit> {
-        let file = std::fs::canonicalize(file).ok()?;
-        let dir = file.parent()?.to_path_buf();
-        let slot = match self.dirs.get(&dir) {
-            Some(slot) => *slot,
-            None => {
-                let slot = self.open(&dir);
-                self.dirs.insert(dir, slot);
-                slot
-            }
-        };
-        let known = &self.repos[slot?];
-        let relative = file.strip_prefix(&known.root).ok()?;
-        let in_head = known
-            .head
-            .and_then(|id| known.repo.find_tree(id).ok())
-            .is_some_and(|tree| tree.get_path(relative).is_ok());
-        let in_index = known
-            .index
-            .as_ref()
-            .is_some_and(|index| index.get_path(relative, 0).is_some());
-        match (in_head, in_index) {
-            (true, _) => Some(InGit::Tracked),
-            (false, true) => Some(InGit::Staged),
-            (false, false) => None,
-        }
-    }
-
-    fn open(&mut self, dir: &Path) -> Option<usize> {
-        let repo = git2::Repository::discover(dir).ok()?;
-        let root = std::fs::canonicalize(repo.workdir()?).ok()?;
-        if let Some(slot) = self.repos.iter().position(|k| k.root == root) {
-            return Some(slot);
-        }
-        let head = repo
-            .head()
-            .ok()
-            .and_then(|h| h.peel_to_tree().ok())
-            .map(|tree| tree.id());
-        self.repos.push(Known {
-            head,
-            index: repo.index().ok(),
-            repo,
-            root,
-        });
-        Some(self.repos.len() - 1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
-    use super::{is_runefile, normalise};
+    use super::{Repo, normalise};
 
     #[test]
     fn paths_normalise_lexically_within_the_root() {
@@ -458,13 +293,21 @@ mod tests {
         assert_eq!(normalise(Path::new("a/../..")), None);
     }
 
+    /// A path deep inside a work tree finds the tree's root; a path outside any finds none.
     #[test]
-    fn runefiles_are_yaml_and_not_hidden() {
-        assert!(is_runefile("deploy/app.yaml"));
-        assert!(is_runefile("app.yml"));
-        assert!(!is_runefile("README.md"));
-        assert!(!is_runefile(".github/workflows/ci.yaml"));
-        assert!(!is_runefile(".pre-commit-hooks.yaml"));
-        assert!(!is_runefile("deploy/.rune/x.yaml"));
+    fn discovery_finds_the_root_from_a_subdirectory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        let tree = dir.path().join("tree");
+        git2::Repository::init(&tree).expect("git init");
+        let deep = tree.join("deploy/prod");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        let repo = Repo::discover(&deep).expect("found from below");
+        assert_eq!(
+            repo.root(),
+            std::fs::canonicalize(&tree).expect("canonical")
+        );
+        assert!(Repo::discover(&outside).is_none_or(|r| r.root() != repo.root()));
     }
 }

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::git::repo::{Repo, Revision, discover, origin_url};
 use crate::plan::desired::Origin;
 
 /// Provenance for a cast of `paths`; outside a repository, only the source set (from the
@@ -13,8 +14,7 @@ pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
         .iter()
         .find(|p| p.as_str() != "-")
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let absolute = std::fs::canonicalize(&first).unwrap_or(first);
-    let Ok(repo) = git2::Repository::discover(&absolute) else {
+    let Some(repo) = discover(&first) else {
         return Origin {
             source_set: Some(
                 source_set.map_or_else(|| default_set(None, None, paths), str::to_owned),
@@ -29,10 +29,7 @@ pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
         .and_then(|h| h.peel_to_commit().ok())
         .map(|c| c.id().to_string());
     let dirty = is_dirty(&repo);
-    let remote = repo
-        .find_remote("origin")
-        .ok()
-        .and_then(|r| r.url().ok().map(str::to_owned));
+    let remote = origin_url(&repo);
     Origin {
         commit,
         dirty,
@@ -46,11 +43,7 @@ pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
 
 /// Provenance for a cast of the files of a commit (`rune cast --rev`): that commit, never dirty;
 /// `paths` are relative to the repository root, as the recorded file paths are.
-pub fn at_revision(
-    repo: &crate::repo::Repo,
-    revision: &crate::repo::Revision,
-    source_set: Option<&str>,
-) -> Origin {
+pub fn at_revision(repo: &Repo, revision: &Revision, source_set: Option<&str>) -> Origin {
     let set = source_set.map_or_else(
         || {
             let place = repo

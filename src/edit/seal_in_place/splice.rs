@@ -252,6 +252,42 @@ pub fn apply(text: &str, mut edits: Vec<Edit>) -> String {
     out
 }
 
+/// `- key: K` + `sealed: |` and the armor, the dash at `column` (no line break at either end).
+pub fn list_entry(key: &str, armor: &str, column: usize, nl: &str) -> String {
+    format!(
+        "{}- key: {}{nl}{}{}",
+        " ".repeat(column),
+        yaml_key(key),
+        " ".repeat(column + 2),
+        sealed_block(armor, column + 2, "", nl)
+    )
+}
+
+/// `{key: K, sealed: "…"}`.
+pub fn flow_entry(key: &str, armor: &str) -> String {
+    format!("{{key: {}, {}}}", yaml_key(key), sealed_flow(armor))
+}
+
+/// The column of the `-` that starts the list item whose content begins at `content`, when
+/// only blanks stand before it on its line.
+pub fn dash_column(text: &Text<'_>, content: usize) -> Option<usize> {
+    let line_start = text.line_start(content);
+    let before = text.s[line_start..content].trim_end_matches(' ');
+    let dash = before.strip_suffix('-')?;
+    dash.chars().all(|c| c == ' ').then(|| dash.chars().count())
+}
+
+/// Edits relative to a slice that starts at `base`.
+pub fn shift(edits: Vec<Edit>, base: usize) -> Vec<Edit> {
+    edits
+        .into_iter()
+        .map(|e| Edit {
+            range: e.range.start - base..e.range.end - base,
+            text: e.text,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

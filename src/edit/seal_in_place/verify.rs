@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crate::resource::{DataSource, Kind, Plaintext, Resource, Spec};
-use crate::seal::Place;
+use crate::secrets::Place;
 use crate::validate::{Options, validate};
 
 /// What a resource declares, as far as a rewrite may touch it.
