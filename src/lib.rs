@@ -9,6 +9,7 @@ pub mod client;
 pub mod diag;
 pub mod hook;
 pub mod limits;
+pub mod local;
 
 pub mod par;
 pub mod parse;

@@ -11,7 +11,7 @@ use crate::cli::keys;
 use crate::cli::output::Output;
 use crate::cli::progress::Progress;
 use crate::cli::target;
-use crate::client::{Backend, ClientError};
+use crate::client::{self, Backend, ClientError};
 use crate::diag::render::human;
 use crate::parse::Loaded;
 use crate::plan::desired::Origin;
@@ -88,10 +88,10 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         "applying {} changes",
         plan.summary.create + plan.summary.update + plan.summary.delete
     ));
-    let applied = apply(&target.backend, &plan, desired.clone(), &batch)?;
+    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch)?;
     progress.finish();
     let services_written = applied.versions.keys().any(|k| k.starts_with("service/"));
-    if services_written && !global.quiet && matches!(target.backend, Backend::Embedded { .. }) {
+    if services_written && !global.quiet && !target.backend.runs_services() {
         let _ = writeln!(
             std::io::stderr(),
             "note: the embedded engine stores services but does not run them; runed runs them"
@@ -175,7 +175,7 @@ fn report_findings(
 }
 
 fn apply(
-    backend: &Backend,
+    backend: &dyn Backend,
     plan: &Plan,
     objects: Vec<Desired>,
     batch: &BatchOptions,
@@ -187,7 +187,7 @@ fn apply(
             .filter(|c| c.action == Action::Delete)
             .map(|c| c.key.clone())
             .collect(),
-        expected: Backend::expectations(plan),
+        expected: client::expectations(plan),
         objects,
         options: BatchOptions {
             prune_source_set: None,

@@ -119,8 +119,8 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
         Err(other) => return Err(other.into()),
     };
     let description = Description {
-        env: environment(&target.backend, &key.namespace, spec)?,
-        files: files(&target.backend, &key.namespace, spec)?,
+        env: environment(target.backend.as_ref(), &key.namespace, spec)?,
+        files: files(target.backend.as_ref(), &key.namespace, spec)?,
         instances,
         note,
         name: key.name.clone(),
@@ -153,7 +153,7 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
 
 /// The keys and version of a referenced secret or configmap, or `None` when it is missing.
 fn data_of(
-    backend: &Backend,
+    backend: &dyn Backend,
     kind: Kind,
     namespace: &str,
     name: &str,
@@ -178,7 +178,7 @@ fn data_of(
 }
 
 fn environment(
-    backend: &Backend,
+    backend: &dyn Backend,
     namespace: &str,
     spec: &ServiceSpec,
 ) -> Result<Vec<EnvVar>, CliError> {
@@ -263,7 +263,7 @@ fn shadow(vars: &mut [EnvVar], name: &str, by: &str) {
 }
 
 fn files(
-    backend: &Backend,
+    backend: &dyn Backend,
     namespace: &str,
     spec: &ServiceSpec,
 ) -> Result<Vec<MountedFile>, CliError> {
