@@ -35,19 +35,18 @@ use crate::cli::output::Output;
 /// Runs `rune` with the process's arguments and returns its exit code.
 #[must_use]
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    match Cli::try_parse().map_err(CliError::Args).and_then(dispatch) {
+        Ok(code) => code,
         Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::Usage
-            } else {
-                ExitCode::Success
-            };
+            report(&error);
+            error.exit_code()
         }
-    };
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let out = Output::detect(cli.global.no_color);
-    let result = match cli.command {
+    match cli.command {
         Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
         Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
         Command::Completion { shell } => {
@@ -72,15 +71,16 @@ pub fn run() -> ExitCode {
             std::io::stdout()
                 .write_all(line.as_bytes())
                 .map(|()| ExitCode::Success)
-                .map_err(error::CliError::Output)
+                .map_err(CliError::Output)
         }
-    };
-    match result {
-        Ok(code) => code,
-        Err(CliError::Validation) => ExitCode::Validation,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            error.exit_code()
-        }
+    }
+}
+
+/// Says on stderr what failed, unless clap says it itself or it was said already (findings).
+fn report(error: &CliError) {
+    if let CliError::Args(error) = error {
+        let _ = error.print();
+    } else if !error.is_silent() {
+        let _ = writeln!(std::io::stderr(), "error: {error}");
     }
 }

@@ -878,7 +878,7 @@ fn a_change_between_plan_and_apply_aborts_the_whole_batch() {
         let error = backend
             .apply(&request)
             .expect_err("the apply must be refused");
-        assert_eq!(error.exit_code(), ExitCode::Conflict, "{error}");
+        assert_eq!(error.kind().exit_code(), ExitCode::Conflict, "{error}");
         assert!(
             error.to_string().contains("app-settings") && error.to_string().contains("plan again"),
             "{error}"

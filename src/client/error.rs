@@ -1,7 +1,8 @@
-//! How talking to the state fails, whichever [`crate::client::Backend`] answers. Every failure
-//! carries the exit code it maps to (SPEC §3.1).
+//! How talking to the state fails, whichever [`crate::client::Backend`] answers. A failure
+//! exposes its [`ErrorKind`]; which exit code that becomes is decided by the command line, not
+//! here.
 
-use crate::wire::error::{ExitCode, Violation, WireError};
+use crate::wire::error::{ErrorKind, Violation, WireError};
 
 /// A failure talking to the state, with what the server said.
 #[derive(Debug, thiserror::Error)]
@@ -27,13 +28,14 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// The exit code of SPEC §3.1 for this failure.
-    pub fn exit_code(&self) -> ExitCode {
+    /// What kind of failure this is, as the wire names kinds.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            ClientError::Api(error) => error.kind.exit_code(),
-            ClientError::Timeout { .. } => ExitCode::Timeout,
-            ClientError::Unreachable { .. } | ClientError::Local(_) => ExitCode::Unreachable,
-            ClientError::NoRunner | ClientError::Protocol { .. } => ExitCode::Other,
+            ClientError::Api(error) => error.kind,
+            ClientError::Timeout { .. } => ErrorKind::Timeout,
+            ClientError::Unreachable { .. } | ClientError::Local(_) => ErrorKind::Unavailable,
+            // No kind fits a missing runner or an unreadable answer: "any other error".
+            ClientError::NoRunner | ClientError::Protocol { .. } => ErrorKind::Internal,
         }
     }
 
