@@ -4,6 +4,7 @@
 pub mod args;
 pub mod cmd {
     pub mod cast;
+    pub mod completion;
     pub mod context;
     pub mod create;
     pub mod delete;
@@ -15,6 +16,7 @@ pub mod cmd {
     pub mod restart;
     pub mod seal;
     pub mod status;
+    pub mod version;
 }
 pub mod contexts;
 pub mod error;
@@ -49,11 +51,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
         Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
-        Command::Completion { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "rune", &mut std::io::stdout());
-            Ok(ExitCode::Success)
-        }
+        Command::Completion { shell } => cmd::completion::run(shell),
         Command::Config(command) => cmd::context::run(&command, &cli.global),
         Command::Create(command) => cmd::create::run(&command, &cli.global),
         Command::Delete(args) => cmd::delete::run(&args, &cli.global),
@@ -66,17 +64,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Restart(args) => cmd::restart::run(&args, &cli.global),
         Command::Seal(args) => cmd::seal::run(&args, &cli.global, &out),
         Command::Status(args) => cmd::status::run(&args, &cli.global),
-        Command::Version => {
-            let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));
-            std::io::stdout()
-                .write_all(line.as_bytes())
-                .map(|()| ExitCode::Success)
-                .map_err(CliError::Output)
-        }
+        Command::Version => cmd::version::run(),
     }
 }
 
-/// Says on stderr what failed, unless clap says it itself or it was said already (findings).
+/// Says on stderr what failed, unless clap says it itself, it was said already (findings), or
+/// nobody reads the output any more.
 fn report(error: &CliError) {
     if let CliError::Args(error) = error {
         let _ = error.print();

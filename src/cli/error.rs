@@ -3,6 +3,8 @@
 //! `ErrorKind::exit_code` names; every other failure gets its code here and nowhere else.
 //! `src/bin/rune.rs` only converts the code.
 
+use std::io::ErrorKind;
+
 use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
 use crate::hook::HookError;
@@ -30,6 +32,8 @@ pub enum CliError {
     Hook(#[from] HookError),
     #[error(transparent)]
     Input(#[from] InputError),
+    /// Writing to stdout failed. A reader that closed it early (`rune get … | head -1`) is no
+    /// failure: like ripgrep, `rune` then ends quietly with exit 0 (issue #10).
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     /// Input that breaks a rule of SPEC §2.3 (a name, a data key), given on the command line.
@@ -47,6 +51,10 @@ pub enum CliError {
     Rewrite(#[from] RewriteError),
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// Writing findings to stderr, or reading an answer at the terminal, failed. Unlike stdout,
+    /// a closed stderr is a failure: the findings it should have carried were lost.
+    #[error("cannot write the output: {0}")]
+    Terminal(#[source] std::io::Error),
     #[error("{0}")]
     Usage(String),
     /// Findings were printed already; the run failed validation.
@@ -66,6 +74,7 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Args(error) if !error.use_stderr() => ExitCode::Success,
+            CliError::Output(error) if error.kind() == ErrorKind::BrokenPipe => ExitCode::Success,
             CliError::Client(error) => error.kind().exit_code(),
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
@@ -73,6 +82,7 @@ impl CliError {
             | CliError::Hook(HookError::Io { .. })
             | CliError::Repo(RepoError::Git { .. })
             | CliError::Output(_)
+            | CliError::Terminal(_)
             | CliError::Write { .. } => ExitCode::Unreachable,
             CliError::Hook(_) => ExitCode::Conflict,
             CliError::Desired(_)
@@ -99,10 +109,15 @@ impl CliError {
         }
     }
 
-    /// Whether the failure goes without an `error:` line: its findings were printed already.
+    /// Whether the failure goes without an `error:` line: its findings were printed already,
+    /// or nobody reads stdout any more.
     #[must_use]
     pub fn is_silent(&self) -> bool {
-        matches!(self, CliError::Validation)
+        match self {
+            CliError::Validation => true,
+            CliError::Output(error) => error.kind() == ErrorKind::BrokenPipe,
+            _ => false,
+        }
     }
 }
 
@@ -150,6 +165,14 @@ mod tests {
             ),
             (
                 CliError::Output(io_error(io::ErrorKind::BrokenPipe)),
+                ExitCode::Success,
+            ),
+            (
+                CliError::Output(io_error(io::ErrorKind::StorageFull)),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Terminal(io_error(io::ErrorKind::BrokenPipe)),
                 ExitCode::Unreachable,
             ),
             (CliError::Invalid("i".into()), ExitCode::Validation),
@@ -314,11 +337,13 @@ mod tests {
         ]
     }
 
-    /// Only findings already printed go without an `error:` line.
+    /// Only findings already printed and a closed stdout go without an `error:` line.
     #[test]
     fn silent_failures() {
         assert!(CliError::Validation.is_silent());
-        assert!(!CliError::Output(io_error(io::ErrorKind::BrokenPipe)).is_silent());
+        assert!(CliError::Output(io_error(io::ErrorKind::BrokenPipe)).is_silent());
+        assert!(!CliError::Output(io_error(io::ErrorKind::StorageFull)).is_silent());
+        assert!(!CliError::Terminal(io_error(io::ErrorKind::BrokenPipe)).is_silent());
         assert!(!CliError::Usage("u".into()).is_silent());
     }
 }

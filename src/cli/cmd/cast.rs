@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::keys;
-use crate::cli::output::Output;
+use crate::cli::output::{self, Output};
 use crate::cli::progress::Progress;
 use crate::cli::target;
 use crate::client::{self, Backend, ClientError};
@@ -67,7 +67,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     };
     progress.finish();
     if args.dry_run || !plan.has_changes() {
-        print(&if json {
+        output::print(if json {
             render::json(&plan, &desired, None)
         } else {
             render::text(&plan, &desired, style)
@@ -80,7 +80,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         });
     }
     if !json {
-        print(&render::text(&plan, &desired, style))?;
+        output::print(render::text(&plan, &desired, style))?;
     }
     confirm_prune(&plan, args)?;
     let progress = Progress::new(global.quiet);
@@ -98,7 +98,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         );
     }
     if json {
-        print(&render::json(&plan, &desired, Some(&applied)))?;
+        output::print(render::json(&plan, &desired, Some(&applied)))?;
     } else {
         let versions: Vec<String> = applied
             .versions
@@ -113,7 +113,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         if global.verbose && !versions.is_empty() {
             let _ = writeln!(text, "  {}", versions.join("\n  "));
         }
-        print(&text)?;
+        output::print(text)?;
     }
     Ok(ExitCode::Success)
 }
@@ -171,7 +171,7 @@ fn report_findings(
     std::io::stderr()
         .lock()
         .write_all(text.as_bytes())
-        .map_err(CliError::Output)
+        .map_err(CliError::Terminal)
 }
 
 fn apply(
@@ -216,7 +216,7 @@ fn confirm_prune(plan: &Plan, args: &CastArgs) -> Result<(), CliError> {
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(CliError::Output)?;
+        .map_err(CliError::Terminal)?;
     if answer.trim() == "yes" {
         Ok(())
     } else {
@@ -231,7 +231,7 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
             .iter()
             .map(|d| serde_json::json!({"action": "unknown", "kind": d.key.kind.0.singular(), "namespace": d.key.namespace, "name": d.key.name}))
             .collect();
-        print(&format!(
+        output::print(format!(
             "{}\n",
             serde_json::to_string_pretty(&serde_json::json!({"offline": true, "changes": items}))
                 .unwrap_or_default()
@@ -250,7 +250,7 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
             };
             let _ = writeln!(text, "? {} {name}", d.key.kind.0);
         }
-        print(&text)?;
+        output::print(text)?;
     }
     Ok(if args.exit_code && !desired.is_empty() {
         ExitCode::ChangesPending
@@ -269,11 +269,4 @@ fn with_violations(error: ClientError) -> CliError {
         }
     }
     CliError::Client(error)
-}
-
-fn print(text: &str) -> Result<(), CliError> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)
 }

@@ -7,13 +7,13 @@
 //! (wins over every `envFrom`), then the `RUNE_*` variables runed sets itself.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use serde::Serialize;
 
 use crate::cli::args::{DescribeArgs, GlobalArgs, OutputFormat};
 use crate::cli::cmd::get::kind;
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::present;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
@@ -144,10 +144,7 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
     } else {
         text(&description)
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(text)?;
     Ok(ExitCode::Success)
 }
 

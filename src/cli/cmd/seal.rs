@@ -257,7 +257,7 @@ fn refuse_if_invalid(
     std::io::stderr()
         .lock()
         .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+        .map_err(CliError::Terminal)?;
     Ok(true)
 }
 
@@ -311,7 +311,7 @@ fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Zeroizing<String>, C
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return read_hidden_line(&stdin, place).map_err(CliError::Output);
+        return read_hidden_line(&stdin, place).map_err(CliError::Terminal);
     }
     let mut bytes = Zeroizing::new(Vec::new());
     stdin
