@@ -1,5 +1,7 @@
 //! The `runed` command line: serve (the default) or manage tokens. Thin: arguments become a
 //! [`ServerConfig`], then [`crate::server::daemon::run`] or the token functions do the work.
+//! Every failure becomes a [`RunedError`], and [`RunedError::exit_code`] alone decides runed's
+//! exit code; `src/bin/runed.rs` only converts it.
 
 use std::fmt::Write as _;
 use std::io::Write;

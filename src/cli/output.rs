@@ -1,4 +1,4 @@
-//! Where output goes and how it looks: [`print`] is the one writer of a command's stdout, and
+//! Where output goes and how it looks: [`print()`] is the one writer of a command's stdout, and
 //! colour and width are decided once from flags, `NO_COLOR` and the terminal.
 
 use std::io::{IsTerminal, Write};
