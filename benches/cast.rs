@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rune::client::Backend;
+use rune::client::{Backend, Remote};
 use rune::plan::Plan;
 use rune::plan::render::{self, TextStyle};
 use rune::validate::{self, Options};
@@ -260,7 +260,7 @@ impl Stages {
             Row::new("  validate", n, &self.validate),
             Row::new("  provenance (git)", n, &self.origin),
             Row::new("  to desired objects", n, &self.convert),
-            Row::new("  plan via Backend::remote", n, &self.plan),
+            Row::new("  plan via Remote", n, &self.plan),
             Row::new("    encode request JSON", n, &self.encode),
             Row::new(
                 format!(
@@ -295,7 +295,7 @@ fn library(dir: &Path, url: &str, expect: &str) -> Timings {
     let converted_at = Instant::now();
     assert_eq!(desired.len(), RESOURCES);
     let options = BatchOptions::default();
-    let backend = Backend::remote(url, None, Duration::from_secs(600));
+    let backend = Remote::new(url, None, Duration::from_secs(600));
     let plan = backend.plan(&desired, &options).expect("plan");
     let planned_at = Instant::now();
     let text = render::text(&plan, &desired, TextStyle::default());
@@ -324,7 +324,7 @@ fn raw_plan(
     desired: &[Desired],
     options: &BatchOptions,
 ) -> (Duration, Duration, Duration, (usize, usize)) {
-    /// The body `Backend::plan` sends: a `PlanRequest` that borrows the batch.
+    /// The body `Remote::plan` sends: a `PlanRequest` that borrows the batch.
     #[derive(serde::Serialize)]
     struct Body<'a> {
         objects: &'a [Desired],

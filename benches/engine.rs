@@ -2,8 +2,8 @@
 //!
 //! Run with `cargo bench --bench engine` (a release build; cargo also builds the release
 //! `runed` it starts). For each backend — the release `runed` on `127.0.0.1:<free port>` with a
-//! fresh data directory, driven through `rune::client::Backend::remote`, then the embedded
-//! engine (`Backend::embedded`) on another fresh directory — it times
+//! fresh data directory, driven through `rune::client::Remote`, then the embedded
+//! engine (`rune::local::Local`) on another fresh directory — it times
 //!
 //! - (a) the plan of 10,000 new objects (5,000 secrets with 2–3 keys, 5,000 configmaps), several
 //!   times;
@@ -26,7 +26,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rune::client::Backend;
+use rune::client::{self, Backend, Remote};
+use rune::local::Local;
 use rune::plan::Plan;
 use rune::resource::Kind;
 use rune::wire::batch::{ApplyRequest, BatchOptions};
@@ -52,15 +53,14 @@ fn main() {
     match support::binary("runed", env!("CARGO_BIN_EXE_runed")) {
         Ok(binary) => {
             let runed = Runed::start(&binary, &scratch.path().join("runed"));
-            let backend = Backend::remote(&runed.url, None, Duration::from_secs(600));
+            let backend = Remote::new(&runed.url, None, Duration::from_secs(600));
             println!("\nruned (HTTP, {}):", runed.url);
             let rows = measure(&backend, &batch, writes, runs, Some(&runed));
             print!("{}", support::table(&rows));
         }
         Err(why) => println!("\nruned: skipped; {why}"),
     }
-    let backend =
-        Backend::embedded(scratch.path().join("embedded")).expect("open the embedded engine");
+    let backend = Local::open(scratch.path().join("embedded")).expect("open the embedded engine");
     println!("\nembedded engine (in-process):");
     let rows = measure(&backend, &batch, writes, runs, None);
     print!("{}", support::table(&rows));
@@ -110,7 +110,7 @@ fn object(i: usize) -> Desired {
 
 /// (a)–(d) on one backend with an empty store.
 fn measure(
-    backend: &Backend,
+    backend: &dyn Backend,
     batch: &[Desired],
     writes: usize,
     runs: usize,
@@ -140,7 +140,7 @@ fn measure(
 
     let request = ApplyRequest {
         delete: Vec::new(),
-        expected: Backend::expectations(&plan),
+        expected: client::expectations(&plan),
         objects: batch.to_vec(),
         options: options.clone(),
     };
@@ -202,7 +202,7 @@ fn measure(
 }
 
 /// The first `count` secrets of the batch with every value sealed for its place.
-fn sealed_secrets(backend: &Backend, batch: &[Desired], count: usize) -> Vec<Desired> {
+fn sealed_secrets(backend: &dyn Backend, batch: &[Desired], count: usize) -> Vec<Desired> {
     let recipient: age::x25519::Recipient = backend
         .seal_recipient()
         .expect("the seal recipient")

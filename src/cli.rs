@@ -4,6 +4,7 @@
 pub mod args;
 pub mod cmd {
     pub mod cast;
+    pub mod completion;
     pub mod context;
     pub mod create;
     pub mod delete;
@@ -15,6 +16,7 @@ pub mod cmd {
     pub mod restart;
     pub mod seal;
     pub mod status;
+    pub mod version;
 }
 pub mod contexts;
 pub mod error;
@@ -35,26 +37,21 @@ use crate::cli::output::Output;
 /// Runs `rune` with the process's arguments and returns its exit code.
 #[must_use]
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    match Cli::try_parse().map_err(CliError::Args).and_then(dispatch) {
+        Ok(code) => code,
         Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::Usage
-            } else {
-                ExitCode::Success
-            };
+            report(&error);
+            error.exit_code()
         }
-    };
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let out = Output::detect(cli.global.no_color);
-    let result = match cli.command {
+    match cli.command {
         Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
         Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
-        Command::Completion { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "rune", &mut std::io::stdout());
-            Ok(ExitCode::Success)
-        }
+        Command::Completion { shell } => cmd::completion::run(shell),
         Command::Config(command) => cmd::context::run(&command, &cli.global),
         Command::Create(command) => cmd::create::run(&command, &cli.global),
         Command::Delete(args) => cmd::delete::run(&args, &cli.global),
@@ -67,20 +64,16 @@ pub fn run() -> ExitCode {
         Command::Restart(args) => cmd::restart::run(&args, &cli.global),
         Command::Seal(args) => cmd::seal::run(&args, &cli.global, &out),
         Command::Status(args) => cmd::status::run(&args, &cli.global),
-        Command::Version => {
-            let line = format!("rune {}\n", env!("CARGO_PKG_VERSION"));
-            std::io::stdout()
-                .write_all(line.as_bytes())
-                .map(|()| ExitCode::Success)
-                .map_err(error::CliError::Output)
-        }
-    };
-    match result {
-        Ok(code) => code,
-        Err(CliError::Validation) => ExitCode::Validation,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "error: {error}");
-            error.exit_code()
-        }
+        Command::Version => cmd::version::run(),
+    }
+}
+
+/// Says on stderr what failed, unless clap says it itself, it was said already (findings), or
+/// nobody reads the output any more.
+fn report(error: &CliError) {
+    if let CliError::Args(error) = error {
+        let _ = error.print();
+    } else if !error.is_silent() {
+        let _ = writeln!(std::io::stderr(), "error: {error}");
     }
 }

@@ -11,6 +11,7 @@ pub mod edit;
 pub mod fs;
 pub mod git;
 pub mod limits;
+pub mod local;
 
 pub mod par;
 pub mod parse;

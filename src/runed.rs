@@ -1,6 +1,7 @@
 //! The `runed` command line: serve (the default) or manage tokens. Thin: arguments become a
 //! [`ServerConfig`], then [`crate::server::http::daemon::run`] or the token functions do the
-//! work.
+//! work. Every failure becomes a [`RunedError`], and [`RunedError::exit_code`] alone decides
+//! runed's exit code; `src/bin/runed.rs` only converts it.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -73,37 +74,86 @@ pub enum TokenCommand {
     Revoke { name: String },
 }
 
+/// Why `runed` stops with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunedError {
+    /// The arguments do not parse, or ask for `--help`/`--version` (which clap prints itself).
+    #[error("{0}")]
+    Args(clap::Error),
+    /// The server runefile cannot be used; the text is the whole report, findings included.
+    #[error("{0}")]
+    Config(String),
+    /// Serving, or a token command, failed.
+    #[error("{0}")]
+    Failed(String),
+    /// Writing to stdout failed; a reader that closed it early is no failure (issue #10).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl RunedError {
+    /// The exit code of this failure: the one table of `runed`'s exit codes.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunedError::Args(error) if !error.use_stderr() => 0,
+            error if error.is_closed_stdout() => 0,
+            RunedError::Args(_) => 2,
+            RunedError::Config(_) => 6,
+            RunedError::Failed(_) | RunedError::Output(_) => 1,
+        }
+    }
+
+    /// A reader that went away (`runed token list | head -1`): nothing to say, nothing failed.
+    fn is_closed_stdout(&self) -> bool {
+        matches!(self, RunedError::Output(error) if error.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// Says on stderr what failed, unless clap says it itself or nobody reads the output.
+    fn report(&self) {
+        let mut stderr = std::io::stderr();
+        let _ = match self {
+            RunedError::Args(error) => error.print(),
+            error if error.is_closed_stdout() => Ok(()),
+            RunedError::Config(report) => write!(stderr, "{report}"),
+            RunedError::Failed(_) | RunedError::Output(_) => {
+                writeln!(stderr, "runed: error: {self}")
+            }
+        };
+    }
+}
+
 /// Runs `runed` and returns the process exit code.
 pub fn run() -> u8 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() { 2 } else { 0 };
-        }
-    };
-    if matches!(cli.command, Some(Command::Instance)) {
-        return crate::server::runner::launch::main();
-    }
-    let config = match config(&cli.serve) {
-        Ok(config) => config,
-        Err(message) => {
-            let _ = write!(std::io::stderr(), "{message}");
-            return 6;
-        }
-    };
-    let result = match cli.command {
-        None => daemon::run(&config).map_err(|e| e.to_string()),
-        Some(Command::Token(command)) => token(command, &daemon::data_dir(&config)),
-        Some(Command::Instance) => unreachable!("the launcher returned above"),
+    let result = match Cli::try_parse() {
+        Err(error) => Err(RunedError::Args(error)),
+        Ok(cli) => match cli.command {
+            // The launcher's code is the instance's own status, not a failure of runed.
+            Some(Command::Instance) => return crate::server::runner::launch::main(),
+            Some(Command::Token(command)) => serve_or_token(&cli.serve, Some(command)),
+            None => serve_or_token(&cli.serve, None),
+        },
     };
     match result {
         Ok(()) => 0,
-        Err(message) => {
-            let _ = writeln!(std::io::stderr(), "runed: error: {message}");
-            1
+        Err(error) => {
+            error.report();
+            error.exit_code()
         }
     }
+}
+
+/// Serves, or (with a token command) manages tokens in the configured data directory.
+fn serve_or_token(serve: &ServeArgs, command: Option<TokenCommand>) -> Result<(), RunedError> {
+    let config = config(serve).map_err(RunedError::Config)?;
+    match command {
+        Some(command) => token(command, &daemon::data_dir(&config)),
+        None => daemon::run(&config).map_err(failed),
+    }
+}
+
+fn failed(error: impl std::fmt::Display) -> RunedError {
+    RunedError::Failed(error.to_string())
 }
 
 /// The server runefile (validated like `rune lint` does) with the flags applied on top.
@@ -164,12 +214,11 @@ fn read_config(path: &std::path::Path) -> Result<ServerConfig, String> {
     }
 }
 
-fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), String> {
+fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedError> {
     let mut out = std::io::stdout().lock();
     let written = match command {
         TokenCommand::Create { name, namespaces } => {
-            let (token, info) =
-                tokens::create(data_dir, &name, namespaces).map_err(|e| e.to_string())?;
+            let (token, info) = tokens::create(data_dir, &name, namespaces).map_err(failed)?;
             let scope = if info.namespaces.is_empty() {
                 "all namespaces".to_owned()
             } else {
@@ -183,7 +232,7 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), String
             writeln!(out, "{token}")
         }
         TokenCommand::List => {
-            let all = tokens::list(data_dir).map_err(|e| e.to_string())?;
+            let all = tokens::list(data_dir).map_err(failed)?;
             let mut text = String::from("NAME\tNAMESPACES\tCREATED\n");
             for t in all {
                 let scope = if t.namespaces.is_empty() {
@@ -196,9 +245,33 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), String
             out.write_all(text.as_bytes())
         }
         TokenCommand::Revoke { name } => {
-            tokens::revoke(data_dir, &name).map_err(|e| e.to_string())?;
+            tokens::revoke(data_dir, &name).map_err(failed)?;
             writeln!(out, "revoked token `{name}`")
         }
     };
-    written.map_err(|e| format!("cannot write the output: {e}"))
+    written.map_err(RunedError::Output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunedError;
+
+    /// Every failure of `runed` with its exit code: the whole table.
+    #[test]
+    fn exit_codes() {
+        let args = |kind| RunedError::Args(clap::Error::new(kind));
+        let output = |kind| RunedError::Output(std::io::Error::from(kind));
+        let cases = [
+            (args(clap::error::ErrorKind::DisplayHelp), 0),
+            (args(clap::error::ErrorKind::DisplayVersion), 0),
+            (args(clap::error::ErrorKind::UnknownArgument), 2),
+            (RunedError::Config("report".into()), 6),
+            (RunedError::Failed("failure".into()), 1),
+            (output(std::io::ErrorKind::BrokenPipe), 0),
+            (output(std::io::ErrorKind::StorageFull), 1),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.exit_code(), code, "{error:?}");
+        }
+    }
 }

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rune::cli::error::{CliError, ExitCode};
-use rune::client::{Backend, ClientError};
+use rune::client::{self, Backend, ClientError, Remote};
+use rune::local::Local;
 use rune::resource::Kind;
 use rune::wire::batch::{ApplyRequest, BatchOptions};
 use rune::wire::error::ErrorKind;
@@ -205,10 +206,10 @@ impl World {
 
     /// The library's client for this world's state. An embedded backend holds the data
     /// directory's lock: drop it before running `rune` again.
-    fn backend(&self) -> Backend {
+    fn backend(&self) -> Box<dyn Backend> {
         match &self.server {
-            Some(server) => Backend::remote(&server.url(""), None, Duration::from_secs(30)),
-            None => Backend::embedded(self.data_dir()).expect("open the embedded engine"),
+            Some(server) => Box::new(Remote::new(&server.url(""), None, Duration::from_secs(30))),
+            None => Box::new(Local::open(self.data_dir()).expect("open the embedded engine")),
         }
     }
 }
@@ -870,14 +871,14 @@ fn a_change_between_plan_and_apply_aborts_the_whole_batch() {
         let backend = w.backend();
         let request = ApplyRequest {
             delete: Vec::new(),
-            expected: Backend::expectations(&plan),
+            expected: client::expectations(&plan),
             objects: batch,
             options,
         };
         let error = backend
             .apply(&request)
             .expect_err("the apply must be refused");
-        assert_eq!(error.exit_code(), ExitCode::Conflict, "{error}");
+        assert_eq!(error.kind().exit_code(), ExitCode::Conflict, "{error}");
         assert!(
             error.to_string().contains("app-settings") && error.to_string().contains("plan again"),
             "{error}"

@@ -2,6 +2,7 @@
 //! the library's public pipeline.
 
 mod cast;
+mod cli;
 mod fixtures;
 mod git;
 mod lint;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rune::client::Backend;
+use rune::local::Local;
 use rune::secrets::{Keys, Place, seal};
 use serde_json::Value;
 
@@ -55,7 +56,7 @@ impl Scene {
                 .as_str()
                 .expect("a recipient")
                 .to_owned(),
-            None => Backend::embedded(self.path().join("local"))
+            None => Local::open(self.path().join("local"))
                 .expect("the embedded engine opens")
                 .seal_recipient()
                 .expect("a recipient"),

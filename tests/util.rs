@@ -26,7 +26,12 @@ pub fn root() -> PathBuf {
 /// `rune` with a normalised environment, run in `dir`. `GIT_*` variables go too: run from a
 /// git hook, they would point rune at the outer repository's index.
 pub fn rune(dir: &Path) -> Command {
-    let mut command = Command::cargo_bin("rune").expect("the rune binary is built for tests");
+    Command::from_std(rune_process(dir))
+}
+
+/// [`rune`] as a plain process, for a test that wires its standard streams itself.
+pub fn rune_process(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("rune"));
     command
         .current_dir(dir)
         .env("NO_COLOR", "1")

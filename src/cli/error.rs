@@ -1,4 +1,9 @@
-//! Every way a command can fail, and the one place that maps them to exit codes (SPEC §3.1).
+//! Every way a command can fail, and the one place that maps them to exit codes (SPEC §3.1):
+//! [`CliError::exit_code`]. A failure of the state says its wire kind, whose code the wire's
+//! `ErrorKind::exit_code` names; every other failure gets its code here and nowhere else.
+//! `src/bin/rune.rs` only converts the code.
+
+use std::io::ErrorKind;
 
 use crate::cli::contexts::ConfigError;
 use crate::client::ClientError;
@@ -14,6 +19,9 @@ pub use crate::wire::error::ExitCode;
 /// A failure of a command; its [`CliError::exit_code`] is the process's exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// The arguments do not parse, or ask for `--help`/`--version` (which clap prints itself).
+    #[error("{0}")]
+    Args(clap::Error),
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
@@ -24,6 +32,8 @@ pub enum CliError {
     Hook(#[from] HookError),
     #[error(transparent)]
     Input(#[from] InputError),
+    /// Writing to stdout failed. A reader that closed it early (`rune get … | head -1`) is no
+    /// failure: like ripgrep, `rune` then ends quietly with exit 0 (issue #10).
     #[error("cannot write the output: {0}")]
     Output(#[source] std::io::Error),
     /// Input that breaks a rule of SPEC §2.3 (a name, a data key), given on the command line.
@@ -41,6 +51,10 @@ pub enum CliError {
     Rewrite(#[from] RewriteError),
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// Writing findings to stderr, or reading an answer at the terminal, failed. Unlike stdout,
+    /// a closed stderr is a failure: the findings it should have carried were lost.
+    #[error("cannot write the output: {0}")]
+    Terminal(#[source] std::io::Error),
     #[error("{0}")]
     Usage(String),
     /// Findings were printed already; the run failed validation.
@@ -55,16 +69,20 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The exit code of this failure: the one table of SPEC §3.1 for `rune`.
     #[must_use]
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Client(error) => error.exit_code(),
+            CliError::Args(error) if !error.use_stderr() => ExitCode::Success,
+            CliError::Output(error) if error.kind() == ErrorKind::BrokenPipe => ExitCode::Success,
+            CliError::Client(error) => error.kind().exit_code(),
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
             | CliError::Hook(HookError::Io { .. })
             | CliError::Repo(RepoError::Git { .. })
             | CliError::Output(_)
+            | CliError::Terminal(_)
             | CliError::Write { .. } => ExitCode::Unreachable,
             CliError::Hook(_) => ExitCode::Conflict,
             CliError::Desired(_)
@@ -72,7 +90,8 @@ impl CliError {
             | CliError::Seal(SealError::Empty(_))
             | CliError::Rewrite(RewriteError::Seal(SealError::Empty(_)))
             | CliError::Validation => ExitCode::Validation,
-            CliError::Config(_)
+            CliError::Args(_)
+            | CliError::Config(_)
             | CliError::Input(_)
             | CliError::KeyFile(_)
             | CliError::Repo(_)
@@ -88,5 +107,243 @@ impl CliError {
             )
             | CliError::Seal(SealError::Encrypt(_)) => ExitCode::Other,
         }
+    }
+
+    /// Whether the failure goes without an `error:` line: its findings were printed already,
+    /// or nobody reads stdout any more.
+    #[must_use]
+    pub fn is_silent(&self) -> bool {
+        match self {
+            CliError::Validation => true,
+            CliError::Output(error) => error.kind() == ErrorKind::BrokenPipe,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::path::PathBuf;
+
+    use super::{CliError, ExitCode};
+    use crate::cli::contexts::ConfigError;
+    use crate::client::ClientError;
+    use crate::edit::seal_in_place::RewriteError;
+    use crate::git::RepoError;
+    use crate::git::hook::HookError;
+    use crate::parse::InputError;
+    use crate::plan::desired::DesiredError;
+    use crate::secrets::{KeyFileError, Place, SealError};
+    use crate::wire::error::{ErrorKind, WireError};
+
+    fn io_error(kind: io::ErrorKind) -> io::Error {
+        io::Error::from(kind)
+    }
+
+    /// Every failure of `rune` with the exit code SPEC §3.1 gives it: the whole table, so a
+    /// change to it is a change to these lists.
+    #[test]
+    fn exit_codes_follow_the_spec() {
+        let cases = [args_and_streams(), client(), files_and_input(), sealing()];
+        for (error, code) in cases.into_iter().flatten() {
+            assert_eq!(error.exit_code(), code, "{error:?}");
+        }
+    }
+
+    fn args_and_streams() -> Vec<(CliError, ExitCode)> {
+        let args = |kind| CliError::Args(clap::Error::new(kind));
+        vec![
+            (args(clap::error::ErrorKind::DisplayHelp), ExitCode::Success),
+            (
+                args(clap::error::ErrorKind::DisplayVersion),
+                ExitCode::Success,
+            ),
+            (
+                args(clap::error::ErrorKind::UnknownArgument),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Output(io_error(io::ErrorKind::BrokenPipe)),
+                ExitCode::Success,
+            ),
+            (
+                CliError::Output(io_error(io::ErrorKind::StorageFull)),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Terminal(io_error(io::ErrorKind::BrokenPipe)),
+                ExitCode::Unreachable,
+            ),
+            (CliError::Invalid("i".into()), ExitCode::Validation),
+            (CliError::Other("o".into()), ExitCode::Other),
+            (CliError::Usage("u".into()), ExitCode::Usage),
+            (CliError::Validation, ExitCode::Validation),
+        ]
+    }
+
+    fn client() -> Vec<(CliError, ExitCode)> {
+        let api = |kind| CliError::Client(ClientError::Api(WireError::new(kind, "code", "m")));
+        vec![
+            (api(ErrorKind::Auth), ExitCode::Auth),
+            (api(ErrorKind::Permission), ExitCode::Auth),
+            (api(ErrorKind::NotFound), ExitCode::NotFound),
+            (api(ErrorKind::Conflict), ExitCode::Conflict),
+            (api(ErrorKind::Precondition), ExitCode::Conflict),
+            (api(ErrorKind::Invalid), ExitCode::Validation),
+            (api(ErrorKind::Limit), ExitCode::Validation),
+            (api(ErrorKind::Timeout), ExitCode::Timeout),
+            (api(ErrorKind::Unavailable), ExitCode::Unreachable),
+            (api(ErrorKind::Internal), ExitCode::Other),
+            (
+                CliError::Client(ClientError::Timeout { url: "u".into() }),
+                ExitCode::Timeout,
+            ),
+            (
+                CliError::Client(ClientError::Unreachable {
+                    detail: "d".into(),
+                    url: "u".into(),
+                }),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Client(ClientError::Local("l".into())),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Client(ClientError::Protocol {
+                    detail: "d".into(),
+                    url: "u".into(),
+                }),
+                ExitCode::Other,
+            ),
+            (CliError::Client(ClientError::NoRunner), ExitCode::Other),
+        ]
+    }
+
+    fn files_and_input() -> Vec<(CliError, ExitCode)> {
+        let path = PathBuf::from("x");
+        let denied = || io_error(io::ErrorKind::PermissionDenied);
+        vec![
+            (
+                CliError::Config(ConfigError::Io {
+                    action: "read",
+                    path: path.clone(),
+                    source: denied(),
+                }),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Config(ConfigError::UnknownContext("c".into())),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Desired(DesiredError::File {
+                    key: "k".into(),
+                    path: "p".into(),
+                    resource: "r".into(),
+                    source: denied(),
+                }),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Desired(DesiredError::NotText {
+                    key: "k".into(),
+                    path: "p".into(),
+                    resource: "r".into(),
+                }),
+                ExitCode::Validation,
+            ),
+            (
+                CliError::Hook(HookError::Io {
+                    path: path.clone(),
+                    source: denied(),
+                }),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Hook(HookError::Foreign(path.clone())),
+                ExitCode::Conflict,
+            ),
+            (
+                CliError::Input(InputError::Io {
+                    path: path.clone(),
+                    source: denied(),
+                }),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Input(InputError::NotFound(path.clone())),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Repo(RepoError::Git {
+                    message: "m".into(),
+                    what: "w",
+                }),
+                ExitCode::Unreachable,
+            ),
+            (
+                CliError::Repo(RepoError::Bare(path.clone())),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Write {
+                    path,
+                    source: denied(),
+                },
+                ExitCode::Unreachable,
+            ),
+        ]
+    }
+
+    fn sealing() -> Vec<(CliError, ExitCode)> {
+        let empty = || SealError::Empty(Place::new("default", "db", "password"));
+        vec![
+            (
+                CliError::KeyFile(KeyFileError::NoIdentity(PathBuf::from("x"))),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Rewrite(RewriteError::NoSuchSecret {
+                    file: "f".into(),
+                    name: "n".into(),
+                    namespace: "ns".into(),
+                }),
+                ExitCode::NotFound,
+            ),
+            (CliError::Rewrite(empty().into()), ExitCode::Validation),
+            (
+                CliError::Rewrite(SealError::NoRecipients.into()),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Rewrite(SealError::Encrypt("e".into()).into()),
+                ExitCode::Other,
+            ),
+            (
+                CliError::Rewrite(RewriteError::Unsafe {
+                    file: "f".into(),
+                    reason: "r".into(),
+                }),
+                ExitCode::Other,
+            ),
+            (CliError::Seal(empty()), ExitCode::Validation),
+            (CliError::Seal(SealError::NoRecipients), ExitCode::Usage),
+            (
+                CliError::Seal(SealError::Encrypt("e".into())),
+                ExitCode::Other,
+            ),
+        ]
+    }
+
+    /// Only findings already printed and a closed stdout go without an `error:` line.
+    #[test]
+    fn silent_failures() {
+        assert!(CliError::Validation.is_silent());
+        assert!(CliError::Output(io_error(io::ErrorKind::BrokenPipe)).is_silent());
+        assert!(!CliError::Output(io_error(io::ErrorKind::StorageFull)).is_silent());
+        assert!(!CliError::Terminal(io_error(io::ErrorKind::BrokenPipe)).is_silent());
+        assert!(!CliError::Usage("u".into()).is_silent());
     }
 }

@@ -1,8 +1,19 @@
-//! How output looks here: colour and width, decided once from flags, `NO_COLOR` and the terminal.
+//! Where output goes and how it looks: [`print()`] is the one writer of a command's stdout, and
+//! colour and width are decided once from flags, `NO_COLOR` and the terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
+use crate::cli::error::CliError;
 use crate::diag::render::human::Style;
+
+/// Writes a command's output to stdout. A failure is [`CliError::Output`], which decides what
+/// a closed stdout means (a quiet exit 0).
+pub fn print(text: impl AsRef<[u8]>) -> Result<(), CliError> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_ref())
+        .map_err(CliError::Output)
+}
 
 /// Terminal facts the renderers need.
 #[derive(Clone, Copy, Debug)]

@@ -1,5 +1,9 @@
 //! Which state a command talks to: flags, then environment, then the config file's context;
 //! with no server anywhere, the embedded engine (and a one-line notice saying so).
+//!
+//! In: the global flags and the config file. Out: a [`Target`] holding a [`Backend`]: a
+//! [`Remote`] runed, or the embedded engine as [`crate::local`] binds it (never the server
+//! module itself).
 
 use std::io::Write;
 use std::time::Duration;
@@ -7,7 +11,8 @@ use std::time::Duration;
 use crate::cli::args::GlobalArgs;
 use crate::cli::contexts::{self, ConfigFile};
 use crate::cli::error::CliError;
-use crate::client::Backend;
+use crate::client::{Backend, Remote};
+use crate::local::{self, Local};
 
 /// How long one request to runed may take before the command fails with exit 7.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -15,7 +20,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// The resolved target of a command.
 #[derive(Debug)]
 pub struct Target {
-    pub backend: Backend,
+    pub backend: Box<dyn Backend>,
     /// `-n`, else the context's namespace, else `default`.
     pub namespace: String,
 }
@@ -64,14 +69,13 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
                 .or_else(|| context.and_then(|c| c.token.clone())),
         };
         return Ok(Target {
-            backend: Backend::remote(&server, token, REQUEST_TIMEOUT),
+            backend: Box::new(Remote::new(&server, token, REQUEST_TIMEOUT)),
             namespace,
         });
     }
     let data_dir = match &global.data_dir {
         Some(dir) => dir.clone(),
-        None => crate::server::embedded::default_data_dir()
-            .map_err(|e| CliError::Usage(e.to_string()))?,
+        None => local::default_data_dir().map_err(|e| CliError::Usage(e.to_string()))?,
     };
     if !global.quiet {
         let _ = writeln!(
@@ -81,7 +85,7 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
         );
     }
     Ok(Target {
-        backend: Backend::embedded(data_dir)?,
+        backend: Box::new(Local::open(data_dir)?),
         namespace,
     })
 }

@@ -1,8 +1,9 @@
 //! Embedded mode: the engine in-process on a local data directory, so that `rune` works with no
 //! server configured (SPEC §1). The directory has its own KEK file, generated on first use
-//! (mode 0600) and never regenerated for an existing store.
+//! (mode 0600) and never regenerated for an existing store. Where that directory is, and how
+//! `rune` reaches the engine, is `crate::local`'s business.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::kek::{self, KekError};
@@ -15,19 +16,6 @@ pub enum EmbeddedError {
     Kek(#[from] KekError),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error("no data directory: set `RUNE_DATA_DIR` or `HOME`")]
-    NoHome,
-}
-
-/// `RUNE_DATA_DIR`, else `~/.rune/local`.
-pub fn default_data_dir() -> Result<PathBuf, EmbeddedError> {
-    if let Some(dir) = std::env::var_os("RUNE_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|home| PathBuf::from(home).join(".rune").join("local"))
-        .ok_or(EmbeddedError::NoHome)
 }
 
 /// Opens the local engine in `data_dir` with the default limits and retention.

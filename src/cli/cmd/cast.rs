@@ -8,10 +8,10 @@ use std::io::{IsTerminal, Write};
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::keys;
-use crate::cli::output::Output;
+use crate::cli::output::{self, Output};
 use crate::cli::progress::Progress;
 use crate::cli::target;
-use crate::client::{Backend, ClientError};
+use crate::client::{self, Backend, ClientError};
 use crate::diag::render::human;
 use crate::git::Repo;
 use crate::parse::Loaded;
@@ -67,7 +67,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     };
     progress.finish();
     if args.dry_run || !plan.has_changes() {
-        print(&if json {
+        output::print(if json {
             render::json(&plan, &desired, None)
         } else {
             render::text(&plan, &desired, style)
@@ -80,7 +80,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         });
     }
     if !json {
-        print(&render::text(&plan, &desired, style))?;
+        output::print(render::text(&plan, &desired, style))?;
     }
     confirm_prune(&plan, args)?;
     let progress = Progress::new(global.quiet);
@@ -88,17 +88,17 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         "applying {} changes",
         plan.summary.create + plan.summary.update + plan.summary.delete
     ));
-    let applied = apply(&target.backend, &plan, desired.clone(), &batch)?;
+    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch)?;
     progress.finish();
     let services_written = applied.versions.keys().any(|k| k.starts_with("service/"));
-    if services_written && !global.quiet && matches!(target.backend, Backend::Embedded { .. }) {
+    if services_written && !global.quiet && !target.backend.runs_services() {
         let _ = writeln!(
             std::io::stderr(),
             "note: the embedded engine stores services but does not run them; runed runs them"
         );
     }
     if json {
-        print(&render::json(&plan, &desired, Some(&applied)))?;
+        output::print(render::json(&plan, &desired, Some(&applied)))?;
     } else {
         let versions: Vec<String> = applied
             .versions
@@ -113,7 +113,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         if global.verbose && !versions.is_empty() {
             let _ = writeln!(text, "  {}", versions.join("\n  "));
         }
-        print(&text)?;
+        output::print(text)?;
     }
     Ok(ExitCode::Success)
 }
@@ -171,11 +171,11 @@ fn report_findings(
     std::io::stderr()
         .lock()
         .write_all(text.as_bytes())
-        .map_err(CliError::Output)
+        .map_err(CliError::Terminal)
 }
 
 fn apply(
-    backend: &Backend,
+    backend: &dyn Backend,
     plan: &Plan,
     objects: Vec<Desired>,
     batch: &BatchOptions,
@@ -187,7 +187,7 @@ fn apply(
             .filter(|c| c.action == Action::Delete)
             .map(|c| c.key.clone())
             .collect(),
-        expected: Backend::expectations(plan),
+        expected: client::expectations(plan),
         objects,
         options: BatchOptions {
             prune_source_set: None,
@@ -216,7 +216,7 @@ fn confirm_prune(plan: &Plan, args: &CastArgs) -> Result<(), CliError> {
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(CliError::Output)?;
+        .map_err(CliError::Terminal)?;
     if answer.trim() == "yes" {
         Ok(())
     } else {
@@ -231,7 +231,7 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
             .iter()
             .map(|d| serde_json::json!({"action": "unknown", "kind": d.key.kind.0.singular(), "namespace": d.key.namespace, "name": d.key.name}))
             .collect();
-        print(&format!(
+        output::print(format!(
             "{}\n",
             serde_json::to_string_pretty(&serde_json::json!({"offline": true, "changes": items}))
                 .unwrap_or_default()
@@ -250,7 +250,7 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
             };
             let _ = writeln!(text, "? {} {name}", d.key.kind.0);
         }
-        print(&text)?;
+        output::print(text)?;
     }
     Ok(if args.exit_code && !desired.is_empty() {
         ExitCode::ChangesPending
@@ -269,11 +269,4 @@ fn with_violations(error: ClientError) -> CliError {
         }
     }
     CliError::Client(error)
-}
-
-fn print(text: &str) -> Result<(), CliError> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)
 }

@@ -1,11 +1,12 @@
 //! `rune login` and `rune config …`: the contexts in the config file (mode 0600, tokens masked
 //! when printed).
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use crate::cli::args::{ConfigCommand, GlobalArgs, LoginArgs};
 use crate::cli::contexts::{self, ConfigError, ConfigFile, Context};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 
 pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let Some(server) = global.server.clone() else {
@@ -116,9 +117,6 @@ fn read_token() -> Result<String, CliError> {
 }
 
 fn say(text: &str) -> Result<ExitCode, CliError> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(text)?;
     Ok(ExitCode::Success)
 }

@@ -1,13 +1,13 @@
 //! `rune create namespace|secret|config`: one object from flags, written in one call.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use crate::cli::args::{CreateCommand, DataArgs, GlobalArgs};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::target;
 use crate::resource::Kind;
 use crate::validate::names::{data_key_problem, dns1123_problem};
@@ -42,10 +42,7 @@ pub fn run(command: &CreateCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
         "{verb} {} (version {})\n",
         desired.key, listed.object.version
     );
-    std::io::stdout()
-        .lock()
-        .write_all(line.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(line)?;
     Ok(ExitCode::Success)
 }
 

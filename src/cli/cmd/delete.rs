@@ -1,10 +1,9 @@
 //! `rune delete KIND NAME [--force]`.
 
-use std::io::Write;
-
 use crate::cli::args::{DeleteArgs, GlobalArgs};
 use crate::cli::cmd::get::kind;
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::target;
 use crate::wire::object::{KindName, ObjectKey};
 
@@ -22,9 +21,6 @@ pub fn run(args: &DeleteArgs, global: &GlobalArgs) -> Result<ExitCode, CliError>
     };
     target.backend.delete(&key, args.force)?;
     let line = format!("deleted {key}\n");
-    std::io::stdout()
-        .lock()
-        .write_all(line.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(line)?;
     Ok(ExitCode::Success)
 }

@@ -7,13 +7,13 @@
 //! (wins over every `envFrom`), then the `RUNE_*` variables runed sets itself.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use serde::Serialize;
 
 use crate::cli::args::{DescribeArgs, GlobalArgs, OutputFormat};
 use crate::cli::cmd::get::kind;
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::present;
 use crate::cli::target;
 use crate::client::{Backend, ClientError};
@@ -119,8 +119,8 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
         Err(other) => return Err(other.into()),
     };
     let description = Description {
-        env: environment(&target.backend, &key.namespace, spec)?,
-        files: files(&target.backend, &key.namespace, spec)?,
+        env: environment(target.backend.as_ref(), &key.namespace, spec)?,
+        files: files(target.backend.as_ref(), &key.namespace, spec)?,
         instances,
         note,
         name: key.name.clone(),
@@ -144,16 +144,13 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
     } else {
         text(&description)
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(text)?;
     Ok(ExitCode::Success)
 }
 
 /// The keys and version of a referenced secret or configmap, or `None` when it is missing.
 fn data_of(
-    backend: &Backend,
+    backend: &dyn Backend,
     kind: Kind,
     namespace: &str,
     name: &str,
@@ -178,7 +175,7 @@ fn data_of(
 }
 
 fn environment(
-    backend: &Backend,
+    backend: &dyn Backend,
     namespace: &str,
     spec: &ServiceSpec,
 ) -> Result<Vec<EnvVar>, CliError> {
@@ -263,7 +260,7 @@ fn shadow(vars: &mut [EnvVar], name: &str, by: &str) {
 }
 
 fn files(
-    backend: &Backend,
+    backend: &dyn Backend,
     namespace: &str,
     spec: &ServiceSpec,
 ) -> Result<Vec<MountedFile>, CliError> {

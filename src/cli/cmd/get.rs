@@ -1,9 +1,8 @@
 //! `rune get KIND [NAME]`: tables, runefile YAML or JSON; secrets as metadata only.
 
-use std::io::Write;
-
 use crate::cli::args::{GetArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::present;
 use crate::cli::target;
 use crate::client::ClientError;
@@ -61,10 +60,7 @@ pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
             ),
         }
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(text)?;
     Ok(ExitCode::Success)
 }
 

@@ -3,11 +3,11 @@
 //! response), until interrupted.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::args::{GlobalArgs, LogsArgs};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::target;
 use crate::resource::Kind;
 use crate::wire::object::{KindName, ObjectKey, StoredSpec};
@@ -42,10 +42,7 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
             } else {
                 chunk.text
             };
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(CliError::Output)?;
+            output::print(text)?;
         }
         if !args.follow {
             break;
@@ -59,10 +56,7 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
                 let _ = writeln!(rest, "[{}] {tail}", instances[i]);
             }
         }
-        std::io::stdout()
-            .lock()
-            .write_all(rest.as_bytes())
-            .map_err(CliError::Output)?;
+        output::print(rest)?;
     }
     Ok(ExitCode::Success)
 }

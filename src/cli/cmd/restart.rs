@@ -2,11 +2,11 @@
 //! time, each started with the current secret and configmap versions, and (unless `--no-wait`)
 //! this waits until every one runs again. Past the timeout: exit 7, the restart goes on.
 
-use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::args::{GlobalArgs, OutputFormat, RestartArgs};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::target;
 use crate::resource::Kind;
 use crate::wire::object::{KindName, ObjectKey};
@@ -42,10 +42,7 @@ pub fn run(args: &RestartArgs, global: &GlobalArgs) -> Result<ExitCode, CliError
         )
     };
     if !global.quiet || global.output == Some(OutputFormat::Json) {
-        std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(CliError::Output)?;
+        output::print(text)?;
     }
     Ok(ExitCode::Success)
 }

@@ -259,7 +259,7 @@ fn refuse_if_invalid(
     std::io::stderr()
         .lock()
         .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+        .map_err(CliError::Terminal)?;
     Ok(true)
 }
 
@@ -313,7 +313,7 @@ fn read_raw_value(args: &SealArgs, place: &Place) -> Result<Secret<String>, CliE
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return read_hidden_line(&stdin, place).map_err(CliError::Output);
+        return read_hidden_line(&stdin, place).map_err(CliError::Terminal);
     }
     let mut bytes = Secret::new(Vec::new());
     stdin

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use crate::cli::args::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::output;
 use crate::cli::present;
 use crate::cli::target;
 
@@ -28,9 +29,6 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode, CliError>
     } else {
         present::status_table(&status)
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(CliError::Output)?;
+    output::print(text)?;
     Ok(ExitCode::Success)
 }

@@ -1,0 +1,288 @@
+//! [`Remote`]: the [`Backend`] of a running runed, over HTTP (ureq, blocking; rustls).
+//!
+//! In: wire types, serialized as the JSON runed reads. Out: the JSON runed answers, read back
+//! into wire types; an error status becomes a [`ClientError::Api`] with the kind the status
+//! names. A bearer token goes into the `Authorization` header only, never into a message or
+//! `Debug`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::{Backend, ClientError};
+use crate::plan::Plan;
+use crate::resource::Kind;
+use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
+use crate::wire::error::{ErrorBody, WireError};
+use crate::wire::object::{Desired, ObjectKey};
+use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
+
+/// The largest answer read from runed: far above any plan of a realistic repository, still a
+/// bound against a misbehaving server.
+const MAX_RESPONSE_BYTES: u64 = 1 << 30;
+
+/// A running runed.
+pub struct Remote {
+    agent: ureq::Agent,
+    base: String,
+    timeout: Duration,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "runed at {}", self.base)
+    }
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+impl Remote {
+    /// runed at `url` (`http://…` or `https://…`), with an optional bearer token; each request
+    /// may take up to `timeout`.
+    pub fn new(url: &str, token: Option<String>, timeout: Duration) -> Self {
+        Self {
+            agent: agent(timeout),
+            base: url.trim_end_matches('/').to_owned(),
+            timeout,
+            token,
+        }
+    }
+
+    fn list_all_namespaces(&self, kind: Kind) -> Result<Vec<Listed>, ClientError> {
+        let mut all = Vec::new();
+        for ns in self.list(Kind::Namespace, None)? {
+            all.extend(self.list(kind, Some(&ns.object.key.name))?);
+        }
+        Ok(all)
+    }
+
+    fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let builder = ureq::http::Request::builder().method(method).uri(&url);
+        let builder = match &self.token {
+            Some(token) => builder.header("Authorization", format!("Bearer {token}")),
+            None => builder,
+        };
+        let result = match body {
+            Some(body) => {
+                let bytes =
+                    serde_json::to_vec(body).map_err(|e| ClientError::Local(e.to_string()))?;
+                let request = builder
+                    .header("Content-Type", "application/json")
+                    .body(bytes)
+                    .map_err(|e| ClientError::Local(e.to_string()))?;
+                self.agent.run(request)
+            }
+            None => {
+                let request = builder
+                    .body(())
+                    .map_err(|e| ClientError::Local(e.to_string()))?;
+                self.agent.run(request)
+            }
+        };
+        let mut response = result.map_err(|e| transport(&url, e))?;
+        let status = response.status().as_u16();
+        // ureq caps bodies at 10 MB by default; a plan of ~30,000 objects is larger than that.
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_string()
+            .map_err(|e| transport(&url, e))?;
+        answer(status, &text, url)
+    }
+}
+
+/// What runed answered: the value of a success, else the error its body describes.
+fn answer<T: DeserializeOwned>(status: u16, text: &str, url: String) -> Result<T, ClientError> {
+    if (200..300).contains(&status) {
+        let text = if text.is_empty() { "null" } else { text };
+        return serde_json::from_str(text).map_err(|e| ClientError::Protocol {
+            detail: e.to_string(),
+            url,
+        });
+    }
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => Err(ClientError::Api(WireError::from_body(status, body))),
+        Err(_) => Err(ClientError::Protocol {
+            detail: format!("HTTP {status} without a JSON error body"),
+            url,
+        }),
+    }
+}
+
+impl Backend for Remote {
+    fn plan(&self, objects: &[Desired], options: &BatchOptions) -> Result<Plan, ClientError> {
+        /// [`crate::wire::batch::PlanRequest`], borrowing the batch instead of copying it.
+        #[derive(Serialize)]
+        struct Body<'a> {
+            objects: &'a [Desired],
+            options: &'a BatchOptions,
+        }
+        self.send("POST", "/v1/plan", Some(&Body { objects, options }))
+    }
+
+    fn apply(&self, request: &ApplyRequest) -> Result<Applied, ClientError> {
+        self.send("POST", "/v1/apply", Some(request))
+    }
+
+    fn get(&self, key: &ObjectKey) -> Result<Listed, ClientError> {
+        self.send::<(), _>("GET", &object_path(key), None)
+    }
+
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Listed>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Items {
+            items: Vec<Listed>,
+        }
+        let path = match (kind, namespace) {
+            (Kind::Namespace, _) => "/v1/namespaces".to_owned(),
+            (k, Some(ns)) if k.is_namespaced() => {
+                format!("/v1/namespaces/{ns}/{}", segment(k))
+            }
+            (k, _) if k.is_namespaced() => return self.list_all_namespaces(k),
+            (k, _) => format!("/v1/{}", segment(k)),
+        };
+        Ok(self.send::<(), Items>("GET", &path, None)?.items)
+    }
+
+    fn put(&self, desired: &Desired, create: bool) -> Result<Listed, ClientError> {
+        if create {
+            let mut parent = object_path(&desired.key);
+            parent.truncate(parent.rfind('/').unwrap_or(parent.len()));
+            self.send("POST", &parent, Some(desired))
+        } else {
+            self.send("PUT", &object_path(&desired.key), Some(desired))
+        }
+    }
+
+    fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), ClientError> {
+        let path = format!(
+            "{}{}",
+            object_path(key),
+            if force { "?force=true" } else { "" }
+        );
+        self.send::<(), serde_json::Value>("DELETE", &path, None)
+            .map(|_| ())
+    }
+
+    fn seal_recipient(&self) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Recipient {
+            recipient: String,
+        }
+        Ok(self
+            .send::<(), Recipient>("GET", "/v1/seal-recipient", None)?
+            .recipient)
+    }
+
+    fn status(&self, namespace: Option<&str>) -> Result<RunnerStatus, ClientError> {
+        let path = match namespace {
+            Some(ns) => format!("/v1/status?namespace={}", query_value(ns)),
+            None => "/v1/status".to_owned(),
+        };
+        self.send::<(), _>("GET", &path, None)
+    }
+
+    fn restart(
+        &self,
+        key: &ObjectKey,
+        wait: bool,
+        timeout: Duration,
+    ) -> Result<RestartResult, ClientError> {
+        let path = format!(
+            "{}/restart?wait={wait}&timeout={}",
+            object_path(key),
+            timeout.as_secs()
+        );
+        // The server answers within `timeout`; give the request room beyond it.
+        let patient = Remote {
+            agent: agent(self.timeout.max(timeout + Duration::from_secs(30))),
+            base: self.base.clone(),
+            timeout: self.timeout,
+            token: self.token.clone(),
+        };
+        patient.send::<(), _>("POST", &path, None)
+    }
+
+    fn logs(
+        &self,
+        key: &ObjectKey,
+        instance: u32,
+        offset: Option<u64>,
+    ) -> Result<LogChunk, ClientError> {
+        let mut path = format!("{}/logs?instance={instance}", object_path(key));
+        if let Some(offset) = offset {
+            path = format!("{path}&offset={offset}");
+        }
+        self.send::<(), _>("GET", &path, None)
+    }
+
+    fn runs_services(&self) -> bool {
+        true
+    }
+}
+
+fn transport(url: &str, error: ureq::Error) -> ClientError {
+    match error {
+        ureq::Error::Timeout(_) => ClientError::Timeout {
+            url: url.to_owned(),
+        },
+        other => ClientError::Unreachable {
+            detail: other.to_string(),
+            url: url.to_owned(),
+        },
+    }
+}
+
+/// A query-string value: names are DNS-1123 labels, anything else is percent-encoded.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn segment(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ConfigMap => "configmaps",
+        Kind::Namespace => "namespaces",
+        Kind::Secret => "secrets",
+        Kind::Service => "services",
+        Kind::StorageClass => "storageclasses",
+        Kind::Volume => "volumes",
+    }
+}
+
+fn object_path(key: &ObjectKey) -> String {
+    let kind = key.kind.0;
+    match kind {
+        Kind::Namespace => format!("/v1/namespaces/{}", key.name),
+        k if k.is_namespaced() => format!(
+            "/v1/namespaces/{}/{}/{}",
+            key.namespace,
+            segment(k),
+            key.name
+        ),
+        k => format!("/v1/{}/{}", segment(k), key.name),
+    }
+}
