@@ -3,18 +3,34 @@
 //! In: paths. Out: a [`Loaded`] set of documents, each a [`Node`] tree whose spans point into the
 //! [`SourceMap`], plus syntax findings. Every document of a multi-document file counts (upstream
 //! silently dropped all but the first). Nothing here knows what a resource is.
+//!
+//! [`input`] turns paths into texts and [`split`] a text into documents; [`parse_document`] then
+//! dispatches each document to the first of three paths that takes it. serde-saphyr does the
+//! YAML work, but building the tree through serde is slow, so two shortcuts come first, each of
+//! which declines what it cannot read exactly as serde-saphyr would: a line reader for the plain
+//! block style (`block`), then a builder over granit-parser's events (`events`); the general
+//! path (`saphyr`) takes the rest. The shortcuts share the scalar resolution (`scalar`) and
+//! their limits (`budget`); all three build the types of [`node`]. The tests in `tests.rs`
+//! check that all paths agree, spans included.
 
 mod block;
-mod fast;
+mod budget;
+mod events;
 pub mod input;
 pub mod node;
+mod saphyr;
+mod scalar;
 pub mod split;
+#[cfg(test)]
+mod tests;
 
 use crate::diag::{Code, Diagnostic};
+use crate::parse::node::Anchor;
 use crate::source::{SourceId, SourceMap};
 
 pub use input::{InputError, InputFile};
 pub use node::Node;
+pub use saphyr::SyntaxError;
 
 /// One parsed YAML document.
 #[derive(Debug)]
@@ -99,6 +115,20 @@ pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
     loaded
 }
 
+/// Parses one YAML document; `text` is the document's slice of the file, starting at `base`.
+/// The first path that takes the document builds its tree: the line reader, the events path,
+/// serde-saphyr.
+///
+/// # Errors
+/// A [`SyntaxError`] when the text is not YAML or exceeds the parser's budget.
+pub fn parse_document(text: &str, source: SourceId, base: u32) -> Result<Node, SyntaxError> {
+    let at = Anchor { base, source, text };
+    match block::parse(&at).or_else(|| events::parse(&at)) {
+        Some(root) => Ok(root),
+        None => saphyr::parse(&at),
+    }
+}
+
 fn parse_sources(loaded: &mut Loaded) {
     let jobs: Vec<(SourceId, usize, split::DocumentSlice)> = loaded
         .files
@@ -116,7 +146,7 @@ fn parse_sources(loaded: &mut Loaded) {
     let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
         let text = &sources.get(source).text()[slice.start..slice.end];
         let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
-        node::parse_document(text, source, base).map(|root| Document {
+        parse_document(text, source, base).map(|root| Document {
             index,
             root,
             source,

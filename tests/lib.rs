@@ -12,5 +12,6 @@ mod schema;
 mod seal;
 mod sealed;
 mod services;
+mod structure;
 mod tls;
 mod util;

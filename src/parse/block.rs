@@ -1,9 +1,12 @@
-//! The first path of [`node::parse_document`](super::node::parse_document): documents in the
-//! plain block style that nearly every runefile uses, read line by line without a YAML parser.
+//! The first path of [`super::parse_document`]: documents in the plain block style that nearly
+//! every runefile uses, read line by line without a YAML parser.
+//!
+//! In: a document's text and where it sits ([`Anchor`]). Out: its [`Node`] tree, or `None`. It
+//! must never build a tree serde-saphyr would not build, nor accept a text serde-saphyr refuses.
 //!
 //! granit-parser spends most of a lint run on such documents, in its general token machinery.
 //! This reader takes only a strict subset and declines (returns `None`) on anything else, so
-//! that the caller falls back to the granit path ([`super::fast`]) and then to serde-saphyr,
+//! that the caller falls back to the events path ([`super::events`]) and then to serde-saphyr,
 //! with the same results, spans and messages; a test compares the paths. The subset:
 //!
 //! - printable ASCII and `\n` only (no tab, `\r`, control or non-ASCII character);
@@ -23,10 +26,12 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use crate::parse::fast::{MAX_BYTES, MAX_DEPTH, scalar};
-use crate::parse::node::{self, Anchor, Node, Value};
-use crate::source::Span;
 use serde_saphyr::granit_parser::ScalarStyle;
+
+use crate::parse::budget::{MAX_BYTES, MAX_DEPTH};
+use crate::parse::node::{Anchor, Node, Value};
+use crate::parse::scalar::{self, scalar};
+use crate::source::Span;
 
 /// An open block collection; its children so far are the nodes of the shared stack from
 /// `first` on (keys and values alternating, for a mapping).
@@ -354,7 +359,7 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
     };
     Some(Start::Key(Key {
         colon: len,
-        node: node::key(node, reader.at),
+        node: scalar::key(node, reader.at),
     }))
 }
 

@@ -1,6 +1,8 @@
-//! The second path of [`node::parse_document`](super::node::parse_document), for what the line
-//! reader ([`super::block`]) declines: the node tree built straight from the YAML parser's
-//! events.
+//! The second path of [`super::parse_document`], for what the line reader ([`super::block`])
+//! declines: the node tree built straight from the YAML parser's events, with their spans.
+//!
+//! In: a document's text and where it sits ([`Anchor`]). Out: its [`Node`] tree, or `None`. It
+//! must never build a tree serde-saphyr would not build, nor accept a text serde-saphyr refuses.
 //!
 //! serde-saphyr's generic deserialisation records and replays every mapping value (for merge keys
 //! and duplicate-key policies) and builds each `Spanned` wrapper through serde's struct
@@ -8,31 +10,26 @@
 //! Most documents use only mappings, lists and scalars, and for those the tree can be built from
 //! the events of granit-parser, the parser serde-saphyr drives, run with the same options.
 //!
-//! The fast path declines (returns `None`) wherever serde-saphyr adds meaning or may refuse the
+//! This path declines (returns `None`) wherever serde-saphyr adds meaning or may refuse the
 //! input: anchors, aliases, tags, `%YAML` directives, merge keys, collections used as keys,
 //! plain scalars whose resolution is not replicated here (floats, `0x1F`, `1_000`, `.inf`),
 //! deep nesting, very large documents, and every syntax error. The caller then parses the
 //! document with serde-saphyr, so results, spans and messages are the same either way; a test
 //! compares both paths.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle};
 
-use crate::parse::node::{self, Anchor, Node, Value};
+use crate::parse::budget::{MAX_BYTES, MAX_DEPTH, parser_options};
+use crate::parse::node::{Anchor, Node, Value};
+use crate::parse::scalar::{key, scalar};
 use crate::source::Span;
-
-/// Larger documents go to serde-saphyr, whose budget (node and event counts) they might exceed.
-pub(super) const MAX_BYTES: usize = 256 * 1024;
-
-/// Deeper nesting goes to serde-saphyr, which enforces the depth budget.
-pub(super) const MAX_DEPTH: usize = 48;
 
 /// granit-parser's options as serde-saphyr derives them from ours.
 static PARSER_OPTIONS: LazyLock<granit_parser::Options> = LazyLock::new(|| {
-    let options = node::parser_options();
+    let options = parser_options();
     let budget = options.budget.clone().unwrap_or_default();
     let mut parser = granit_parser::Options::default();
     parser.simple_key_max_lookahead = budget.simple_key_max_lookahead;
@@ -115,7 +112,7 @@ fn build(at: &Anchor<'_>, open: &mut Vec<Open>, stack: &mut Vec<Node>) -> Option
                     span,
                     value: scalar(text, style)?,
                 };
-                if in_key { node::key(node, at) } else { node }
+                if in_key { key(node, at) } else { node }
             }
             Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
                 if anchor != 0 || tag.is_some() || in_key || open.len() >= MAX_DEPTH {
@@ -175,109 +172,4 @@ fn build(at: &Anchor<'_>, open: &mut Vec<Open>, stack: &mut Vec<Node>) -> Option
 
 fn is_merge_key(text: &str, style: ScalarStyle) -> bool {
     style == ScalarStyle::Plain && text == "<<"
-}
-
-/// A scalar as serde-saphyr's `deserialize_any` resolves it (YAML 1.2 core schema with strict
-/// booleans), or `None` where that resolution is not replicated here.
-pub(super) fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
-    if style != ScalarStyle::Plain {
-        return Some(Value::String(text.into_owned()));
-    }
-    let value = match &*text {
-        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
-        "true" | "True" | "TRUE" => Value::Bool(true),
-        "false" | "False" | "FALSE" => Value::Bool(false),
-        plain => match plain_kind(plain)? {
-            Plain::Int(n) => Value::Int(n),
-            Plain::String => Value::String(text.into_owned()),
-        },
-    };
-    Some(value)
-}
-
-enum Plain {
-    Int(i128),
-    String,
-}
-
-/// What a plain scalar that is neither null nor a boolean resolves to. Integers and floats start
-/// with an optional sign and then a digit or a `.` (`.inf`, `.5`); anything else is a string.
-/// Of what starts with a digit, this takes only plain decimal integers and texts holding a
-/// character no number can contain (`10Gi`, `30s`, `1.5T`).
-fn plain_kind(text: &str) -> Option<Plain> {
-    const YAML_BLANKS: [char; 4] = [' ', '\t', '\r', '\n'];
-    if text.starts_with(YAML_BLANKS) || text.ends_with(YAML_BLANKS) {
-        return None;
-    }
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    match unsigned.as_bytes().first() {
-        Some(b'.') => None,
-        Some(b'0'..=b'9') => {
-            if let Some(n) = decimal(text) {
-                return Some(Plain::Int(n));
-            }
-            text.bytes()
-                .any(|b| !may_be_numeric(b))
-                .then_some(Plain::String)
-        }
-        _ => Some(Plain::String),
-    }
-}
-
-/// `0`, `[1-9][0-9]*` or `-[1-9][0-9]*`, small enough for `u64`/`i64`.
-fn decimal(text: &str) -> Option<i128> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let canonical = digits == "0" && digits.len() == text.len()
-        || !digits.starts_with('0') && (1..=18).contains(&digits.len());
-    if !canonical || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// Bytes an integer (`0x1F`, `0o17`, `0b1`, `1_000`) or a float (`1.5e-3`) may hold.
-fn may_be_numeric(byte: u8) -> bool {
-    byte.is_ascii_hexdigit()
-        || matches!(byte, b'x' | b'X' | b'o' | b'O' | b'.' | b'+' | b'-' | b'_')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Plain, plain_kind};
-
-    fn kind(text: &str) -> Option<&'static str> {
-        plain_kind(text).map(|k| match k {
-            Plain::Int(_) => "int",
-            Plain::String => "string",
-        })
-    }
-
-    #[test]
-    fn plain_scalars_it_resolves_and_those_it_leaves_to_serde_saphyr() {
-        for int in ["0", "7", "8080", "-12", "123456789012345678"] {
-            assert_eq!(kind(int), Some("int"), "{int}");
-        }
-        for string in [
-            "info", "10Gi", "30s", "1.5T", "-", "+", "-abc", "inf", "nan", "a: b", "1 2",
-        ] {
-            assert_eq!(kind(string), Some("string"), "{string}");
-        }
-        for undecided in [
-            "-0",
-            "007",
-            "+5",
-            "1.5",
-            "1e3",
-            "0x1F",
-            "0X1F",
-            "1_000",
-            ".inf",
-            "-.inf",
-            ".5",
-            "1234567890123456789",
-            "10.0.0.1",
-        ] {
-            assert_eq!(kind(undecided), None, "{undecided}");
-        }
-    }
 }

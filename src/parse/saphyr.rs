@@ -1,0 +1,193 @@
+//! The general path of [`super::parse_document`]: serde-saphyr builds the tree and words the
+//! syntax errors.
+//!
+//! In: a document's text and where it sits ([`Anchor`]). Out: its [`Node`] tree with file spans,
+//! or a [`SyntaxError`]. serde-saphyr resolves everything the shortcut paths decline (anchors,
+//! merge keys, tags, every scalar form), so what it builds is the reference the shortcuts are
+//! tested against. A syntax error's message must never carry a snippet of the source: the source
+//! may hold secrets.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::parse::budget::parser_options;
+use crate::parse::node::{Anchor, Node, Value};
+use crate::parse::scalar::key;
+use crate::source::{SourceId, Span};
+
+/// Why a document could not be read as YAML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    /// The parser's message, without any snippet of the source (the source may hold secrets).
+    pub message: String,
+    pub span: Span,
+}
+
+/// The general path: serde-saphyr resolves everything (anchors, merge keys, tags) and words the
+/// syntax errors.
+pub(super) fn parse(at: &Anchor<'_>) -> Result<Node, SyntaxError> {
+    match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(at.text, parser_options()) {
+        Ok(raw) => Ok(attach(raw, at)),
+        Err(error) => Err(syntax_error(&error, at.text, at.source, at.base)),
+    }
+}
+
+/// The node tree as serde-saphyr hands it over: spans relative to the parsed text, not yet
+/// attached to a file.
+struct RawNode(RawValue);
+
+enum RawValue {
+    Scalar(Value),
+    Map(Vec<(Spanned<RawNode>, Spanned<RawNode>)>),
+    Seq(Vec<Spanned<RawNode>>),
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Bool(v))))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Int(v.into()))))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Int(v.into()))))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Int(v))))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(
+            i128::try_from(v).map_or(Value::Float(v as f64), Value::Int),
+        )))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Float(v))))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::String(v.to_owned()))))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::String(v))))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::String(
+            String::from_utf8_lossy(v).into_owned(),
+        ))))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Null)))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<RawNode, E> {
+        Ok(RawNode(RawValue::Scalar(Value::Null)))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawNode, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element::<Spanned<RawNode>>()? {
+            items.push(item);
+        }
+        Ok(RawNode(RawValue::Seq(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<Spanned<RawNode>>()? {
+            let value = map.next_value::<Spanned<RawNode>>()?;
+            entries.push((key, value));
+        }
+        Ok(RawNode(RawValue::Map(entries)))
+    }
+}
+
+/// Attaches raw spans to a file: `base` is the byte offset of the parsed `text` in the file.
+fn attach(raw: Spanned<RawNode>, at: &Anchor<'_>) -> Node {
+    let span = span_of(&raw, at);
+    let value = match raw.value.0 {
+        RawValue::Scalar(value) => value,
+        RawValue::Seq(items) => {
+            Value::Seq(items.into_iter().map(|item| attach(item, at)).collect())
+        }
+        RawValue::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (attach_key(k, at), attach(v, at)))
+                .collect(),
+        ),
+    };
+    Node { span, value }
+}
+
+fn attach_key(raw: Spanned<RawNode>, at: &Anchor<'_>) -> Node {
+    key(attach(raw, at), at)
+}
+
+fn span_of(raw: &Spanned<RawNode>, at: &Anchor<'_>) -> Span {
+    let span = raw.referenced.span();
+    at.span(span.byte_offset(), span.byte_len())
+}
+
+fn syntax_error(
+    error: &serde_saphyr::Error,
+    text: &str,
+    source: SourceId,
+    base: u32,
+) -> SyntaxError {
+    let offset = error
+        .location()
+        .map_or(0, |loc| offset_of(text, loc.line(), loc.column()));
+    let start = base.saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+    let rendered = error.render_with_options(serde_saphyr::render_options! {
+        snippets: serde_saphyr::SnippetMode::Off,
+    });
+    SyntaxError {
+        message: first_line(&rendered),
+        span: Span::new(source, start, start),
+    }
+}
+
+/// The byte offset of a 1-based line and character column, clamped to the text.
+fn offset_of(text: &str, line: u64, column: u64) -> usize {
+    let line_start = text
+        .split_inclusive('\n')
+        .take(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
+        .map(str::len)
+        .sum::<usize>();
+    let rest = &text[line_start..];
+    let skip = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
+    line_start + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i)
+}
+
+fn first_line(rendered: &str) -> String {
+    let line = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    // The location is ours to render; drop the parser's own " at line X column Y" suffix.
+    let line = line.split(" at line ").next().unwrap_or(line);
+    line.trim_end_matches('.').to_owned()
+}

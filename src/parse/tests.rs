@@ -1,0 +1,166 @@
+//! The paths of [`super::parse_document`] agree: wherever a shortcut (the line reader or the
+//! events path) builds a tree, serde-saphyr accepts the text and builds the same tree, spans
+//! included. Hand-picked texts here; generated ones in [`generated`].
+
+mod generated;
+
+use crate::parse::node::Anchor;
+use crate::parse::{block, events, saphyr};
+use crate::source::SourceId;
+
+/// Which shortcut paths took a text.
+#[derive(Debug, PartialEq)]
+struct Taken {
+    block: bool,
+    fast: bool,
+}
+
+/// Every path over one text: where a shortcut (the line reader or the granit path) builds a
+/// tree, serde-saphyr accepts the text and builds the same tree, spans included.
+fn paths_agree(text: &str) -> Result<Taken, String> {
+    let at = Anchor {
+        base: 7,
+        source: SourceId(3),
+        text,
+    };
+    let block = block::parse(&at);
+    let fast = events::parse(&at);
+    let taken = Taken {
+        block: block.is_some(),
+        fast: fast.is_some(),
+    };
+    if block.is_none() && fast.is_none() {
+        return Ok(taken);
+    }
+    let slow = saphyr::parse(&at).map_err(|error| {
+        format!(
+            "a shortcut accepted {text:?} ({taken:?}), serde-saphyr refused: {}",
+            error.message
+        )
+    })?;
+    for (path, tree) in [("line reader", block), ("granit path", fast)] {
+        if let Some(tree) = tree
+            && tree != slow
+        {
+            return Err(format!(
+                "the {path} differs for {text:?}:\n{path} {tree:#?}\nserde {slow:#?}"
+            ));
+        }
+    }
+    Ok(taken)
+}
+
+fn same_as_serde(text: &str) -> Result<bool, String> {
+    paths_agree(text).map(|taken| taken.fast)
+}
+
+#[track_caller]
+fn check(text: &str) -> bool {
+    same_as_serde(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn fast_path_matches_serde_saphyr_on_runefile_shapes() {
+    let taken = [
+        "configmap:\n  name: cfg-1\n  namespace: default\n  data:\n    - key: log-level\n      value: info\n",
+        "secrets:\n  - name: db\n    data: {password: \"hunter2\", 'user': admin}\n",
+        "service:\n  name: web\n  scale: 3\n  ports: [{port: 8080, targetPort: -1}]\n  env: {A: ~, B: null, C: true, D: False, E: ''}\n",
+        "volume: {name: v, size: 10Gi, storageClassName: fast}\n",
+        "a:\n  - |\n    block\n    text\n  - >\n    folded\n    text\n  -\n  - \"esc\\taped\"\n",
+        "8080: x\ntrue: y\nnull: z\n~: w\n\"q\": 1\n: empty\n",
+        "\u{feff}a: 1\n",
+        "# comment\n---\na: 1 # trailing\n...\n",
+        "[1, two, {three: 3}]\n",
+        "plain scalar\n",
+        "a: b\n  c\n",
+        "a: [ü, 'ö', \"\\u00e9\"]\n",
+        "a: {}\nb: []\nc:\n",
+        "-\n  - - x\n",
+    ];
+    for text in taken {
+        assert!(check(text), "the fast path should take {text:?}");
+    }
+    let declined = [
+        "a: &x 1\nb: *x\n",
+        "base: &b {x: 1}\nc:\n  <<: *b\n",
+        "a: !!str 1\n",
+        "a: 1.5\n",
+        "a: 0x1F\n",
+        "a: .inf\n",
+        "a: 007\n",
+        "? [a, b]\n: c\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "a: [1, 2\n",
+        "a: b: c\n",
+        "a: 1\n---\nb: 2\n",
+    ];
+    for text in declined {
+        assert!(
+            !check(text),
+            "the fast path should leave {text:?} to serde-saphyr"
+        );
+    }
+}
+
+#[test]
+fn fast_path_declines_deep_and_large_documents() {
+    let deep = format!("{}1{}\n", "[".repeat(60), "]".repeat(60));
+    assert!(!check(&deep));
+    let large = format!("a: \"{}\"\n", "x".repeat(300 * 1024));
+    assert!(!check(&large));
+}
+#[track_caller]
+fn taken(text: &str) -> Taken {
+    paths_agree(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn line_reader_matches_serde_saphyr_on_block_documents() {
+    let taken_by_reader = [
+        "configmap:\n  name: cfg-1\n  namespace: default\n  data:\n    - key: log-level\n      value: info\n",
+        "# head\n---\nsecrets:\n- name: db   # the database\n  data:\n    password: 'hunter2'\n    user: \"admin\"\n...\n",
+        "service:\n  name: web\n  scale: 3\n  env:\n    A: ~\n    B: null\n    C: true\n    D:\n  ports:\n    -   port: 8080\n        targetPort: -1\n",
+        "  a: 1\n  b:\n\n  # comment\n  c: x y  \n",
+        "a:\n- b\n- 'it''s'\nc: 10Gi\n",
+        "- a\n- b: 1\n  c:\n    - x\n- \"\"\n",
+        "8080: x\ntrue: y\nnull: z\n\"q\": 1\n'r': 2\nkey with space: 3\na:b: 4\n",
+        "url: http://example.com:8080/x?y=1#frag\npath: /etc/x\nexpr: a#b\n",
+        "a: # comment\n  b: 1\n",
+    ];
+    for text in taken_by_reader {
+        assert!(taken(text).block, "the line reader should take {text:?}");
+    }
+    let declined = [
+        "a: [1, 2]\n",
+        "a: {b: 1}\n",
+        "a: |\n  x\n",
+        "a: &x 1\n",
+        "a: *x\n",
+        "a: !t 1\n",
+        "a: \"x\\ny\"\n",
+        "a: \"open\n  close\"\n",
+        "a: b\n  c\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "a: ü\n",
+        "-\n",
+        "- - a\n",
+        "? a\n: b\n",
+        "a: 1.5\n",
+        "a: .inf\n",
+        "-x: 1\n",
+        "a : b\n",
+        "a: b: c\n",
+        "a:\n    b: 1\n  c: 2\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "plain\n",
+        "a: 1\n...\nb: 2\n",
+        "a: 'x'y\n",
+    ];
+    for text in declined {
+        assert!(
+            !taken(text).block,
+            "the line reader should leave {text:?} to the others"
+        );
+    }
+}
