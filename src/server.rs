@@ -11,6 +11,7 @@ pub mod engine;
 pub mod kek;
 pub mod log;
 pub mod runner;
+pub mod store;
 pub mod tls;
 pub mod tokens;
 pub mod violation;
