@@ -2,7 +2,9 @@
 //!
 //! In: object records ([`Record`]), data versions (sealed secret bytes, configmap JSON), the KEK
 //! check value and the sealed seal identity, all as the engine hands them over. Out: the same,
-//! read back, inside a read or write transaction.
+//! read back, inside a read or write transaction. Tokens have a seam of their own,
+//! [`TokenStore`] (re-exported here; its first implementation is the token file, which stays
+//! beside the redb store so that `runed token` works while runed holds the store, SPEC §4.5).
 //! Must not happen here: any engine rule (revisions, retention, references, limits) or any
 //! cryptography. A store keeps bytes and records; it never sees a secret value in plaintext.
 //!
@@ -40,6 +42,8 @@ use serde::{Deserialize, Serialize};
 use crate::resource::Kind;
 use crate::wire::batch::{Listed, VersionInfo};
 use crate::wire::object::{ObjectKey, Stored};
+
+pub use crate::server::tokens::{TokenFileStore, TokenStore};
 
 /// What is stored under an object's key.
 #[derive(Clone, Debug, Serialize, Deserialize)]
