@@ -8,10 +8,9 @@
 //! other than through the [`Store`] trait.
 //!
 //! This file is the public API, thin; the work is in the submodules, one concern each:
-//! [`prepare`] (validation, implied namespaces, references), [`unseal`] (sealed values),
-//! [`plan`] (the live side, then [`crate::plan::diff`]), [`apply`] (ordering, revisions,
-//! retention), [`delete`], [`data`] (versions under the KEK) and [`identity`] (KEK check, seal
-//! identity).
+//! `prepare` (validation, implied namespaces, references), `unseal` (sealed values), `plan` (the
+//! live side, then [`crate::plan::diff`]), `apply` (ordering, revisions, retention), `delete`,
+//! `data` (versions under the KEK) and `identity` (KEK check, seal identity).
 
 mod apply;
 mod data;

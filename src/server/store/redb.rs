@@ -1,6 +1,6 @@
 //! The redb store: one file, `rune.redb`, in the data directory — the first [`Store`].
 //!
-//! In: a data directory. Out: a [`Store`] over three tables (their layout is in [`tables`]).
+//! In: a data directory. Out: a [`Store`] over three tables (their layout is in `tables.rs`).
 //! The directory is made private (0700) and the file owner-only (0600); a second process that
 //! opens the same file is refused with [`StoreError::Locked`].
 //! Must not happen here: a change of the tables, their keys or the record JSON — existing data
