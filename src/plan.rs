@@ -1,10 +1,13 @@
 //! Stage 3: desired objects against live state → a plan of changes.
 //!
-//! The engine computes the plan (only it can decrypt live secrets to compare them); this module
-//! holds the plan's shape, which is also the `plan` part of `rune cast -o json` (SPEC §3.2).
+//! This module holds the plan's shape, which is also the `plan` part of `rune cast -o json`
+//! (SPEC §3.2), and its arithmetic ([`diff`], pure). The engine loads and decrypts the live
+//! side (only it can open live secrets), then calls [`diff`]; [`render`] prints the result.
 //! A secret's change lists key names only — never a value, a length or a hash.
+//! Must not happen here: an import of `server` (the server depends on the plan, not back).
 
 pub mod desired;
+pub mod diff;
 pub mod render;
 
 use serde::{Deserialize, Serialize};

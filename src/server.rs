@@ -10,5 +10,6 @@ pub mod http;
 pub mod kek;
 pub mod log;
 pub mod runner;
+pub mod store;
 pub mod tokens;
 pub mod violation;

@@ -29,14 +29,12 @@ fn assert_no_cycle(graph: &Graph) {
 
 /// The top-level modules of `src/` form no cycle: each stage depends only on earlier ones.
 #[test]
-#[ignore = "enabled when issue #10's refactor lands"]
 fn no_cycles_between_top_level_modules() {
     assert_no_cycle(&Graph::of(&source_files(), &[]));
 }
 
 /// No file in `src/` grows past 600 lines.
 #[test]
-#[ignore = "enabled when issue #10's refactor lands"]
 fn no_file_over_600_lines() {
     let long = long_files(&source_files(), MAX_LINES);
     let list: Vec<String> = long

@@ -3,7 +3,8 @@
 //!
 //! Tokens live in `tokens.json` beside the store rather than inside it, so that
 //! `runed token create|revoke` works while `runed` runs (the store file is locked by the server):
-//! the server re-reads the file when it changes.
+//! the server re-reads the file when it changes. That file is the first [`TokenStore`], the
+//! token part of the storage seam (re-exported by `server::store`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -81,9 +82,70 @@ pub fn tokens_path(data_dir: &Path) -> PathBuf {
     data_dir.join(TOKENS_FILE)
 }
 
+/// Where tokens are kept: their metadata and hashes, never a token. A backend that keeps
+/// objects in a database would keep tokens there too; beside redb they are [`TokenFileStore`].
+pub trait TokenStore: Send + Sync {
+    /// Every token's metadata.
+    fn entries(&self) -> Result<Vec<TokenInfo>, TokenError>;
+
+    /// Adds a token; a name already taken is refused.
+    fn insert(&self, info: TokenInfo) -> Result<(), TokenError>;
+
+    /// Removes the token of that name.
+    fn remove(&self, name: &str) -> Result<(), TokenError>;
+}
+
+/// `tokens.json` in a data directory, rewritten whole (atomically) on every change.
+#[derive(Clone, Debug)]
+pub struct TokenFileStore {
+    path: PathBuf,
+}
+
+impl TokenFileStore {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            path: tokens_path(data_dir),
+        }
+    }
+}
+
+impl TokenStore for TokenFileStore {
+    fn entries(&self) -> Result<Vec<TokenInfo>, TokenError> {
+        Ok(read(&self.path)?.tokens)
+    }
+
+    fn insert(&self, info: TokenInfo) -> Result<(), TokenError> {
+        let mut file = read(&self.path)?;
+        if file.tokens.iter().any(|t| t.name == info.name) {
+            return Err(TokenError::Exists(info.name));
+        }
+        file.tokens.push(info);
+        write(&self.path, &file)
+    }
+
+    fn remove(&self, name: &str) -> Result<(), TokenError> {
+        let mut file = read(&self.path)?;
+        let before = file.tokens.len();
+        file.tokens.retain(|t| t.name != name);
+        if file.tokens.len() == before {
+            return Err(TokenError::NotFound(name.to_owned()));
+        }
+        write(&self.path, &file)
+    }
+}
+
 /// Creates a token and returns it: the only time it is ever shown.
 pub fn create(
     data_dir: &Path,
+    name: &str,
+    namespaces: Vec<String>,
+) -> Result<(String, TokenInfo), TokenError> {
+    create_in(&TokenFileStore::new(data_dir), name, namespaces)
+}
+
+/// Creates a token in `store`; only its hash is kept.
+pub fn create_in(
+    store: &dyn TokenStore,
     name: &str,
     namespaces: Vec<String>,
 ) -> Result<(String, TokenInfo), TokenError> {
@@ -92,11 +154,6 @@ pub fn create(
             name: name.to_owned(),
             problem,
         });
-    }
-    let path = tokens_path(data_dir);
-    let mut file = read(&path)?;
-    if file.tokens.iter().any(|t| t.name == name) {
-        return Err(TokenError::Exists(name.to_owned()));
     }
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).map_err(|_| TokenError::Random)?;
@@ -107,26 +164,18 @@ pub fn create(
         name: name.to_owned(),
         namespaces,
     };
-    file.tokens.push(info.clone());
-    write(&path, &file)?;
+    store.insert(info.clone())?;
     Ok((token, info))
 }
 
 /// Every token's metadata.
 pub fn list(data_dir: &Path) -> Result<Vec<TokenInfo>, TokenError> {
-    Ok(read(&tokens_path(data_dir))?.tokens)
+    TokenFileStore::new(data_dir).entries()
 }
 
 /// Removes a token; requests carrying it fail from then on.
 pub fn revoke(data_dir: &Path, name: &str) -> Result<(), TokenError> {
-    let path = tokens_path(data_dir);
-    let mut file = read(&path)?;
-    let before = file.tokens.len();
-    file.tokens.retain(|t| t.name != name);
-    if file.tokens.len() == before {
-        return Err(TokenError::NotFound(name.to_owned()));
-    }
-    write(&path, &file)
+    TokenFileStore::new(data_dir).remove(name)
 }
 
 fn hash(token: &str) -> String {
@@ -265,6 +314,25 @@ mod tests {
             revoke(dir.path(), "ci"),
             Err(TokenError::NotFound(_))
         ));
+    }
+
+    /// The file keeps what it is given through the trait, refuses a taken name and removes by
+    /// name; a token created in it is stored as its hash only.
+    #[test]
+    fn the_token_file_is_a_token_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: &dyn TokenStore = &TokenFileStore::new(dir.path());
+        assert!(store.entries().unwrap().is_empty());
+        let (token, info) = create_in(store, "deploy", vec![]).unwrap();
+        assert_eq!(store.entries().unwrap(), std::slice::from_ref(&info));
+        assert_ne!(info.hash, token);
+        assert!(matches!(store.insert(info), Err(TokenError::Exists(_))));
+        store.remove("deploy").unwrap();
+        assert!(matches!(
+            store.remove("deploy"),
+            Err(TokenError::NotFound(_))
+        ));
+        assert!(store.entries().unwrap().is_empty());
     }
 
     #[cfg(unix)]

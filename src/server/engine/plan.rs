@@ -1,0 +1,82 @@
+//! Planning: the live side of each desired object, loaded and opened, handed to the pure diff.
+//!
+//! In: a prepared batch and a transaction (read for a plan, write for an apply, which plans
+//! again inside its transaction). Out: one change per object, plus prune deletions.
+//! Must not happen here: a write; a comparison of values (that is [`crate::plan::diff`]'s).
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use crate::plan::diff::{self, Live};
+use crate::plan::{Change, Plan};
+use crate::server::crypto::Kek;
+use crate::server::engine::{Engine, EngineError, data, prepare};
+use crate::server::store::ReadTx;
+use crate::wire::batch::BatchOptions;
+use crate::wire::object::{Desired, DesiredSpec, ObjectKey};
+
+/// The plan of a batch against the store.
+pub(super) fn plan(
+    engine: &Engine,
+    tx: &dyn ReadTx,
+    desired: &[Desired],
+    options: &BatchOptions,
+) -> Result<Plan, EngineError> {
+    let desired = prepare::prepare(engine, tx, desired, options)?;
+    let mut changes = Vec::with_capacity(desired.len());
+    for d in &desired {
+        changes.push(change_for(&engine.kek, tx, d, options.force)?);
+    }
+    changes.extend(prune_candidates(tx, &desired, options)?);
+    Ok(Plan::from_changes(changes))
+}
+
+/// One object's change: its record, and for a secret its current data opened, against the
+/// desired object.
+pub(super) fn change_for(
+    kek: &Kek,
+    tx: &dyn ReadTx,
+    desired: &Desired,
+    force: bool,
+) -> Result<Change, EngineError> {
+    let live = match tx.object(&desired.key)? {
+        Some(record) => {
+            let secret = match desired.spec {
+                DesiredSpec::Secret { .. } => Some(data::open_secret(
+                    kek,
+                    tx,
+                    &desired.key,
+                    record.object.version,
+                )?),
+                _ => None,
+            };
+            Some(Live {
+                object: record.object,
+                revision: record.revision,
+                secret,
+            })
+        }
+        None => None,
+    };
+    diff::change(desired, live, force).map_err(|diff::Corrupt| {
+        EngineError::Store(format!("{} has a corrupt record", desired.key))
+    })
+}
+
+/// Objects cast earlier from the batch's source set (if it prunes one) and now absent.
+fn prune_candidates(
+    tx: &dyn ReadTx,
+    desired: &[Cow<'_, Desired>],
+    options: &BatchOptions,
+) -> Result<Vec<Change>, EngineError> {
+    let Some(set) = &options.prune_source_set else {
+        return Ok(Vec::new());
+    };
+    let wanted: BTreeSet<&ObjectKey> = desired.iter().map(|d| &d.key).collect();
+    let from_set = tx.in_source_set(set)?.into_iter().map(|record| Live {
+        object: record.object,
+        revision: record.revision,
+        secret: None,
+    });
+    Ok(diff::prune(from_set, &wanted))
+}

@@ -1,0 +1,128 @@
+//! A batch made ready to plan or apply: sealed values opened, the server's rules checked,
+//! implied namespaces added, references resolved, and the objects put in apply order.
+//!
+//! In: the desired objects of a request and a transaction to look up what exists. Out: the
+//! batch in apply order (borrowed where nothing changed: a batch can hold thousands of
+//! objects), or every violation at once.
+//! Must not happen here: a write; a violation naming a secret value.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::resource::Kind;
+use crate::server::engine::{Engine, EngineError, unseal};
+use crate::server::store::ReadTx;
+use crate::server::violation::{check_desired, service_references};
+use crate::wire::batch::BatchOptions;
+use crate::wire::error::Violation;
+use crate::wire::object::{
+    Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, namespace_key,
+};
+
+/// Validates a batch against the server's rules and adds implied namespaces.
+pub(super) fn prepare<'a>(
+    engine: &Engine,
+    tx: &dyn ReadTx,
+    desired: &'a [Desired],
+    options: &BatchOptions,
+) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
+    let (desired, mut violations) = unseal::unseal_batch(&engine.sealing, desired);
+    violations.extend(
+        desired
+            .iter()
+            .flat_map(|d| check_desired(d, &engine.settings.limits)),
+    );
+    let in_batch: BTreeSet<&ObjectKey> = desired.iter().map(|d| &d.key).collect();
+    let mut implied = implied_namespaces(tx, &desired, &in_batch, options, &mut violations)?;
+    for d in &desired {
+        violations.extend(unresolved_references(tx, d, &in_batch)?);
+    }
+    if !violations.is_empty() {
+        return Err(EngineError::Invalid(violations));
+    }
+    implied.extend(desired);
+    implied.sort_by_key(|d| apply_rank(d.key.kind.0));
+    Ok(implied)
+}
+
+/// Namespaces that the batch's objects use and neither the batch nor the store holds: created
+/// with `--create-namespace`, a violation otherwise.
+fn implied_namespaces<'a>(
+    tx: &dyn ReadTx,
+    desired: &[Cow<'a, Desired>],
+    in_batch: &BTreeSet<&ObjectKey>,
+    options: &BatchOptions,
+    violations: &mut Vec<Violation>,
+) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
+    let mut implied = Vec::new();
+    // Each namespace is looked up in the store once, however many objects it holds.
+    let mut stored_namespaces = BTreeSet::new();
+    let mut missing_namespaces = BTreeSet::new();
+    for d in desired.iter().filter(|d| d.key.kind.0.is_namespaced()) {
+        let ns = namespace_key(&d.key.namespace);
+        if in_batch.contains(&ns)
+            || stored_namespaces.contains(&ns)
+            || missing_namespaces.contains(&ns)
+        {
+            continue;
+        }
+        if tx.object(&ns)?.is_some() {
+            stored_namespaces.insert(ns);
+            continue;
+        }
+        missing_namespaces.insert(ns.clone());
+        if options.create_namespaces {
+            implied.push(Cow::Owned(Desired {
+                key: ns,
+                labels: BTreeMap::new(),
+                provenance: None,
+                spec: DesiredSpec::Namespace(NamespaceSpec::default()),
+            }));
+        } else {
+            violations.push(Violation::new(
+                &d.key,
+                format!(
+                    "namespace `{}` does not exist; declare it, create it with `rune create namespace {}`, or cast with `--create-namespace`",
+                    d.key.namespace, d.key.namespace
+                ),
+            ));
+        }
+    }
+    Ok(implied)
+}
+
+/// A service's secrets and configmaps must exist, in the batch or in the store.
+fn unresolved_references(
+    tx: &dyn ReadTx,
+    desired: &Desired,
+    in_batch: &BTreeSet<&ObjectKey>,
+) -> Result<Vec<Violation>, EngineError> {
+    let DesiredSpec::Service(spec) = &desired.spec else {
+        return Ok(Vec::new());
+    };
+    let mut violations = Vec::new();
+    for (kind, name) in service_references(spec) {
+        let key = ObjectKey {
+            kind: KindName(kind),
+            name: name.to_owned(),
+            namespace: desired.key.namespace.clone(),
+        };
+        if !in_batch.contains(&key) && tx.object(&key)?.is_none() {
+            violations.push(Violation::new(
+                &desired.key,
+                format!("refers to {key}, which does not exist"),
+            ));
+        }
+    }
+    Ok(violations)
+}
+
+/// Namespaces first, then data, storage classes, volumes and services (SPEC §3 apply order);
+/// deletions run in the reverse order.
+pub(super) fn apply_rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Namespace => 0,
+        Kind::Secret | Kind::ConfigMap | Kind::StorageClass => 1,
+        Kind::Volume | Kind::Service => 2,
+    }
+}

@@ -1,0 +1,177 @@
+//! The storage seam: everything the engine keeps, behind transactions it opens through one trait.
+//!
+//! In: object records ([`Record`]), data versions (sealed secret bytes, configmap JSON), the KEK
+//! check value and the sealed seal identity, all as the engine hands them over. Out: the same,
+//! read back, inside a read or write transaction. Tokens have a seam of their own,
+//! [`TokenStore`] (re-exported here; its first implementation is the token file, which stays
+//! beside the redb store so that `runed token` works while runed holds the store, SPEC §4.5).
+//! Must not happen here: any engine rule (revisions, retention, references, limits) or any
+//! cryptography. A store keeps bytes and records; it never sees a secret value in plaintext.
+//!
+//! # Why scoped transactions behind a trait object
+//!
+//! A transaction is a closure the store runs ([`Store::read_tx`], [`Store::write_tx`]; the engine
+//! calls them through the typed `read` and `write` on `dyn Store`), not a value the engine
+//! holds:
+//!
+//! - Both backends borrow their transaction from something: redb's tables borrow its
+//!   `WriteTransaction`, Postgres's `Transaction` borrows its connection. A scope lets each
+//!   keep those borrows on its own stack; a returned transaction object would have to own them
+//!   and so borrow from itself.
+//! - A write transaction is all-or-nothing by construction: the store commits only when the
+//!   closure succeeds, and drops (rolls back) everything otherwise, early returns included.
+//! - The trait is object-safe, so the engine holds a `Box<dyn Store>` and is compiled once: the
+//!   backend is a runtime choice of the server configuration, and a test suite runs the same
+//!   engine over every backend. The virtual calls are per record, next to JSON decoding and AES.
+//!
+//! # What a backend must guarantee
+//!
+//! A write transaction sees its own writes, and what it reads stays as read until it commits:
+//! the engine compares an object's revision with the one its plan saw and then writes over it,
+//! and counts a namespace's objects or finds a secret's users before committing a deletion.
+//! redb serialises write transactions, so it needs nothing more; Postgres would lock the rows
+//! it reads in a write transaction (`SELECT … FOR UPDATE`) and run it `SERIALIZABLE` (or lock
+//! the namespace) for the counts. A read transaction is one consistent snapshot.
+
+pub mod redb;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::Kind;
+use crate::wire::batch::{Listed, VersionInfo};
+use crate::wire::object::{ObjectKey, Stored};
+
+pub use crate::server::tokens::{TokenFileStore, TokenStore};
+
+/// What is stored under an object's key.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub object: Stored,
+    /// Bumps on every change (data, labels, spec): the optimistic-concurrency token.
+    pub revision: u64,
+    /// Retained data versions, oldest first.
+    pub versions: Vec<VersionInfo>,
+}
+
+impl From<Record> for Listed {
+    fn from(record: Record) -> Self {
+        Listed {
+            object: record.object,
+            revision: record.revision,
+            versions: record.versions,
+        }
+    }
+}
+
+/// Why a store operation failed. Messages are for the operator's log; none carries data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed or returned something it cannot decode (the backend's own message).
+    #[error("{0}")]
+    Backend(String),
+    /// The data directory or the store file could not be created or restricted.
+    #[error("cannot create the data directory `{path}`: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process holds the store (the path of its data directory).
+    #[error("the data directory `{0}` is in use by another process")]
+    Locked(PathBuf),
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        StoreError::Backend(error.to_string())
+    }
+}
+
+/// Reads, in a read transaction or a write transaction (which sees its own writes).
+pub trait ReadTx {
+    /// The record of one object.
+    fn object(&self, key: &ObjectKey) -> Result<Option<Record>, StoreError>;
+
+    /// The stored bytes of one data version: a sealed secret or a configmap's JSON.
+    fn data(&self, key: &ObjectKey, version: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every object of a kind, ordered by namespace and name: in one namespace, or (`None`, or a
+    /// kind without namespaces) all of them. A namespace's services come from here too.
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Record>, StoreError>;
+
+    /// How many objects, of every namespaced kind, a namespace holds.
+    fn count_in_namespace(&self, namespace: &str) -> Result<usize, StoreError>;
+
+    /// Every object whose provenance names this source set, in key order (prune candidates).
+    fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError>;
+
+    /// The KEK check value, once the store has one.
+    fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The seal identity, sealed under the KEK, once the store has one.
+    fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+/// Writes, seen by later reads of the same transaction and by others only after its commit.
+pub trait WriteTx: ReadTx {
+    /// Creates or replaces the record under `record.object.key`.
+    fn put_object(&mut self, record: &Record) -> Result<(), StoreError>;
+
+    /// Removes an object's record (not its data versions: the engine removes those it retains).
+    fn remove_object(&mut self, key: &ObjectKey) -> Result<(), StoreError>;
+
+    fn put_data(&mut self, key: &ObjectKey, version: u64, bytes: &[u8]) -> Result<(), StoreError>;
+
+    fn remove_data(&mut self, key: &ObjectKey, version: u64) -> Result<(), StoreError>;
+
+    fn set_kek_check(&mut self, check: &[u8]) -> Result<(), StoreError>;
+
+    fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError>;
+}
+
+/// A backend. Its two methods are the whole seam; the engine reaches them through `read` and
+/// `write` on `dyn Store`, which carry the engine's result and error types across.
+pub trait Store: Send + Sync {
+    /// Runs `work` on one consistent snapshot.
+    fn read_tx(&self, work: &mut dyn FnMut(&dyn ReadTx)) -> Result<(), StoreError>;
+
+    /// Runs `work` in one write transaction and commits it if `work` returns `true`; otherwise
+    /// nothing of it is kept.
+    fn write_tx(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<(), StoreError>;
+}
+
+impl dyn Store + '_ {
+    /// Runs `work` in a read transaction and returns what it returns.
+    pub fn read<R, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&dyn ReadTx) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let mut work = Some(work);
+        let mut out = None;
+        self.read_tx(&mut |tx| out = work.take().map(|work| work(tx)))?;
+        out.unwrap_or_else(|| Err(not_run()))
+    }
+
+    /// Runs `work` in a write transaction, committed if and only if `work` returns `Ok`.
+    pub fn write<R, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut dyn WriteTx) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let mut work = Some(work);
+        let mut out = None;
+        self.write_tx(&mut |tx| {
+            let result = work.take().map(|work| work(tx));
+            let commit = matches!(result, Some(Ok(_)));
+            out = result;
+            commit
+        })?;
+        out.unwrap_or_else(|| Err(not_run()))
+    }
+}
+
+/// A backend that returned without running the transaction broke the trait's contract.
+fn not_run<E: From<StoreError>>() -> E {
+    StoreError::Backend("the store did not run the transaction".to_owned()).into()
+}

@@ -1,0 +1,244 @@
+//! The redb store: one file, `rune.redb`, in the data directory — the first [`Store`].
+//!
+//! In: a data directory. Out: a [`Store`] over three tables (their layout is in `tables.rs`).
+//! The directory is made private (0700) and the file owner-only (0600); a second process that
+//! opens the same file is refused with [`StoreError::Locked`].
+//! Must not happen here: a change of the tables, their keys or the record JSON — existing data
+//! directories are read as they are.
+
+mod tables;
+#[cfg(test)]
+mod tests;
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use ::redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+
+use crate::resource::Kind;
+use crate::server::store::{ReadTx, Record, Store, StoreError, WriteTx};
+use crate::wire::object::ObjectKey;
+use tables::{META, OBJECTS, ReadTable, Rows, VERSIONS, WriteTable};
+
+const STORE_FILE: &str = "rune.redb";
+
+/// The store file inside a data directory.
+pub fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(STORE_FILE)
+}
+
+/// The store of one data directory, open for this process alone.
+pub struct RedbStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbStore").finish_non_exhaustive()
+    }
+}
+
+impl RedbStore {
+    /// Opens (or creates) the store in `data_dir`, creating the directory if needed.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        create_private_dir(data_dir)?;
+        let path = store_path(data_dir);
+        let db = Database::create(&path).map_err(|error| match error {
+            ::redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::Locked(data_dir.to_path_buf())
+            }
+            other => other.into(),
+        })?;
+        restrict_to_owner(&path)?;
+        Ok(Self { db })
+    }
+}
+
+impl Store for RedbStore {
+    fn read_tx(&self, work: &mut dyn FnMut(&dyn ReadTx)) -> Result<(), StoreError> {
+        let tx = self.db.begin_read()?;
+        work(&Read {
+            tx: &tx,
+            meta: OnceCell::new(),
+            objects: OnceCell::new(),
+            versions: OnceCell::new(),
+        });
+        Ok(())
+    }
+
+    fn write_tx(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        let commit = work(&mut Write {
+            tx: &tx,
+            meta: OnceCell::new(),
+            objects: OnceCell::new(),
+            versions: OnceCell::new(),
+        });
+        // Dropped uncommitted, a redb write transaction is rolled back.
+        if commit {
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+/// A read transaction; each table is opened on first use (a `get` needs only the objects).
+struct Read<'t> {
+    tx: &'t ReadTransaction,
+    meta: OnceCell<ReadTable>,
+    objects: OnceCell<ReadTable>,
+    versions: OnceCell<ReadTable>,
+}
+
+impl Read<'_> {
+    fn objects(&self) -> Result<&ReadTable, StoreError> {
+        opened(&self.objects, || ReadTable::open(self.tx, OBJECTS))
+    }
+}
+
+/// The table in `cell`, opened by `open` on first use.
+fn opened<T>(
+    cell: &OnceCell<T>,
+    open: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<&T, StoreError> {
+    if let Some(table) = cell.get() {
+        return Ok(table);
+    }
+    let table = open()?;
+    Ok(cell.get_or_init(|| table))
+}
+
+impl ReadTx for Read<'_> {
+    fn object(&self, key: &ObjectKey) -> Result<Option<Record>, StoreError> {
+        self.objects()?.object(key)
+    }
+
+    fn data(&self, key: &ObjectKey, version: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?.data(key, version)
+    }
+
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Record>, StoreError> {
+        self.objects()?.list(kind, namespace)
+    }
+
+    fn count_in_namespace(&self, namespace: &str) -> Result<usize, StoreError> {
+        self.objects()?.count_in_namespace(namespace)
+    }
+
+    fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError> {
+        self.objects()?.in_source_set(source_set)
+    }
+
+    fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::KEK_CHECK)
+    }
+
+    fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::SEAL_IDENTITY)
+    }
+}
+
+/// A write transaction; a table is opened (and so created) on first use, as before the seam.
+struct Write<'t> {
+    tx: &'t WriteTransaction,
+    meta: OnceCell<WriteTable<'t>>,
+    objects: OnceCell<WriteTable<'t>>,
+    versions: OnceCell<WriteTable<'t>>,
+}
+
+impl<'t> Write<'t> {
+    fn objects(&self) -> Result<&WriteTable<'t>, StoreError> {
+        opened(&self.objects, || WriteTable::open(self.tx, OBJECTS))
+    }
+
+    fn versions(&self) -> Result<&WriteTable<'t>, StoreError> {
+        opened(&self.versions, || WriteTable::open(self.tx, VERSIONS))
+    }
+
+    fn meta(&self) -> Result<&WriteTable<'t>, StoreError> {
+        opened(&self.meta, || WriteTable::open(self.tx, META))
+    }
+
+    fn table_mut<'c>(
+        tx: &'t WriteTransaction,
+        cell: &'c mut OnceCell<WriteTable<'t>>,
+        definition: tables::Definition,
+    ) -> Result<&'c mut WriteTable<'t>, StoreError> {
+        if cell.get().is_none() {
+            let _ = cell.set(WriteTable::open(tx, definition)?);
+        }
+        cell.get_mut()
+            .ok_or_else(|| StoreError::Backend("a table failed to open".to_owned()))
+    }
+}
+
+impl ReadTx for Write<'_> {
+    fn object(&self, key: &ObjectKey) -> Result<Option<Record>, StoreError> {
+        self.objects()?.object(key)
+    }
+
+    fn data(&self, key: &ObjectKey, version: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.versions()?.data(key, version)
+    }
+
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Record>, StoreError> {
+        self.objects()?.list(kind, namespace)
+    }
+
+    fn count_in_namespace(&self, namespace: &str) -> Result<usize, StoreError> {
+        self.objects()?.count_in_namespace(namespace)
+    }
+
+    fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError> {
+        self.objects()?.in_source_set(source_set)
+    }
+
+    fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.meta()?.meta(tables::KEK_CHECK)
+    }
+
+    fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.meta()?.meta(tables::SEAL_IDENTITY)
+    }
+}
+
+impl WriteTx for Write<'_> {
+    fn put_object(&mut self, record: &Record) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.objects, OBJECTS)?.put_object(record)
+    }
+
+    fn remove_object(&mut self, key: &ObjectKey) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.objects, OBJECTS)?.remove_object(key)
+    }
+
+    fn put_data(&mut self, key: &ObjectKey, version: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.versions, VERSIONS)?.put_data(key, version, bytes)
+    }
+
+    fn remove_data(&mut self, key: &ObjectKey, version: u64) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.versions, VERSIONS)?.remove_data(key, version)
+    }
+
+    fn set_kek_check(&mut self, check: &[u8]) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::KEK_CHECK, check)
+    }
+
+    fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
+    }
+}
+
+/// The store holds only ciphertext for secrets, but configmaps and metadata are plaintext.
+fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
+    crate::fs::restrict_to_owner(path).map_err(|source| StoreError::DataDir {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn create_private_dir(path: &Path) -> Result<(), StoreError> {
+    crate::fs::ensure_private_dir(path).map_err(|source| StoreError::DataDir {
+        path: path.to_path_buf(),
+        source,
+    })
+}

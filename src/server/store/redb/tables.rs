@@ -1,0 +1,219 @@
+//! The layout of `rune.redb`: three tables of string keys and byte values.
+//!
+//! - `objects`: `kind\0namespace\0name` → a [`Record`] as JSON.
+//! - `versions`: `kind\0namespace\0name\0{version:020}` → a sealed secret or a configmap's JSON.
+//! - `meta`: `kek-check` → the KEK check value; `seal-identity` → the sealed age identity.
+//!
+//! Keys sort by kind, then namespace, then name (then version), so a kind or a namespace is one
+//! key range. Must not happen here: any change to this layout without a migration.
+
+use ::redb::{
+    ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, TableError,
+    WriteTransaction,
+};
+
+use crate::resource::Kind;
+use crate::server::store::{Record, StoreError};
+use crate::wire::object::ObjectKey;
+
+pub(super) type Definition = TableDefinition<'static, &'static str, &'static [u8]>;
+
+/// Objects by `kind\0namespace\0name` → JSON [`Record`].
+pub(super) const OBJECTS: Definition = TableDefinition::new("objects");
+/// Data versions by `kind\0namespace\0name\0{version:020}` → sealed secret or configmap JSON.
+pub(super) const VERSIONS: Definition = TableDefinition::new("versions");
+/// Store-wide facts: the KEK check value, the seal identity.
+pub(super) const META: Definition = TableDefinition::new("meta");
+
+pub(super) const KEK_CHECK: &str = "kek-check";
+/// runed's age identity for sealed values (SPEC §6), sealed under the KEK like a secret.
+pub(super) const SEAL_IDENTITY: &str = "seal-identity";
+
+macro_rules! backend_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(error: $t) -> Self {
+                StoreError::Backend(error.to_string())
+            }
+        }
+    )*};
+}
+backend_error!(
+    ::redb::DatabaseError,
+    ::redb::TransactionError,
+    ::redb::TableError,
+    ::redb::StorageError,
+    ::redb::CommitError
+);
+
+fn object_key(key: &ObjectKey) -> String {
+    format!("{}\0{}\0{}", key.kind.0.singular(), key.namespace, key.name)
+}
+
+fn version_key(key: &ObjectKey, version: u64) -> String {
+    format!("{}\0{version:020}", object_key(key))
+}
+
+/// The reads both kinds of transaction share, on a table that may not exist yet (reading as
+/// empty: a read transaction cannot create it).
+pub(super) trait Rows {
+    type Table: ReadableTable<&'static str, &'static [u8]>;
+
+    fn rows(&self) -> Option<&Self::Table>;
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(table) = self.rows() else {
+            return Ok(None);
+        };
+        Ok(table.get(key)?.map(|value| value.value().to_vec()))
+    }
+
+    fn object(&self, key: &ObjectKey) -> Result<Option<Record>, StoreError> {
+        let Some(table) = self.rows() else {
+            return Ok(None);
+        };
+        match table.get(object_key(key).as_str())? {
+            Some(value) => Ok(Some(serde_json::from_slice(value.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn data(&self, key: &ObjectKey, version: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(&version_key(key, version))
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(name)
+    }
+
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Record>, StoreError> {
+        let prefix = match namespace {
+            Some(ns) if kind.is_namespaced() => format!("{}\0{ns}\0", kind.singular()),
+            _ => format!("{}\0", kind.singular()),
+        };
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        for entry in table.range(prefix.as_str()..)? {
+            let (key, value) = entry?;
+            if !key.value().starts_with(&prefix) {
+                break;
+            }
+            out.push(serde_json::from_slice(value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Counts keys without decoding a record.
+    fn count_in_namespace(&self, namespace: &str) -> Result<usize, StoreError> {
+        let mut count = 0;
+        let Some(table) = self.rows() else {
+            return Ok(count);
+        };
+        for kind in Kind::ALL.into_iter().filter(|k| k.is_namespaced()) {
+            let prefix = format!("{}\0{namespace}\0", kind.singular());
+            for entry in table.range(prefix.as_str()..)? {
+                if !entry?.0.value().starts_with(&prefix) {
+                    break;
+                }
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// A scan of every record: provenance is inside the JSON, not in the key.
+    fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        for entry in table.iter()? {
+            let (_, value) = entry?;
+            let record: Record = serde_json::from_slice(value.value())?;
+            let set = record
+                .object
+                .provenance
+                .as_ref()
+                .and_then(|p| p.source_set.as_deref());
+            if set == Some(source_set) {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A table in a read transaction; `None` if no write transaction has created it yet.
+pub(super) struct ReadTable(Option<ReadOnlyTable<&'static str, &'static [u8]>>);
+
+impl ReadTable {
+    pub(super) fn open(tx: &ReadTransaction, definition: Definition) -> Result<Self, StoreError> {
+        match tx.open_table(definition) {
+            Ok(table) => Ok(Self(Some(table))),
+            Err(TableError::TableDoesNotExist(_)) => Ok(Self(None)),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl Rows for ReadTable {
+    type Table = ReadOnlyTable<&'static str, &'static [u8]>;
+
+    fn rows(&self) -> Option<&Self::Table> {
+        self.0.as_ref()
+    }
+}
+
+/// A table in a write transaction (created if missing).
+pub(super) struct WriteTable<'t>(Table<'t, &'static str, &'static [u8]>);
+
+impl<'t> WriteTable<'t> {
+    pub(super) fn open(
+        tx: &'t WriteTransaction,
+        definition: Definition,
+    ) -> Result<Self, StoreError> {
+        Ok(Self(tx.open_table(definition)?))
+    }
+
+    pub(super) fn put_object(&mut self, record: &Record) -> Result<(), StoreError> {
+        let key = object_key(&record.object.key);
+        self.0
+            .insert(key.as_str(), serde_json::to_vec(record)?.as_slice())?;
+        Ok(())
+    }
+
+    pub(super) fn remove_object(&mut self, key: &ObjectKey) -> Result<(), StoreError> {
+        self.0.remove(object_key(key).as_str())?;
+        Ok(())
+    }
+
+    pub(super) fn put_data(
+        &mut self,
+        key: &ObjectKey,
+        version: u64,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        self.0.insert(version_key(key, version).as_str(), bytes)?;
+        Ok(())
+    }
+
+    pub(super) fn remove_data(&mut self, key: &ObjectKey, version: u64) -> Result<(), StoreError> {
+        self.0.remove(version_key(key, version).as_str())?;
+        Ok(())
+    }
+
+    pub(super) fn set_meta(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.0.insert(name, value)?;
+        Ok(())
+    }
+}
+
+impl<'t> Rows for WriteTable<'t> {
+    type Table = Table<'t, &'static str, &'static [u8]>;
+
+    fn rows(&self) -> Option<&Self::Table> {
+        Some(&self.0)
+    }
+}
