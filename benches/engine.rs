@@ -30,10 +30,10 @@ use rune::client::{self, Backend, Remote};
 use rune::local::Local;
 use rune::plan::Plan;
 use rune::resource::Kind;
+use rune::secrets::Secret;
 use rune::wire::batch::{ApplyRequest, BatchOptions};
 use rune::wire::object::{Desired, DesiredSpec, KindName, ObjectKey, Provenance, SecretValues};
 use support::{Row, Runed};
-use zeroize::Zeroizing;
 
 fn main() {
     let runs = support::setting("RUNS", 5);
@@ -75,7 +75,7 @@ fn object(i: usize) -> Desired {
         data.insert("region".to_owned(), "eu-west-1".to_owned());
     }
     let (kind, name, spec) = if i.is_multiple_of(2) {
-        let values = data.into_iter().map(|(k, v)| (k, Zeroizing::new(v)));
+        let values = data.into_iter().map(|(k, v)| (k, Secret::new(v)));
         (
             Kind::Secret,
             format!("sec-{i}"),
@@ -221,9 +221,12 @@ fn sealed_secrets(backend: &dyn Backend, batch: &[Desired], count: usize) -> Vec
                 .iter()
                 .map(|(key, value)| {
                     let place = rune::secrets::Place::new(&d.key.namespace, &d.key.name, key);
-                    let armor =
-                        rune::secrets::seal(value, &place, std::slice::from_ref(&recipient))
-                            .expect("seal a value");
+                    let armor = rune::secrets::seal(
+                        value.expose(),
+                        &place,
+                        std::slice::from_ref(&recipient),
+                    )
+                    .expect("seal a value");
                     (key.clone(), armor)
                 })
                 .collect();

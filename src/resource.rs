@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::secrets::Secret;
 use crate::source::{SourceId, Span};
 
 /// A value and where it was written.
@@ -211,21 +212,29 @@ impl fmt::Debug for DataSource {
 }
 
 /// A plaintext value that may be a secret: never shown by `Debug`, wiped when dropped.
-#[derive(Clone, Default, Eq, PartialEq)]
-pub struct Plaintext(zeroize::Zeroizing<String>);
+#[derive(Clone, Default)]
+pub struct Plaintext(Secret<String>);
 
 impl Plaintext {
     #[must_use]
     pub fn new(value: String) -> Self {
-        Self(zeroize::Zeroizing::new(value))
+        Self(Secret::new(value))
     }
 
     /// The value itself; callers must not print it for a secret.
     #[must_use]
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 }
+
+impl PartialEq for Plaintext {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_as(&other.0)
+    }
+}
+
+impl Eq for Plaintext {}
 
 impl fmt::Debug for Plaintext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,4 +25,4 @@ pub use keys::Keys;
 pub use payload::{SealError, UnsealError, Unsealed, seal};
 pub use place::Place;
 pub use recipients::{Recipients, load_recipients, parse_recipient, parse_recipients};
-pub use secret::Secret;
+pub use secret::{Secret, Values};

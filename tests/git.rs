@@ -324,7 +324,11 @@ fn hook_refuses_plaintext_and_ignores_unstaged_fixes() {
 fn sealing_in_place_makes_the_hooked_commit_pass() {
     let s = Scratch::new();
     let team = rune::secrets::Keys::generate();
-    std::fs::write(s.dir.path().join("key.txt"), team.to_text().as_bytes()).expect("key file");
+    std::fs::write(
+        s.dir.path().join("key.txt"),
+        team.to_text().expose().as_bytes(),
+    )
+    .expect("key file");
     s.write(
         ".rune/recipients",
         &format!("# the team\n{}\n", team.recipients()[0]),

@@ -1347,7 +1347,7 @@ proptest! {
                 (Ok(value), Err(armor)) if !value.is_empty() => {
                     let opened = keys.unseal(armor).map_err(|e| TestCaseError::fail(e.to_string()))?;
                     prop_assert_eq!(opened.place, rune::secrets::Place::new(ns, name, key));
-                    prop_assert_eq!(opened.value.as_str(), value.as_str());
+                    prop_assert_eq!(opened.value.expose().as_str(), value.as_str());
                 }
                 _ => prop_assert_eq!(was, now, "secret {}/{} key {} changed", ns, name, key),
             }

@@ -84,7 +84,7 @@ fn open_one(text: &str, keys: &Keys) -> (Place, String) {
     let opened = keys
         .unseal(&all[0])
         .expect("the key opens the sealed value");
-    (opened.place, opened.value.to_string())
+    (opened.place, opened.value.expose().clone())
 }
 
 fn public(keys: &Keys) -> String {
@@ -98,7 +98,7 @@ fn key_file(dir: &Path, name: &str, keys: &Keys) -> String {
         format!(
             "# public key: {}\n{}",
             public(keys),
-            keys.to_text().as_str()
+            keys.to_text().expose().as_str()
         ),
     )
     .expect("write the key file");
@@ -262,7 +262,7 @@ fn in_place_seals_the_fixture_and_lint_passes() {
         .iter()
         .map(|armor| {
             let opened = keys.unseal(armor).expect("opens");
-            (opened.place, opened.value.to_string())
+            (opened.place, opened.value.expose().clone())
         })
         .collect();
     assert_eq!(
@@ -354,7 +354,7 @@ fn resealing_the_same_value_keeps_the_file() {
         .into_iter()
         .find_map(|armor| keys.unseal(&armor).ok())
         .expect("the password opens");
-    assert_eq!(password.value.as_str(), format!("other-{MARK}"));
+    assert_eq!(password.value.expose().as_str(), format!("other-{MARK}"));
     ok(ws
         .rune()
         .args([

@@ -27,7 +27,11 @@ impl Scene {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let server = remote.then(|| Server::start(&dir.path().join("runed"), &[]));
         let key = Keys::generate();
-        std::fs::write(dir.path().join("key.txt"), key.to_text().as_bytes()).expect("key file");
+        std::fs::write(
+            dir.path().join("key.txt"),
+            key.to_text().expose().as_bytes(),
+        )
+        .expect("key file");
         Self { server, dir, key }
     }
 

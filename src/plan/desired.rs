@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::parse::Loaded;
 use crate::resource::{Data, DataKind, DataSource, Protocol, Resource, Runtime, Spec};
+use crate::secrets::Secret;
 use crate::wire::object::{
     Desired, DesiredSpec, EnvFromSpec, KindName, MountSpec, NamespaceSpec, ObjectKey, PortSpec,
     ProcessSpec, Provenance, SecretValues, ServiceSpec, StorageClassSpec, VolumeSpec,
@@ -68,7 +69,7 @@ fn convert(resource: &Resource, loaded: &Loaded, origin: &Origin) -> Result<Desi
         Spec::ConfigMap(data) => DesiredSpec::ConfigMap {
             data: values(resource, data, base_dir)?
                 .into_iter()
-                .map(|(k, v)| (k, v.to_string()))
+                .map(|(k, v)| (k, v.expose().clone()))
                 .collect(),
         },
         Spec::Namespace(ns) => DesiredSpec::Namespace(NamespaceSpec {
@@ -122,12 +123,12 @@ fn values(
     resource: &Resource,
     data: &Data,
     base_dir: Option<&Path>,
-) -> Result<BTreeMap<String, Zeroizing<String>>, DesiredError> {
+) -> Result<BTreeMap<String, Secret<String>>, DesiredError> {
     let mut out = BTreeMap::new();
     for entry in &data.entries {
         let key = entry.key.value.clone();
         let value = match &entry.source {
-            DataSource::Value(value) => Zeroizing::new(value.expose().to_owned()),
+            DataSource::Value(value) => Secret::new(value.expose().to_owned()),
             DataSource::File(path) => read_text(resource, &key, path, base_dir)?,
             DataSource::Sealed(_) => continue,
         };
@@ -151,7 +152,7 @@ fn read_text(
     key: &str,
     path: &Path,
     base_dir: Option<&Path>,
-) -> Result<Zeroizing<String>, DesiredError> {
+) -> Result<Secret<String>, DesiredError> {
     let full = base_dir.map_or_else(|| path.to_path_buf(), |dir| dir.join(path));
     let bytes = std::fs::read(&full).map_err(|source| DesiredError::File {
         key: key.to_owned(),
@@ -159,16 +160,14 @@ fn read_text(
         resource: resource.display_name(),
         source,
     })?;
-    String::from_utf8(bytes)
-        .map(Zeroizing::new)
-        .map_err(|error| {
-            drop(Zeroizing::new(error.into_bytes()));
-            DesiredError::NotText {
-                key: key.to_owned(),
-                path: full.display().to_string(),
-                resource: resource.display_name(),
-            }
-        })
+    String::from_utf8(bytes).map(Secret::new).map_err(|error| {
+        drop(Zeroizing::new(error.into_bytes()));
+        DesiredError::NotText {
+            key: key.to_owned(),
+            path: full.display().to_string(),
+            resource: resource.display_name(),
+        }
+    })
 }
 
 fn service_spec(service: &crate::resource::ServiceSpec) -> ServiceSpec {

@@ -8,13 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use zeroize::Zeroizing;
+use crate::secrets::Secret;
 
 use crate::plan::{Action, Change, KeyChanges};
 use crate::wire::object::{Desired, DesiredSpec, ObjectKey, Stored, StoredSpec};
 
 /// A secret's opened data: key → value.
-pub type Values = BTreeMap<String, Zeroizing<String>>;
+pub use crate::secrets::Values;
 
 /// What the store holds of one object. No `Debug`: it may hold secret values.
 pub struct Live {
@@ -51,7 +51,7 @@ pub fn change(desired: &Desired, live: Option<Live>, force: bool) -> Result<Chan
     let (keys, data_changed) = match &desired.spec {
         DesiredSpec::Secret { data, .. } => {
             let values = live.secret.as_ref().ok_or(Corrupt)?;
-            let changes = compare(values, &data.0, |a, b| a.as_bytes() == b.as_bytes());
+            let changes = compare(values, &data.0, Secret::same_as);
             let any = !changes.is_empty();
             (Some(changes), any)
         }

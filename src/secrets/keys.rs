@@ -5,7 +5,6 @@ use std::path::Path;
 
 use age::armor::ArmoredReader;
 use age::secrecy::ExposeSecret;
-use zeroize::Zeroizing;
 
 use crate::secrets::key_file::KeyFileError;
 use crate::secrets::payload::{UnsealError, Unsealed, parse_payload};
@@ -63,11 +62,12 @@ impl Keys {
     }
 
     /// The identity file's text (for runed to keep under its KEK).
-    pub fn to_text(&self) -> Zeroizing<String> {
-        let mut text = Zeroizing::new(String::new());
+    pub fn to_text(&self) -> Secret<String> {
+        let mut text = Secret::new(String::new());
         for identity in &self.0 {
-            text.push_str(identity.to_string().expose_secret());
-            text.push('\n');
+            text.expose_mut()
+                .push_str(identity.to_string().expose_secret());
+            text.expose_mut().push('\n');
         }
         text
     }
@@ -98,11 +98,7 @@ impl Keys {
     }
 
     /// Opens a payload that must have been sealed for `expected`.
-    pub fn unseal_for(
-        &self,
-        armor: &str,
-        expected: &Place,
-    ) -> Result<Zeroizing<String>, UnsealError> {
+    pub fn unseal_for(&self, armor: &str, expected: &Place) -> Result<Secret<String>, UnsealError> {
         let unsealed = self.unseal(armor)?;
         if unsealed.place != *expected {
             return Err(UnsealError::wrong_place(expected.clone(), unsealed.place));
@@ -121,7 +117,7 @@ mod tests {
         let keys = Keys::generate();
         let text = format!(
             "# created: today\n# public key: x\n{}",
-            keys.to_text().as_str()
+            keys.to_text().expose().as_str()
         );
         let parsed = Keys::parse(&text, Path::new("key.txt")).expect("parses");
         assert_eq!(

@@ -15,7 +15,6 @@
 use std::io::Write;
 
 use age::armor::{ArmoredWriter, Format};
-use zeroize::Zeroizing;
 
 use crate::secrets::place::Place;
 use crate::secrets::secret::Secret;
@@ -66,7 +65,7 @@ impl UnsealError {
 /// A value opened from its payload, with the place it was sealed for.
 pub struct Unsealed {
     pub place: Place,
-    pub value: Zeroizing<String>,
+    pub value: Secret<String>,
 }
 
 /// Encrypts `value` for `place` to every recipient, as ASCII armor.
@@ -131,7 +130,7 @@ pub(super) fn parse_payload(plaintext: &[u8]) -> Result<Unsealed, UnsealError> {
         .to_owned();
     Ok(Unsealed {
         place,
-        value: Zeroizing::new(value),
+        value: Secret::new(value),
     })
 }
 
@@ -153,7 +152,7 @@ mod tests {
         assert!(!armor.contains("hunter2"));
         let unsealed = keys.unseal(&armor).expect("opens");
         assert_eq!(unsealed.place, place());
-        assert_eq!(unsealed.value.as_str(), "hunter2");
+        assert_eq!(unsealed.value.expose(), "hunter2");
         let other = Place::new("prod", "api", "password");
         assert_eq!(
             keys.unseal_for(&armor, &other).err(),
@@ -167,7 +166,10 @@ mod tests {
         let keys = Keys::generate();
         let value = "line one\n\nline three\n";
         let armor = seal(value, &place(), &keys.recipients()).expect("seals");
-        assert_eq!(keys.unseal(&armor).expect("opens").value.as_str(), value);
+        assert_eq!(
+            keys.unseal(&armor).expect("opens").value.expose().as_str(),
+            value
+        );
     }
 
     /// Keys that are not among the recipients cannot open a value.

@@ -29,6 +29,19 @@ use zeroize::Zeroize;
 /// comparison on the exposed bytes, chosen where it happens.
 pub struct Secret<T: Zeroize>(T);
 
+/// Plaintext data of a secret — key → value — as every stage holds it: keys print, values do
+/// not.
+pub type Values = std::collections::BTreeMap<String, Secret<String>>;
+
+impl Secret<String> {
+    /// Whether two values are the same, in time that depends on their lengths only, not on
+    /// where they differ.
+    pub fn same_as(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
 impl<T: Zeroize> Secret<T> {
     pub fn new(value: T) -> Self {
         Self(value)
@@ -194,5 +207,24 @@ mod tests {
             serde_json::to_string(&file).unwrap(),
             format!(r#"{{"token":"{VALUE}"}}"#)
         );
+    }
+
+    /// A map of plaintext values, as every stage holds secret data, prints its keys only.
+    #[test]
+    fn values_print_keys_only() {
+        let mut values = super::Values::new();
+        values.insert("password".to_owned(), Secret::new(VALUE.to_owned()));
+        let printed = format!("{values:?}");
+        assert!(printed.contains("password"), "{printed}");
+        assert_redacted(&printed);
+    }
+
+    /// Equal values compare equal, different ones (of the same length too) do not.
+    #[test]
+    fn same_as_compares_values() {
+        let a = Secret::new(VALUE.to_owned());
+        assert!(a.same_as(&Secret::new(VALUE.to_owned())));
+        assert!(!a.same_as(&Secret::new(VALUE.replace('h', "j"))));
+        assert!(!a.same_as(&Secret::new(String::new())));
     }
 }

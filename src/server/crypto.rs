@@ -10,7 +10,7 @@
 //!
 //! Keys and plaintexts live in [`Zeroizing`] buffers and are wiped when dropped.
 
-use std::collections::BTreeMap;
+use crate::secrets::Secret;
 use std::fmt::Write;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -146,7 +146,7 @@ impl RecordId<'_> {
 }
 
 /// The plaintext of one secret version: key → value, wiped on drop.
-pub type SecretData = BTreeMap<String, Zeroizing<String>>;
+pub type SecretData = crate::secrets::Values;
 
 /// Encrypts one secret version under a fresh DEK and returns the stored bytes.
 pub fn seal(kek: &Kek, id: RecordId<'_>, data: &SecretData) -> Result<Vec<u8>, CryptoError> {
@@ -222,14 +222,17 @@ pub fn open(kek: &Kek, id: RecordId<'_>, record: &[u8]) -> Result<SecretData, Cr
 
 /// `u32 count`, then per entry `u32 len, key, u32 len, value`, in key order: one encoding per map.
 fn canonical(data: &SecretData) -> Zeroizing<Vec<u8>> {
-    let size: usize = data.iter().map(|(k, v)| 8 + k.len() + v.len()).sum();
+    let size: usize = data
+        .iter()
+        .map(|(k, v)| 8 + k.len() + v.expose().len())
+        .sum();
     let mut out = Zeroizing::new(Vec::with_capacity(4 + size));
     out.extend((data.len() as u32).to_be_bytes());
     for (key, value) in data {
         out.extend((key.len() as u32).to_be_bytes());
         out.extend(key.as_bytes());
-        out.extend((value.len() as u32).to_be_bytes());
-        out.extend(value.as_bytes());
+        out.extend((value.expose().len() as u32).to_be_bytes());
+        out.extend(value.expose().as_bytes());
     }
     out
 }
@@ -245,7 +248,7 @@ fn parse_canonical(bytes: &[u8]) -> Result<SecretData, CryptoError> {
         let value_len = reader.u32()? as usize;
         let value = String::from_utf8(reader.take(value_len)?.to_vec())
             .map_err(|_| CryptoError::Malformed)?;
-        data.insert(key, Zeroizing::new(value));
+        data.insert(key, Secret::new(value));
     }
     if !reader.0.is_empty() {
         return Err(CryptoError::Malformed);
@@ -306,7 +309,14 @@ mod tests {
     fn data(pairs: &[(&str, &str)]) -> SecretData {
         pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), Zeroizing::new((*v).to_owned())))
+            .map(|(k, v)| ((*k).to_owned(), Secret::new((*v).to_owned())))
+            .collect()
+    }
+
+    /// The values themselves, to compare in assertions (`Secret` has no `PartialEq`).
+    fn exposed(data: &SecretData) -> Vec<(String, String)> {
+        data.iter()
+            .map(|(k, v)| (k.clone(), v.expose().clone()))
             .collect()
     }
 
@@ -323,7 +333,10 @@ mod tests {
         let kek = Kek::generate().unwrap();
         let secret = data(&[("password", "hunter2"), ("username", "admin")]);
         let record = seal(&kek, id("default", "db", 1), &secret).unwrap();
-        assert_eq!(open(&kek, id("default", "db", 1), &record).unwrap(), secret);
+        assert_eq!(
+            exposed(&open(&kek, id("default", "db", 1), &record).unwrap()),
+            exposed(&secret)
+        );
     }
 
     #[test]
@@ -348,7 +361,10 @@ mod tests {
             id("default", "dc", 3),
             id("default", "db", 4),
         ] {
-            assert_eq!(open(&kek, other, &record), Err(CryptoError::Integrity));
+            assert_eq!(
+                open(&kek, other, &record).map(|d| exposed(&d)),
+                Err(CryptoError::Integrity)
+            );
         }
     }
 
@@ -363,14 +379,14 @@ mod tests {
         let mut spliced = b[..header].to_vec();
         spliced.extend(&a[header..]);
         assert_eq!(
-            open(&kek, id("default", "b", 1), &spliced),
+            open(&kek, id("default", "b", 1), &spliced).map(|d| exposed(&d)),
             Err(CryptoError::Integrity)
         );
         let mut flipped = a.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert_eq!(
-            open(&kek, id("default", "a", 1), &flipped),
+            open(&kek, id("default", "a", 1), &flipped).map(|d| exposed(&d)),
             Err(CryptoError::Integrity)
         );
     }

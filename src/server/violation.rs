@@ -40,7 +40,7 @@ pub fn check_desired(desired: &Desired, limits: &Limits) -> Vec<Violation> {
     }
     match &desired.spec {
         DesiredSpec::Secret { data, .. } => {
-            let sizes = data.0.iter().map(|(k, v)| (k.as_str(), v.len()));
+            let sizes = data.0.iter().map(|(k, v)| (k.as_str(), v.expose().len()));
             violations.extend(check_data(key, sizes, &limits.secret, false));
         }
         DesiredSpec::ConfigMap { data } => {

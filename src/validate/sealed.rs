@@ -77,8 +77,10 @@ fn open(
 ) -> (Option<Diagnostic>, bool) {
     let place = sealed.resource.place(&sealed.entry.key.value);
     match keys.unseal_for(sealed.armor, &place) {
-        Ok(value) if value.is_empty() => (Some(empty(sealed)), true),
-        Ok(value) if value.len() > limits.max_value_size => (Some(too_large(sealed, limits)), true),
+        Ok(value) if value.expose().is_empty() => (Some(empty(sealed)), true),
+        Ok(value) if value.expose().len() > limits.max_value_size => {
+            (Some(too_large(sealed, limits)), true)
+        }
         Ok(_) => (None, true),
         Err(UnsealError::NotRecipient) => (Some(unopened(sealed)), false),
         Err(error) => (Some(unusable(sealed, &error, resources)), true),

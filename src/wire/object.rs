@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::resource::Kind;
+use crate::secrets::Values;
 
 /// Which object: kind, namespace (`""` for cluster-scoped kinds) and name.
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -114,10 +115,35 @@ pub enum DesiredSpec {
     Volume(VolumeSpec),
 }
 
-/// Secret plaintext on its way in: not shown by `Debug`, wiped on drop.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Secret plaintext on its way in: not shown by `Debug`, wiped on drop. The one wire type that
+/// serializes a value (client → server, in a plan or apply request), so it opts in explicitly.
+#[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
-pub struct SecretValues(pub BTreeMap<String, zeroize::Zeroizing<String>>);
+pub struct SecretValues(pub Values);
+
+impl Serialize for SecretValues {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value.expose())?;
+        }
+        map.end()
+    }
+}
+
+impl PartialEq for SecretValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.same_as(v2))
+    }
+}
+
+impl Eq for SecretValues {}
 
 impl std::fmt::Debug for SecretValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

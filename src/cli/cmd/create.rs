@@ -3,13 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use zeroize::Zeroizing;
-
 use crate::cli::args::{CreateCommand, DataArgs, GlobalArgs};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output;
 use crate::cli::target;
 use crate::resource::Kind;
+use crate::secrets::Secret;
 use crate::validate::names::{data_key_problem, dns1123_problem};
 use crate::wire::object::{Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, SecretValues};
 
@@ -67,7 +66,7 @@ fn data_object(kind: Kind, args: &DataArgs, namespace: &str) -> Result<Desired, 
             sealed: std::collections::BTreeMap::new(),
         },
         _ => DesiredSpec::ConfigMap {
-            data: data.into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+            data: data.into_iter().map(|(k, v)| (k, v.expose().clone())).collect(),
         },
     };
     Ok(Desired {
@@ -79,9 +78,9 @@ fn data_object(kind: Kind, args: &DataArgs, namespace: &str) -> Result<Desired, 
 }
 
 /// Every `--from-*` source, in order; a key given twice is a usage error.
-fn collect(args: &DataArgs) -> Result<BTreeMap<String, Zeroizing<String>>, CliError> {
+fn collect(args: &DataArgs) -> Result<BTreeMap<String, Secret<String>>, CliError> {
     let mut data = BTreeMap::new();
-    let mut insert = |key: String, value: Zeroizing<String>, from: &str| -> Result<(), CliError> {
+    let mut insert = |key: String, value: Secret<String>, from: &str| -> Result<(), CliError> {
         if let Some(problem) = data_key_problem(&key) {
             return Err(CliError::Invalid(format!(
                 "key `{key}` ({from}) is not valid: {problem}"
@@ -102,7 +101,7 @@ fn collect(args: &DataArgs) -> Result<BTreeMap<String, Zeroizing<String>>, CliEr
         };
         insert(
             key.to_owned(),
-            Zeroizing::new(value.to_owned()),
+            Secret::new(value.to_owned()),
             "--from-literal",
         )?;
     }
@@ -124,7 +123,7 @@ fn collect(args: &DataArgs) -> Result<BTreeMap<String, Zeroizing<String>>, CliEr
     }
     for path in &args.from_env_file {
         let text = read_text(path)?;
-        for (number, line) in text.lines().enumerate() {
+        for (number, line) in text.expose().lines().enumerate() {
             let line = line.trim_start();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -138,7 +137,7 @@ fn collect(args: &DataArgs) -> Result<BTreeMap<String, Zeroizing<String>>, CliEr
             };
             insert(
                 key.trim().to_owned(),
-                Zeroizing::new(value.to_owned()),
+                Secret::new(value.to_owned()),
                 "--from-env-file",
             )?;
         }
@@ -146,10 +145,10 @@ fn collect(args: &DataArgs) -> Result<BTreeMap<String, Zeroizing<String>>, CliEr
     Ok(data)
 }
 
-fn read_text(path: &Path) -> Result<Zeroizing<String>, CliError> {
+fn read_text(path: &Path) -> Result<Secret<String>, CliError> {
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::Usage(format!("cannot read `{}`: {e}", path.display())))?;
-    String::from_utf8(bytes).map(Zeroizing::new).map_err(|_| {
+    String::from_utf8(bytes).map(Secret::new).map_err(|_| {
         CliError::Usage(format!(
             "`{}` is not UTF-8 text; values are strings",
             path.display()

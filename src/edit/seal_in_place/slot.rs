@@ -61,7 +61,7 @@ impl<'f> Slot<'f> {
             return Holds::Unopened(None);
         };
         match keys.unseal(armor) {
-            Ok(opened) if opened.place == self.place && opened.value.as_str() == value => {
+            Ok(opened) if opened.place == self.place && opened.value.expose() == value => {
                 Holds::Same
             }
             Ok(_) => Holds::Different,

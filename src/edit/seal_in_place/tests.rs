@@ -86,7 +86,7 @@ fn opened(text: &str, keys: &Keys) -> BTreeMap<String, String> {
                     &entry.key.value,
                 );
                 assert_eq!(opened.place, expected, "sealed for its own place");
-                values.insert(expected.to_string(), opened.value.to_string());
+                values.insert(expected.to_string(), opened.value.expose().clone());
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use zeroize::Zeroizing;
+use crate::secrets::Secret;
 
 use super::{Corrupt, Live, Values, change, prune, stored_spec};
 use crate::plan::Action;
@@ -23,7 +23,7 @@ fn key(kind: Kind, name: &str) -> ObjectKey {
 fn values(pairs: &[(&str, &str)]) -> Values {
     pairs
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), Zeroizing::new((*v).to_owned())))
+        .map(|(k, v)| ((*k).to_owned(), Secret::new((*v).to_owned())))
         .collect()
 }
 

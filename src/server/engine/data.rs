@@ -6,6 +6,7 @@
 //! Must not happen here: a value in an error or a log line; a version opened under another
 //! record's identity (the record id binds ciphertext to its namespace, name and version).
 
+use crate::secrets::Secret;
 use crate::server::crypto::{self, Kek, RecordId, SecretData};
 use crate::server::engine::EngineError;
 use crate::server::store::ReadTx;
@@ -64,7 +65,7 @@ pub(super) fn materialise(
         StoredSpec::Secret { .. } => open_secret(kek, tx, key, version)?,
         StoredSpec::ConfigMap { data } => data
             .iter()
-            .map(|(k, v)| (k.clone(), zeroize::Zeroizing::new(v.clone())))
+            .map(|(k, v)| (k.clone(), Secret::new(v.clone())))
             .collect(),
         _ => return Err(EngineError::NotFound(key.clone())),
     };

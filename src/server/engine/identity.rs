@@ -37,7 +37,7 @@ pub(super) fn seal_identity(store: &dyn Store, kek: &Kek) -> Result<Keys, Engine
         if let Some(record) = tx.seal_identity()? {
             let data = crypto::open(kek, id, &record)?;
             let text = data.get(KEY).ok_or(CryptoError::Malformed)?;
-            Keys::parse(text, Path::new(SEAL_IDENTITY))
+            Keys::parse(text.expose(), Path::new(SEAL_IDENTITY))
                 .map_err(|_| EngineError::Crypto(CryptoError::Malformed))
         } else {
             let keys = Keys::generate();

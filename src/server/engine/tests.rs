@@ -15,9 +15,8 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use zeroize::Zeroizing;
-
 use crate::resource::Kind;
+use crate::secrets::Secret;
 use crate::server::crypto::Kek;
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::store::redb::RedbStore;
@@ -97,7 +96,7 @@ fn secret(name: &str, pairs: &[(&str, &str)]) -> Desired {
             data: SecretValues(
                 pairs
                     .iter()
-                    .map(|(k, v)| ((*k).to_owned(), Zeroizing::new((*v).to_owned())))
+                    .map(|(k, v)| ((*k).to_owned(), Secret::new((*v).to_owned())))
                     .collect(),
             ),
             sealed: BTreeMap::new(),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use zeroize::Zeroizing;
+use crate::secrets::Secret;
 
 use crate::resource::Kind;
 use crate::server::crypto::SecretData;
@@ -23,7 +23,7 @@ pub type Sources = BTreeMap<(Kind, String), SecretData>;
 pub struct Built {
     /// Names skipped because they are not `[A-Za-z_][A-Za-z0-9_]*`, in the order met.
     pub skipped: Vec<String>,
-    pub vars: BTreeMap<String, Zeroizing<String>>,
+    pub vars: BTreeMap<String, Secret<String>>,
 }
 
 /// Names only: the values are secret and configmap data.
@@ -62,16 +62,14 @@ pub fn build(
         }
     }
     for (var, value) in &spec.env {
-        built
-            .vars
-            .insert(var.clone(), Zeroizing::new(value.clone()));
+        built.vars.insert(var.clone(), Secret::new(value.clone()));
     }
     for (var, value) in [
         ("RUNE_SERVICE_NAME", name.to_owned()),
         ("RUNE_NAMESPACE", namespace.to_owned()),
         ("RUNE_INSTANCE", instance.to_string()),
     ] {
-        built.vars.insert(var.to_owned(), Zeroizing::new(value));
+        built.vars.insert(var.to_owned(), Secret::new(value));
     }
     built
 }
@@ -84,12 +82,12 @@ mod tests {
     fn data(pairs: &[(&str, &str)]) -> SecretData {
         pairs
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), Zeroizing::new((*v).to_owned())))
+            .map(|(k, v)| ((*k).to_owned(), Secret::new((*v).to_owned())))
             .collect()
     }
 
     fn get<'a>(built: &'a Built, name: &str) -> Option<&'a str> {
-        built.vars.get(name).map(|v| v.as_str())
+        built.vars.get(name).map(|v| v.expose().as_str())
     }
 
     /// Later `envFrom` entries win, prefixes apply, explicit `env` wins over all of them, the

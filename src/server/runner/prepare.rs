@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use zeroize::Zeroizing;
+
 use crate::resource::Kind;
 use crate::server::engine::{Engine, EngineError};
 use crate::server::runner::launch::{Launch, MountData};
@@ -49,7 +51,12 @@ impl Runner {
         let launch = Launch {
             args: process.args.clone(),
             command: process.command.clone(),
-            env: built.vars.into_iter().collect(),
+            // The launcher's pipe format keeps plain zeroized strings (it has no `Debug`).
+            env: built
+                .vars
+                .into_iter()
+                .map(|(var, value)| (var, Zeroizing::new(value.expose().clone())))
+                .collect(),
             mounts: mounts(spec, &sources),
             parent: std::process::id(),
             probe: false,
@@ -107,7 +114,7 @@ fn mounts(spec: &ServiceSpec, sources: &env::Sources) -> Vec<MountData> {
                 .get(&(kind, m.source.clone()))
                 .into_iter()
                 .flatten()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.clone(), Zeroizing::new(v.expose().clone())))
                 .collect(),
             mode,
             path: m.mount_path.clone(),

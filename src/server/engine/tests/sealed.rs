@@ -60,7 +60,7 @@ fn sealed_values_store_what_plaintext_stores() {
         let (data, version) = engine
             .materialise(&key(Kind::Secret, "default", "db"))
             .unwrap();
-        assert_eq!((data["password"].as_str(), version), ("new", 2));
+        assert_eq!((data["password"].expose().as_str(), version), ("new", 2));
     });
 }
 
