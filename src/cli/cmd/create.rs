@@ -66,7 +66,10 @@ fn data_object(kind: Kind, args: &DataArgs, namespace: &str) -> Result<Desired, 
             sealed: std::collections::BTreeMap::new(),
         },
         _ => DesiredSpec::ConfigMap {
-            data: data.into_iter().map(|(k, v)| (k, v.expose().clone())).collect(),
+            data: data
+                .into_iter()
+                .map(|(k, v)| (k, v.expose().clone()))
+                .collect(),
         },
     };
     Ok(Desired {
