@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,6 +26,10 @@ const TOKEN_PREFIX: &str = "rune_";
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     pub created_at: String,
+    /// When the token stops working (`runed token create --ttl`); entries written before
+    /// issue #18 have none and never expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
     /// Hex SHA-256 of the token.
     pub hash: String,
     pub name: String,
@@ -43,6 +47,14 @@ impl TokenInfo {
     /// Whether the token is limited to some namespaces (and so may not touch cluster objects).
     pub fn is_scoped(&self) -> bool {
         !self.namespaces.is_empty()
+    }
+
+    /// Whether the token has expired by `now` (seconds since the epoch). An expiry that does not
+    /// parse counts as expired: a damaged entry fails closed.
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at
+            .as_deref()
+            .is_some_and(|at| clock::parse_unix(at).is_none_or(|at| at <= now))
     }
 }
 
@@ -74,6 +86,9 @@ pub enum TokenError {
     },
     #[error("the system random number generator failed")]
     Random,
+    /// Past its `--ttl`: refused like an unknown token, with a message that says why.
+    #[error("token `{name}` expired at {at}: ask an operator for a new one (`runed token create`)")]
+    Expired { at: String, name: String },
 }
 
 /// The token file of a data directory.
@@ -81,11 +96,13 @@ pub fn tokens_path(data_dir: &Path) -> PathBuf {
     data_dir.join(TOKENS_FILE)
 }
 
-/// Creates a token and returns it: the only time it is ever shown.
+/// Creates a token and returns it: the only time it is ever shown. With a `ttl`, it stops
+/// working that long from now.
 pub fn create(
     data_dir: &Path,
     name: &str,
     namespaces: Vec<String>,
+    ttl: Option<Duration>,
 ) -> Result<(String, TokenInfo), TokenError> {
     if let Some(problem) = dns1123_problem(name) {
         return Err(TokenError::BadName {
@@ -101,8 +118,10 @@ pub fn create(
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).map_err(|_| TokenError::Random)?;
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let now = clock::now_unix();
     let info = TokenInfo {
-        created_at: clock::now(),
+        created_at: clock::format_unix(now),
+        expires_at: ttl.map(|ttl| clock::format_unix(now.saturating_add(ttl.as_secs()))),
         hash: hash(&token),
         name: name.to_owned(),
         namespaces,
@@ -220,7 +239,8 @@ impl Tokens {
         Ok(cache.1.clone())
     }
 
-    /// The token a bearer string names, compared in constant time against every stored hash.
+    /// The token a bearer string names, compared in constant time against every stored hash;
+    /// an expired one is [`TokenError::Expired`].
     pub fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, TokenError> {
         let presented = hash(presented);
         let mut found = None;
@@ -229,7 +249,13 @@ impl Tokens {
                 found = Some(info);
             }
         }
-        Ok(found)
+        match found {
+            Some(info) if info.is_expired(clock::now_unix()) => Err(TokenError::Expired {
+                at: info.expires_at.unwrap_or_default(),
+                name: info.name,
+            }),
+            found => Ok(found),
+        }
     }
 }
 
@@ -240,7 +266,7 @@ mod tests {
     #[test]
     fn tokens_are_shown_once_and_stored_hashed() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, info) = create(dir.path(), "ci", vec!["prod".into()]).unwrap();
+        let (token, info) = create(dir.path(), "ci", vec!["prod".into()], None).unwrap();
         let on_disk = std::fs::read_to_string(tokens_path(dir.path())).unwrap();
         assert!(!on_disk.contains(&token));
         assert!(on_disk.contains(&info.hash));
@@ -248,7 +274,7 @@ mod tests {
         assert_eq!(tokens.authenticate(&token).unwrap(), Some(info));
         assert_eq!(tokens.authenticate("rune_wrong").unwrap(), None);
         assert!(matches!(
-            create(dir.path(), "ci", vec![]),
+            create(dir.path(), "ci", vec![], None),
             Err(TokenError::Exists(_))
         ));
     }
@@ -256,7 +282,7 @@ mod tests {
     #[test]
     fn revoked_tokens_stop_working_without_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, _) = create(dir.path(), "ci", vec![]).unwrap();
+        let (token, _) = create(dir.path(), "ci", vec![], None).unwrap();
         let tokens = Tokens::new(dir.path());
         assert!(tokens.authenticate(&token).unwrap().is_some());
         revoke(dir.path(), "ci").unwrap();
@@ -267,12 +293,40 @@ mod tests {
         ));
     }
 
+    /// A token past its expiry is refused with an error that says so; entries written before
+    /// expiry existed (no `expiresAt`) keep working.
+    #[test]
+    fn expired_tokens_are_refused_and_old_entries_never_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, info) =
+            create(dir.path(), "ci", vec![], Some(Duration::from_secs(3600))).unwrap();
+        assert!(info.expires_at.is_some());
+        let tokens = Tokens::new(dir.path());
+        assert!(tokens.authenticate(&token).unwrap().is_some());
+        let now = clock::now_unix();
+        assert!(!info.is_expired(now));
+        assert!(info.is_expired(now + 3600));
+        let mut file = read(&tokens_path(dir.path())).unwrap();
+        file.tokens[0].expires_at = Some(clock::format_unix(now - 1));
+        write(&tokens_path(dir.path()), &file).unwrap();
+        assert!(matches!(
+            tokens.authenticate(&token),
+            Err(TokenError::Expired { name, .. }) if name == "ci"
+        ));
+
+        let old = r#"{"tokens":[{"createdAt":"2026-01-01T00:00:00Z","hash":"00","name":"old"}]}"#;
+        std::fs::write(tokens_path(dir.path()), old).unwrap();
+        let listed = list(dir.path()).unwrap();
+        assert_eq!(listed[0].expires_at, None);
+        assert!(!listed[0].is_expired(u64::MAX));
+    }
+
     #[cfg(unix)]
     #[test]
     fn token_file_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        create(dir.path(), "ci", vec![]).unwrap();
+        create(dir.path(), "ci", vec![], None).unwrap();
         let mode = std::fs::metadata(tokens_path(dir.path()))
             .unwrap()
             .permissions()
