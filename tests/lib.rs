@@ -13,4 +13,5 @@ mod seal;
 mod sealed;
 mod services;
 mod tls;
+mod transport;
 mod util;
