@@ -83,8 +83,11 @@ impl Ca {
 fn fingerprint(der: &[u8]) -> String {
     Sha256::digest(der)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::new(), |mut out, b| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
