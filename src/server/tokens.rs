@@ -118,10 +118,9 @@ pub fn create(
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).map_err(|_| TokenError::Random)?;
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
-    let now = clock::now_unix();
     let info = TokenInfo {
-        created_at: clock::format_unix(now),
-        expires_at: ttl.map(|ttl| clock::format_unix(now.saturating_add(ttl.as_secs()))),
+        created_at: clock::now(),
+        expires_at: ttl.map(|ttl| clock::format_unix(expiry(ttl))),
         hash: hash(&token),
         name: name.to_owned(),
         namespaces,
@@ -129,6 +128,18 @@ pub fn create(
     file.tokens.push(info.clone());
     write(&path, &file)?;
     Ok((token, info))
+}
+
+/// When a token made now with `ttl` expires, in whole seconds rounded up: it works for at least
+/// `ttl` (the file keeps seconds only). Capped at the last second of year 9999, the last one
+/// the file's timestamps can write.
+fn expiry(ttl: Duration) -> u64 {
+    const LAST: u64 = 253_402_300_799;
+    SystemTime::now()
+        .checked_add(ttl)
+        .and_then(|at| at.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(LAST, |at| at.as_secs() + u64::from(at.subsec_nanos() > 0))
+        .min(LAST)
 }
 
 /// Every token's metadata.
@@ -305,7 +316,8 @@ mod tests {
         assert!(tokens.authenticate(&token).unwrap().is_some());
         let now = clock::now_unix();
         assert!(!info.is_expired(now));
-        assert!(info.is_expired(now + 3600));
+        assert!(!info.is_expired(now + 3599));
+        assert!(info.is_expired(now + 3601));
         let mut file = read(&tokens_path(dir.path())).unwrap();
         file.tokens[0].expires_at = Some(clock::format_unix(now - 1));
         write(&tokens_path(dir.path()), &file).unwrap();
@@ -313,6 +325,10 @@ mod tests {
             tokens.authenticate(&token),
             Err(TokenError::Expired { name, .. }) if name == "ci"
         ));
+
+        let (_, far) = create(dir.path(), "far", vec![], Some(Duration::MAX)).unwrap();
+        assert_eq!(far.expires_at.as_deref(), Some("9999-12-31T23:59:59Z"));
+        assert!(!far.is_expired(now));
 
         let old = r#"{"tokens":[{"createdAt":"2026-01-01T00:00:00Z","hash":"00","name":"old"}]}"#;
         std::fs::write(tokens_path(dir.path()), old).unwrap();
