@@ -1,6 +1,7 @@
 //! Running `runed`: configuration → (TLS files) → KEK → engine → listener → process runner →
 //! API, until SIGINT or SIGTERM; then in-flight requests finish and every instance is stopped.
-//! SIGHUP reloads the TLS files ([`tls::reload`]) without stopping anything.
+//! SIGHUP, or a change of the files on disk, reloads the TLS files ([`tls::reload`]) without
+//! stopping anything.
 //!
 //! In: a validated [`ServerConfig`]. Out: a server that answers until a shutdown signal, log
 //! lines about what it loaded and where it listens, or a [`DaemonError`] when it cannot start.
@@ -102,6 +103,9 @@ async fn serve(
     // reloads instead of ending the process.
     let hangups = tls::reload::on_hangup(certificates.clone()).map_err(DaemonError::Serve)?;
     tokio::spawn(hangups);
+    if let Some(certificates) = &certificates {
+        tokio::spawn(tls::reload::watch(Arc::clone(certificates)));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| DaemonError::Listen {
