@@ -28,7 +28,8 @@ pub mod target;
 
 use std::io::Write;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::args::{Cli, Command};
 use crate::cli::error::{CliError, ExitCode};
@@ -37,13 +38,23 @@ use crate::cli::output::Output;
 /// Runs `rune` with the process's arguments and returns its exit code.
 #[must_use]
 pub fn run() -> ExitCode {
-    match Cli::try_parse().map_err(CliError::Args).and_then(dispatch) {
+    match parse().map_err(CliError::Args).and_then(dispatch) {
         Ok(code) => code,
         Err(error) => {
             report(&error);
             error.exit_code()
         }
     }
+}
+
+/// The arguments, and where the token came from: clap knows, and forgets it in the derived struct.
+fn parse() -> Result<Cli, clap::Error> {
+    let mut matches = Cli::command().try_get_matches()?;
+    let from_env = matches.value_source("token") == Some(ValueSource::EnvVariable);
+    let mut cli =
+        Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))?;
+    cli.global.token_from_env = from_env;
+    Ok(cli)
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod remote;
+pub mod tls;
 
 use std::fmt;
 use std::time::Duration;

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod diag;
+pub mod duration;
 pub mod edit;
 pub mod fs;
 pub mod git;

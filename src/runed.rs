@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// Serve HTTPS with this PEM certificate chain (with --tls-key; overrides `server.tls`)
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
+    /// Require client certificates signed by a CA in this PEM file (mTLS; with --tls-cert)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
     /// The PEM private key (PKCS#8, PKCS#1 or SEC1) for --tls-cert
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
@@ -67,8 +70,11 @@ pub enum TokenCommand {
         /// Limit the token to a namespace (repeatable); without it the token may do anything
         #[arg(long = "namespace", short = 'n', value_name = "NS")]
         namespaces: Vec<String>,
+        /// Let the token expire this long from now (`30d`, `12h`, `15m`, `1h30m`) [default: never]
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+        ttl: Option<std::time::Duration>,
     },
-    /// List tokens (names, scopes and creation times; never the tokens)
+    /// List tokens (names, scopes, creation and expiry times; never the tokens)
     List,
     /// Revoke a token; requests carrying it fail from then on
     Revoke { name: String },
@@ -175,6 +181,7 @@ fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     if let (Some(cert_file), Some(key_file)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsConfig {
             cert_file: cert_file.clone(),
+            client_ca_file: args.tls_client_ca.clone(),
             key_file: key_file.clone(),
         });
     }
@@ -217,30 +224,44 @@ fn read_config(path: &std::path::Path) -> Result<ServerConfig, String> {
 fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedError> {
     let mut out = std::io::stdout().lock();
     let written = match command {
-        TokenCommand::Create { name, namespaces } => {
-            let (token, info) = tokens::create(data_dir, &name, namespaces).map_err(failed)?;
+        TokenCommand::Create {
+            name,
+            namespaces,
+            ttl,
+        } => {
+            let (token, info) = tokens::create(data_dir, &name, namespaces, ttl).map_err(failed)?;
             let scope = if info.namespaces.is_empty() {
                 "all namespaces".to_owned()
             } else {
                 info.namespaces.join(", ")
             };
+            let expiry = match &info.expires_at {
+                Some(at) => format!(", expiring at {at}"),
+                None => String::new(),
+            };
             let _ = writeln!(
                 std::io::stderr(),
-                "created token `{}` for {scope}; it is shown once — store it now",
+                "created token `{}` for {scope}{expiry}; it is shown once — store it now",
                 info.name
             );
             writeln!(out, "{token}")
         }
         TokenCommand::List => {
             let all = tokens::list(data_dir).map_err(failed)?;
-            let mut text = String::from("NAME\tNAMESPACES\tCREATED\n");
+            let now = crate::server::clock::now_unix();
+            let mut text = String::from("NAME\tNAMESPACES\tCREATED\tEXPIRES\n");
             for t in all {
                 let scope = if t.namespaces.is_empty() {
                     "*".to_owned()
                 } else {
                     t.namespaces.join(",")
                 };
-                let _ = writeln!(text, "{}\t{scope}\t{}", t.name, t.created_at);
+                let expires = match &t.expires_at {
+                    None => "never".to_owned(),
+                    Some(at) if t.is_expired(now) => format!("{at} (expired)"),
+                    Some(at) => at.clone(),
+                };
+                let _ = writeln!(text, "{}\t{scope}\t{}\t{expires}", t.name, t.created_at);
             }
             out.write_all(text.as_bytes())
         }

@@ -33,9 +33,12 @@ impl Default for KekConfig {
     }
 }
 
+/// `server.tls`: what runed serves HTTPS with; SIGHUP re-reads all three files.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct TlsConfig {
     pub cert_file: PathBuf,
+    /// With it, runed requires a client certificate signed by one of these CAs (mTLS).
+    pub client_ca_file: Option<PathBuf>,
     pub key_file: PathBuf,
 }
 

@@ -14,4 +14,5 @@ mod sealed;
 mod services;
 mod structure;
 mod tls;
+mod transport;
 mod util;

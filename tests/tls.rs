@@ -23,10 +23,10 @@ const PATIENCE: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------------------------
 
 /// A self-signed certificate for `localhost` and `127.0.0.1`, written as PEM files.
-struct Certificate {
-    cert_file: PathBuf,
-    key_file: PathBuf,
-    der: CertificateDer<'static>,
+pub struct Certificate {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub der: CertificateDer<'static>,
     /// The private key as PKCS#8 DER (rcgen's ECDSA P-256 key).
     pkcs8: Vec<u8>,
 }
@@ -55,7 +55,7 @@ impl Certificate {
     }
 }
 
-fn tls_args(cert_file: &Path, key_file: &Path) -> Vec<String> {
+pub fn tls_args(cert_file: &Path, key_file: &Path) -> Vec<String> {
     vec![
         "--tls-cert".to_owned(),
         cert_file.display().to_string(),
@@ -113,7 +113,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// `runed --data-dir D ARGS…` with an environment free of the developer's `RUNE_*` variables.
-fn runed_command(data_dir: &Path, args: &[String]) -> std::process::Command {
+pub fn runed_command(data_dir: &Path, args: &[String]) -> std::process::Command {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("runed"));
     command.arg("--data-dir").arg(data_dir).args(args);
     for (name, _) in std::env::vars_os() {
@@ -126,16 +126,16 @@ fn runed_command(data_dir: &Path, args: &[String]) -> std::process::Command {
 }
 
 /// A running `runed`; killed when dropped, so a failing test never leaves a server behind.
-struct Server {
-    child: Child,
+pub struct Server {
+    pub child: Child,
     log: Arc<Mutex<String>>,
-    port: u16,
+    pub port: u16,
 }
 
 impl Server {
     /// Starts runed on a loopback port with `args` and waits for `listening on https://…`.
     #[track_caller]
-    fn start(data_dir: &Path, args: &[String]) -> Self {
+    pub fn start(data_dir: &Path, args: &[String]) -> Self {
         let mut command = runed_command(data_dir, args);
         command
             .args(["--listen", "127.0.0.1:0"])
@@ -144,7 +144,7 @@ impl Server {
     }
 
     #[track_caller]
-    fn spawn(mut command: std::process::Command) -> Self {
+    pub fn spawn(mut command: std::process::Command) -> Self {
         let mut child = command.spawn().expect("spawn runed");
         let stderr = child.stderr.take().expect("runed's stderr is piped");
         let (log, port_rx, _reader) = crate::util::follow_log(stderr, "https");
@@ -163,13 +163,13 @@ impl Server {
         server
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
     }
 
     /// Waits until the log contains `text`.
     #[track_caller]
-    fn wait_for_log(&self, text: &str) {
+    pub fn wait_for_log(&self, text: &str) {
         let deadline = Instant::now() + PATIENCE;
         while !self.log().contains(text) {
             assert!(
@@ -220,10 +220,10 @@ impl Drop for Server {
 // The client
 // ---------------------------------------------------------------------------------------------
 
-type Tls = StreamOwned<ClientConnection, TcpStream>;
+pub type Tls = StreamOwned<ClientConnection, TcpStream>;
 
 /// A client configuration that trusts only `root`, limited to `versions`.
-fn client(
+pub fn client(
     root: &CertificateDer<'static>,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Arc<ClientConfig> {
@@ -239,11 +239,11 @@ fn client(
     )
 }
 
-fn trusting(root: &CertificateDer<'static>) -> Arc<ClientConfig> {
+pub fn trusting(root: &CertificateDer<'static>) -> Arc<ClientConfig> {
     client(root, rustls::DEFAULT_VERSIONS)
 }
 
-fn tcp(port: u16) -> TcpStream {
+pub fn tcp(port: u16) -> TcpStream {
     let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to runed");
     stream
         .set_read_timeout(Some(PATIENCE))
@@ -255,7 +255,7 @@ fn tcp(port: u16) -> TcpStream {
 }
 
 /// A TLS connection to runed, handshake done; `server_name` is what the certificate must match.
-fn connect(port: u16, config: Arc<ClientConfig>, server_name: &str) -> std::io::Result<Tls> {
+pub fn connect(port: u16, config: Arc<ClientConfig>, server_name: &str) -> std::io::Result<Tls> {
     let name = ServerName::try_from(server_name.to_owned()).expect("a valid server name");
     let connection = ClientConnection::new(config, name).map_err(std::io::Error::other)?;
     let mut tls = StreamOwned::new(connection, tcp(port));
@@ -266,13 +266,13 @@ fn connect(port: u16, config: Arc<ClientConfig>, server_name: &str) -> std::io::
 }
 
 #[derive(Debug)]
-struct Response {
-    status: u16,
-    body: String,
+pub struct Response {
+    pub status: u16,
+    pub body: String,
 }
 
 /// Reads one HTTP/1.1 response (runed's JSON responses carry a `content-length`).
-fn read_response(stream: &mut impl Read) -> Response {
+pub fn read_response(stream: &mut impl Read) -> Response {
     let mut bytes = Vec::new();
     let mut chunk = [0_u8; 4096];
     let head_end = loop {
@@ -308,7 +308,7 @@ fn read_response(stream: &mut impl Read) -> Response {
     }
 }
 
-fn request(stream: &mut Tls, method: &str, path: &str, body: &str) -> Response {
+pub fn request(stream: &mut Tls, method: &str, path: &str, body: &str) -> Response {
     let request = format!(
         "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
@@ -320,7 +320,7 @@ fn request(stream: &mut Tls, method: &str, path: &str, body: &str) -> Response {
 }
 
 /// `GET path` on a new connection.
-fn get(port: u16, config: Arc<ClientConfig>, server_name: &str, path: &str) -> Response {
+pub fn get(port: u16, config: Arc<ClientConfig>, server_name: &str, path: &str) -> Response {
     let mut tls = connect(port, config, server_name).expect("a TLS connection to runed");
     request(&mut tls, "GET", path, "")
 }

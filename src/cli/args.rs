@@ -29,6 +29,17 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// Trust the CA certificates in this PEM file for the server's certificate (instead of the
+    /// public web roots) [default: the context's `ca-file`]
+    #[arg(long, global = true, env = "RUNE_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Present this PEM client certificate to a server that requires one (with --client-key)
+    /// [default: the context's `client-cert`]
+    #[arg(long, global = true, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --client-cert [default: the context's `client-key`]
+    #[arg(long, global = true, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
     /// Use this context of the config file instead of the current one
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
@@ -68,6 +79,10 @@ pub struct GlobalArgs {
     /// Read the bearer token from a file
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "token")]
     pub token_file: Option<std::path::PathBuf>,
+    /// Whether `token` came from `RUNE_TOKEN` rather than `--token` (set after parsing), so that
+    /// an authentication error can say where the token came from.
+    #[arg(skip)]
+    pub token_from_env: bool,
     /// Also show unchanged objects in plans
     #[arg(short, long, global = true)]
     pub verbose: bool,
@@ -403,7 +418,8 @@ pub struct StatusArgs {
     pub all_namespaces: bool,
 }
 
-/// `rune login NAME --server URL --token-stdin [-n NS]` (`--server` and `-n` are the global flags).
+/// `rune login NAME --server URL --token-stdin [-n NS] [--ca-file F] [--client-cert F
+/// --client-key F]` (`--server`, `-n` and the TLS files are global flags).
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     pub name: String,
@@ -416,7 +432,8 @@ pub struct LoginArgs {
 pub enum ConfigCommand {
     /// Delete a context
     DeleteContext { name: String },
-    /// Create or change a context (`--server`, `-n` and `--token-stdin` set its fields)
+    /// Create or change a context (`--server`, `-n`, `--token-stdin`, `--ca-file`, `--client-cert`
+    /// and `--client-key` set its fields)
     SetContext {
         name: String,
         /// Read a new token from standard input

@@ -1,5 +1,6 @@
 //! The config file of contexts (`RUNE_CONFIG`, default `~/.rune/config.yaml`, mode 0600): named
-//! servers with their tokens and default namespaces, and which one is current.
+//! servers with their tokens, default namespaces and TLS files (a private CA, a client
+//! certificate), and which one is current.
 
 use std::path::{Path, PathBuf};
 
@@ -7,8 +8,16 @@ use serde::{Deserialize, Serialize};
 
 /// One named server.
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Context {
+    /// PEM certificates of the CAs trusted for this server's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// The client certificate presented to this server, and its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,

@@ -187,6 +187,7 @@ mod tests {
         vec![
             (api(ErrorKind::Auth), ExitCode::Auth),
             (api(ErrorKind::Permission), ExitCode::Auth),
+            (api(ErrorKind::RateLimited), ExitCode::Auth),
             (api(ErrorKind::NotFound), ExitCode::NotFound),
             (api(ErrorKind::Conflict), ExitCode::Conflict),
             (api(ErrorKind::Precondition), ExitCode::Conflict),
@@ -205,6 +206,13 @@ mod tests {
                     url: "u".into(),
                 }),
                 ExitCode::Unreachable,
+            ),
+            (
+                CliError::Client(ClientError::Refused {
+                    detail: "d".into(),
+                    url: "u".into(),
+                }),
+                ExitCode::Auth,
             ),
             (
                 CliError::Client(ClientError::Local("l".into())),

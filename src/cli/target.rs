@@ -2,15 +2,17 @@
 //! with no server anywhere, the embedded engine (and a one-line notice saying so).
 //!
 //! In: the global flags and the config file. Out: a [`Target`] holding a [`Backend`]: a
-//! [`Remote`] runed, or the embedded engine as [`crate::local`] binds it (never the server
-//! module itself).
+//! [`Remote`] runed (with its token, where that token came from, and its TLS files), or the
+//! embedded engine as [`crate::local`] binds it (never the server module itself). A context's
+//! TLS files go only to that context's server.
 
 use std::io::Write;
 use std::time::Duration;
 
 use crate::cli::args::GlobalArgs;
-use crate::cli::contexts::{self, ConfigFile};
+use crate::cli::contexts::{self, ConfigFile, Context};
 use crate::cli::error::CliError;
+use crate::client::tls::TlsFiles;
 use crate::client::{Backend, Remote};
 use crate::local::{self, Local};
 
@@ -51,25 +53,16 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
         .clone()
         .or_else(|| context.map(|c| c.server.clone()));
     if let Some(server) = server {
-        let token = match &global.token_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        CliError::Usage(format!(
-                            "cannot read the token file `{}`: {e}",
-                            path.display()
-                        ))
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
-            None => global
-                .token
-                .clone()
-                .or_else(|| context.and_then(|c| c.token.clone())),
-        };
+        let (token, source) = token(global, context)?;
+        let own = context.filter(|c| global.server.as_ref().is_none_or(|s| *s == c.server));
+        let mut remote = Remote::new(&server, token, REQUEST_TIMEOUT)
+            .with_tls(tls_files(global, own))
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        if let Some(source) = source {
+            remote = remote.with_token_source(source);
+        }
         return Ok(Target {
-            backend: Box::new(Remote::new(&server, token, REQUEST_TIMEOUT)),
+            backend: Box::new(remote),
             namespace,
         });
     }
@@ -88,4 +81,50 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
         backend: Box::new(Local::open(data_dir)?),
         namespace,
     })
+}
+
+/// The token and where it came from: `--token-file`, `--token`, `RUNE_TOKEN`, or the context.
+fn token(
+    global: &GlobalArgs,
+    context: Option<&Context>,
+) -> Result<(Option<String>, Option<String>), CliError> {
+    if let Some(path) = &global.token_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot read the token file `{}`: {e}",
+                path.display()
+            ))
+        })?;
+        let source = format!("the token file `{}`", path.display());
+        return Ok((Some(text.trim().to_owned()), Some(source)));
+    }
+    if let Some(token) = &global.token {
+        let source = if global.token_from_env {
+            "`RUNE_TOKEN`"
+        } else {
+            "`--token`"
+        };
+        return Ok((Some(token.clone()), Some(source.to_owned())));
+    }
+    Ok(context
+        .and_then(|c| c.token.clone().map(|t| (t, c.name.as_str())))
+        .map_or((None, None), |(token, name)| {
+            (Some(token), Some(format!("context `{name}`")))
+        }))
+}
+
+/// The flags (and `RUNE_CA_FILE`) win; else the files of the server's own context.
+fn tls_files(global: &GlobalArgs, own: Option<&Context>) -> TlsFiles {
+    let ca_file = global
+        .ca_file
+        .clone()
+        .or_else(|| own.and_then(|c| c.ca_file.clone()));
+    let client_cert = match (&global.client_cert, &global.client_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => own.and_then(|c| c.client_cert.clone().zip(c.client_key.clone())),
+    };
+    TlsFiles {
+        ca_file,
+        client_cert,
+    }
 }

@@ -12,6 +12,9 @@ pub enum ClientError {
     Api(WireError),
     #[error("cannot reach the server at {url}: {detail}")]
     Unreachable { detail: String, url: String },
+    /// The server refused the TLS handshake over the client certificate (mTLS, issue #18).
+    #[error("the server at {url} refused the connection: {detail}")]
+    Refused { detail: String, url: String },
     #[error("the server at {url} did not answer in time")]
     Timeout { url: String },
     #[error("the server at {url} sent an answer rune cannot read: {detail}")]
@@ -33,6 +36,7 @@ impl ClientError {
         match self {
             ClientError::Api(error) => error.kind,
             ClientError::Timeout { .. } => ErrorKind::Timeout,
+            ClientError::Refused { .. } => ErrorKind::Auth,
             ClientError::Unreachable { .. } | ClientError::Local(_) => ErrorKind::Unavailable,
             // No kind fits a missing runner or an unreadable answer: "any other error".
             ClientError::NoRunner | ClientError::Protocol { .. } => ErrorKind::Internal,

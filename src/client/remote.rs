@@ -3,18 +3,20 @@
 //! In: wire types, serialized as the JSON runed reads. Out: the JSON runed answers, read back
 //! into wire types; an error status becomes a [`ClientError::Api`] with the kind the status
 //! names. A bearer token goes into the `Authorization` header only, never into a message or
-//! `Debug`.
+//! `Debug`; an authentication error says where the token came from (never what it is). TLS
+//! (a private CA, a client certificate) is set up by [`crate::client::tls`].
 
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::client::tls::{self, Handshake, TlsFileError, TlsFiles};
 use crate::client::{Backend, ClientError};
 use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
-use crate::wire::error::{ErrorBody, WireError};
+use crate::wire::error::{ErrorBody, ErrorKind, WireError};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -27,7 +29,11 @@ pub struct Remote {
     agent: ureq::Agent,
     base: String,
     timeout: Duration,
+    tls: TlsFiles,
+    tls_config: Option<ureq::tls::TlsConfig>,
     token: Option<String>,
+    /// Where the token came from (`--token`, `RUNE_TOKEN`, context `prod`), for auth errors.
+    token_source: Option<String>,
 }
 
 impl std::fmt::Debug for Remote {
@@ -36,12 +42,14 @@ impl std::fmt::Debug for Remote {
     }
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
+fn agent(timeout: Duration, tls: Option<&ureq::tls::TlsConfig>) -> ureq::Agent {
+    let builder = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+        .timeout_global(Some(timeout));
+    match tls {
+        Some(tls) => builder.tls_config(tls.clone()).build().into(),
+        None => builder.build().into(),
+    }
 }
 
 impl Remote {
@@ -49,11 +57,30 @@ impl Remote {
     /// may take up to `timeout`.
     pub fn new(url: &str, token: Option<String>, timeout: Duration) -> Self {
         Self {
-            agent: agent(timeout),
+            agent: agent(timeout, None),
             base: url.trim_end_matches('/').to_owned(),
             timeout,
+            tls: TlsFiles::default(),
+            tls_config: None,
             token,
+            token_source: None,
         }
+    }
+
+    /// Trusts a private CA and/or presents a client certificate (issue #18).
+    pub fn with_tls(mut self, files: TlsFiles) -> Result<Self, TlsFileError> {
+        let config = tls::config(&files)?;
+        self.agent = agent(self.timeout, Some(&config));
+        self.tls = files;
+        self.tls_config = Some(config);
+        Ok(self)
+    }
+
+    /// Names where the token came from, so that an authentication error can say it.
+    #[must_use]
+    pub fn with_token_source(mut self, source: impl Into<String>) -> Self {
+        self.token_source = Some(source.into());
+        self
     }
 
     fn list_all_namespaces(&self, kind: Kind) -> Result<Vec<Listed>, ClientError> {
@@ -93,7 +120,7 @@ impl Remote {
                 self.agent.run(request)
             }
         };
-        let mut response = result.map_err(|e| transport(&url, e))?;
+        let mut response = result.map_err(|e| self.transport(&url, e))?;
         let status = response.status().as_u16();
         // ureq caps bodies at 10 MB by default; a plan of ~30,000 objects is larger than that.
         let text = response
@@ -101,8 +128,33 @@ impl Remote {
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
             .read_to_string()
-            .map_err(|e| transport(&url, e))?;
-        answer(status, &text, url)
+            .map_err(|e| self.transport(&url, e))?;
+        answer(status, &text, url).map_err(|e| self.name_token_source(e))
+    }
+
+    /// A 401 says where the token came from (SPEC §3): a flag, a variable or a context.
+    fn name_token_source(&self, error: ClientError) -> ClientError {
+        match (error, &self.token_source) {
+            (ClientError::Api(mut wire), Some(source)) if wire.kind == ErrorKind::Auth => {
+                wire.message = format!("{} (the token came from {source})", wire.message);
+                ClientError::Api(wire)
+            }
+            (error, _) => error,
+        }
+    }
+
+    fn transport(&self, url: &str, error: ureq::Error) -> ClientError {
+        match tls::explain(&error, &self.tls) {
+            Some(Handshake::Untrusted(detail)) => ClientError::Unreachable {
+                detail,
+                url: url.to_owned(),
+            },
+            Some(Handshake::Refused(detail)) => ClientError::Refused {
+                detail,
+                url: url.to_owned(),
+            },
+            None => transport(url, error),
+        }
     }
 }
 
@@ -210,10 +262,16 @@ impl Backend for Remote {
         );
         // The server answers within `timeout`; give the request room beyond it.
         let patient = Remote {
-            agent: agent(self.timeout.max(timeout + Duration::from_secs(30))),
+            agent: agent(
+                self.timeout.max(timeout + Duration::from_secs(30)),
+                self.tls_config.as_ref(),
+            ),
             base: self.base.clone(),
             timeout: self.timeout,
+            tls: self.tls.clone(),
+            tls_config: self.tls_config.clone(),
             token: self.token.clone(),
+            token_source: self.token_source.clone(),
         };
         patient.send::<(), _>("POST", &path, None)
     }

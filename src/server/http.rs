@@ -12,7 +12,7 @@
 //! what the service printed, nothing else.)
 //!
 //! The parts: [`router`] (routes, body limit, request log), [`auth`] (who is calling and what
-//! they may touch), [`error`] (failures as responses), [`handlers`] (one module per resource
+//! they may touch), [`throttle`] (the limit on failed authentications), [`error`] (failures as responses), [`handlers`] (one module per resource
 //! family), [`daemon`] (starting and stopping runed) and [`tls`] (the HTTPS listener). The
 //! `OpenAPI` description of the routes is `schemas/openapi.json`.
 
@@ -21,6 +21,7 @@ pub mod daemon;
 pub mod error;
 pub mod handlers;
 pub mod router;
+pub mod throttle;
 pub mod tls;
 
 use std::sync::Arc;
@@ -38,5 +39,7 @@ pub struct ApiState {
     pub loopback: bool,
     /// Runs `process:` services; told about every successful write.
     pub runner: Arc<Runner>,
+    /// Failed authentications per client address (issue #18).
+    pub throttle: throttle::Throttle,
     pub tokens: Tokens,
 }

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,6 +27,10 @@ const TOKEN_PREFIX: &str = "rune_";
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     pub created_at: String,
+    /// When the token stops working (`runed token create --ttl`); entries written before
+    /// issue #18 have none and never expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
     /// Hex SHA-256 of the token.
     pub hash: String,
     pub name: String,
@@ -44,6 +48,14 @@ impl TokenInfo {
     /// Whether the token is limited to some namespaces (and so may not touch cluster objects).
     pub fn is_scoped(&self) -> bool {
         !self.namespaces.is_empty()
+    }
+
+    /// Whether the token has expired by `now` (seconds since the epoch). An expiry that does not
+    /// parse counts as expired: a damaged entry fails closed.
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at
+            .as_deref()
+            .is_some_and(|at| clock::parse_unix(at).is_none_or(|at| at <= now))
     }
 }
 
@@ -75,6 +87,9 @@ pub enum TokenError {
     },
     #[error("the system random number generator failed")]
     Random,
+    /// Past its `--ttl`: refused like an unknown token, with a message that says why.
+    #[error("token `{name}` expired at {at}: ask an operator for a new one (`runed token create`)")]
+    Expired { at: String, name: String },
 }
 
 /// The token file of a data directory.
@@ -134,13 +149,15 @@ impl TokenStore for TokenFileStore {
     }
 }
 
-/// Creates a token and returns it: the only time it is ever shown.
+/// Creates a token and returns it: the only time it is ever shown. With a `ttl`, it stops
+/// working that long from now.
 pub fn create(
     data_dir: &Path,
     name: &str,
     namespaces: Vec<String>,
+    ttl: Option<Duration>,
 ) -> Result<(String, TokenInfo), TokenError> {
-    create_in(&TokenFileStore::new(data_dir), name, namespaces)
+    create_in(&TokenFileStore::new(data_dir), name, namespaces, ttl)
 }
 
 /// Creates a token in `store`; only its hash is kept.
@@ -148,6 +165,7 @@ pub fn create_in(
     store: &dyn TokenStore,
     name: &str,
     namespaces: Vec<String>,
+    ttl: Option<Duration>,
 ) -> Result<(String, TokenInfo), TokenError> {
     if let Some(problem) = dns1123_problem(name) {
         return Err(TokenError::BadName {
@@ -160,12 +178,25 @@ pub fn create_in(
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
     let info = TokenInfo {
         created_at: clock::now(),
+        expires_at: ttl.map(|ttl| clock::format_unix(expiry(ttl))),
         hash: hash(&token),
         name: name.to_owned(),
         namespaces,
     };
     store.insert(info.clone())?;
     Ok((token, info))
+}
+
+/// When a token made now with `ttl` expires, in whole seconds rounded up: it works for at least
+/// `ttl` (the file keeps seconds only). Capped at the last second of year 9999, the last one
+/// the file's timestamps can write.
+fn expiry(ttl: Duration) -> u64 {
+    const LAST: u64 = 253_402_300_799;
+    SystemTime::now()
+        .checked_add(ttl)
+        .and_then(|at| at.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(LAST, |at| at.as_secs() + u64::from(at.subsec_nanos() > 0))
+        .min(LAST)
 }
 
 /// Every token's metadata.
@@ -269,7 +300,8 @@ impl Tokens {
         Ok(cache.1.clone())
     }
 
-    /// The token a bearer string names, compared in constant time against every stored hash.
+    /// The token a bearer string names, compared in constant time against every stored hash;
+    /// an expired one is [`TokenError::Expired`].
     pub fn authenticate(&self, presented: &str) -> Result<Option<TokenInfo>, TokenError> {
         let presented = hash(presented);
         let mut found = None;
@@ -278,7 +310,13 @@ impl Tokens {
                 found = Some(info);
             }
         }
-        Ok(found)
+        match found {
+            Some(info) if info.is_expired(clock::now_unix()) => Err(TokenError::Expired {
+                at: info.expires_at.unwrap_or_default(),
+                name: info.name,
+            }),
+            found => Ok(found),
+        }
     }
 }
 
@@ -289,7 +327,7 @@ mod tests {
     #[test]
     fn tokens_are_shown_once_and_stored_hashed() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, info) = create(dir.path(), "ci", vec!["prod".into()]).unwrap();
+        let (token, info) = create(dir.path(), "ci", vec!["prod".into()], None).unwrap();
         let on_disk = std::fs::read_to_string(tokens_path(dir.path())).unwrap();
         assert!(!on_disk.contains(&token));
         assert!(on_disk.contains(&info.hash));
@@ -297,7 +335,7 @@ mod tests {
         assert_eq!(tokens.authenticate(&token).unwrap(), Some(info));
         assert_eq!(tokens.authenticate("rune_wrong").unwrap(), None);
         assert!(matches!(
-            create(dir.path(), "ci", vec![]),
+            create(dir.path(), "ci", vec![], None),
             Err(TokenError::Exists(_))
         ));
     }
@@ -305,7 +343,7 @@ mod tests {
     #[test]
     fn revoked_tokens_stop_working_without_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, _) = create(dir.path(), "ci", vec![]).unwrap();
+        let (token, _) = create(dir.path(), "ci", vec![], None).unwrap();
         let tokens = Tokens::new(dir.path());
         assert!(tokens.authenticate(&token).unwrap().is_some());
         revoke(dir.path(), "ci").unwrap();
@@ -323,7 +361,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: &dyn TokenStore = &TokenFileStore::new(dir.path());
         assert!(store.entries().unwrap().is_empty());
-        let (token, info) = create_in(store, "deploy", vec![]).unwrap();
+        let (token, info) = create_in(store, "deploy", vec![], None).unwrap();
         assert_eq!(store.entries().unwrap(), std::slice::from_ref(&info));
         assert_ne!(info.hash, token);
         assert!(matches!(store.insert(info), Err(TokenError::Exists(_))));
@@ -335,12 +373,45 @@ mod tests {
         assert!(store.entries().unwrap().is_empty());
     }
 
+    /// A token past its expiry is refused with an error that says so; entries written before
+    /// expiry existed (no `expiresAt`) keep working.
+    #[test]
+    fn expired_tokens_are_refused_and_old_entries_never_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, info) =
+            create(dir.path(), "ci", vec![], Some(Duration::from_secs(3600))).unwrap();
+        assert!(info.expires_at.is_some());
+        let tokens = Tokens::new(dir.path());
+        assert!(tokens.authenticate(&token).unwrap().is_some());
+        let now = clock::now_unix();
+        assert!(!info.is_expired(now));
+        assert!(!info.is_expired(now + 3599));
+        assert!(info.is_expired(now + 3601));
+        let mut file = read(&tokens_path(dir.path())).unwrap();
+        file.tokens[0].expires_at = Some(clock::format_unix(now - 1));
+        write(&tokens_path(dir.path()), &file).unwrap();
+        assert!(matches!(
+            tokens.authenticate(&token),
+            Err(TokenError::Expired { name, .. }) if name == "ci"
+        ));
+
+        let (_, far) = create(dir.path(), "far", vec![], Some(Duration::MAX)).unwrap();
+        assert_eq!(far.expires_at.as_deref(), Some("9999-12-31T23:59:59Z"));
+        assert!(!far.is_expired(now));
+
+        let old = r#"{"tokens":[{"createdAt":"2026-01-01T00:00:00Z","hash":"00","name":"old"}]}"#;
+        std::fs::write(tokens_path(dir.path()), old).unwrap();
+        let listed = list(dir.path()).unwrap();
+        assert_eq!(listed[0].expires_at, None);
+        assert!(!listed[0].is_expired(u64::MAX));
+    }
+
     #[cfg(unix)]
     #[test]
     fn token_file_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        create(dir.path(), "ci", vec![]).unwrap();
+        create(dir.path(), "ci", vec![], None).unwrap();
         let mode = std::fs::metadata(tokens_path(dir.path()))
             .unwrap()
             .permissions()

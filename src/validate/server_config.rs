@@ -13,7 +13,7 @@ use crate::validate::fields::Fields;
 pub mod allowed {
     pub const ROOT: &[&str] = &["auth", "crypto", "server", "storage"];
     pub const SERVER: &[&str] = &["data-dir", "listen", "tls"];
-    pub const TLS: &[&str] = &["cert-file", "key-file"];
+    pub const TLS: &[&str] = &["cert-file", "client-ca-file", "key-file"];
     pub const AUTH: &[&str] = &["required"];
     pub const CRYPTO: &[&str] = &["kek"];
     pub const KEK: &[&str] = &["env-var", "file-path", "generate-if-missing", "source"];
@@ -85,10 +85,14 @@ fn server(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> O
         let key = tls_fields
             .required(ctx, "key-file")
             .and_then(|k| ctx.string(k, "key-file"));
-        match (cert, key) {
-            (Some(cert), Some(key)) => {
+        let client_ca = tls_fields
+            .optional("client-ca-file")
+            .map(|c| ctx.string(c, "client-ca-file"));
+        match (cert, key, client_ca) {
+            (Some(cert), Some(key), client_ca @ (None | Some(Some(_)))) => {
                 config.tls = Some(TlsConfig {
                     cert_file: PathBuf::from(cert.value),
+                    client_ca_file: client_ca.flatten().map(|c| PathBuf::from(c.value)),
                     key_file: PathBuf::from(key.value),
                 });
             }

@@ -49,6 +49,9 @@ pub enum ErrorKind {
     Permission,
     /// An `If-Match` revision does not match.
     Precondition,
+    /// Too many failed authentications from the caller's address (issue #18): an
+    /// authentication failure, so exit 3, like [`ErrorKind::Auth`].
+    RateLimited,
     /// The work did not finish in time.
     Timeout,
     /// The server, or its storage, cannot serve now.
@@ -66,6 +69,7 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::Precondition => 412,
             ErrorKind::Limit => 413,
+            ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
             ErrorKind::Unavailable => 503,
             ErrorKind::Timeout => 504,
@@ -81,6 +85,7 @@ impl ErrorKind {
             409 => ErrorKind::Conflict,
             412 => ErrorKind::Precondition,
             413 => ErrorKind::Limit,
+            429 => ErrorKind::RateLimited,
             400 | 422 => ErrorKind::Invalid,
             502 | 503 => ErrorKind::Unavailable,
             408 | 504 => ErrorKind::Timeout,
@@ -91,7 +96,7 @@ impl ErrorKind {
     /// The exit code of SPEC §3.1.
     pub fn exit_code(self) -> ExitCode {
         match self {
-            ErrorKind::Auth | ErrorKind::Permission => ExitCode::Auth,
+            ErrorKind::Auth | ErrorKind::Permission | ErrorKind::RateLimited => ExitCode::Auth,
             ErrorKind::NotFound => ExitCode::NotFound,
             ErrorKind::Conflict | ErrorKind::Precondition => ExitCode::Conflict,
             ErrorKind::Invalid | ErrorKind::Limit => ExitCode::Validation,
@@ -212,7 +217,7 @@ impl fmt::Display for Violation {
 mod tests {
     use super::{ErrorKind, ExitCode};
 
-    const ALL: [ErrorKind; 10] = [
+    const ALL: [ErrorKind; 11] = [
         ErrorKind::Auth,
         ErrorKind::Conflict,
         ErrorKind::Internal,
@@ -221,6 +226,7 @@ mod tests {
         ErrorKind::NotFound,
         ErrorKind::Permission,
         ErrorKind::Precondition,
+        ErrorKind::RateLimited,
         ErrorKind::Timeout,
         ErrorKind::Unavailable,
     ];
@@ -239,6 +245,7 @@ mod tests {
         let code = |status| ErrorKind::from_http_status(status).exit_code();
         assert_eq!(code(401), ExitCode::Auth);
         assert_eq!(code(403), ExitCode::Auth);
+        assert_eq!(code(429), ExitCode::Auth);
         assert_eq!(code(404), ExitCode::NotFound);
         assert_eq!(code(409), ExitCode::Conflict);
         assert_eq!(code(412), ExitCode::Conflict);

@@ -1,7 +1,9 @@
 //! `rune login` and `rune config …`: the contexts in the config file (mode 0600, tokens masked
-//! when printed).
+//! when printed). TLS files given with `--ca-file`, `--client-cert` and `--client-key` are saved
+//! as absolute paths, so the context works from any directory.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use crate::cli::args::{ConfigCommand, GlobalArgs, LoginArgs};
 use crate::cli::contexts::{self, ConfigError, ConfigFile, Context};
@@ -22,12 +24,15 @@ pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError
     let path = contexts::path()?;
     let mut config = ConfigFile::load(&path)?;
     config.contexts.retain(|c| c.name != args.name);
-    config.contexts.push(Context {
+    let mut context = Context {
         name: args.name.clone(),
         namespace: global.namespace.clone(),
         server,
         token,
-    });
+        ..Context::default()
+    };
+    set_tls_files(&mut context, global)?;
+    config.contexts.push(context);
     config.current_context = Some(args.name.clone());
     config.save(&path)?;
     say(&format!(
@@ -83,6 +88,7 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
                     if token.is_some() {
                         context.token = token;
                     }
+                    set_tls_files(context, global)?;
                 }
                 None => {
                     let Some(server) = global.server.clone() else {
@@ -90,18 +96,44 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
                             "a new context needs `--server URL` (`{name}` does not exist)"
                         )));
                     };
-                    config.contexts.push(Context {
+                    let mut context = Context {
                         name: name.clone(),
                         namespace: global.namespace.clone(),
                         server,
                         token,
-                    });
+                        ..Context::default()
+                    };
+                    set_tls_files(&mut context, global)?;
+                    config.contexts.push(context);
                 }
             }
         }
     }
     config.save(&path)?;
     say(&format!("updated {}\n", path.display()))
+}
+
+/// Sets the TLS files the flags name (and only those) on `context`.
+fn set_tls_files(context: &mut Context, global: &GlobalArgs) -> Result<(), CliError> {
+    if let Some(file) = &global.ca_file {
+        context.ca_file = Some(absolute("CA", file)?);
+    }
+    if let Some(file) = &global.client_cert {
+        context.client_cert = Some(absolute("client certificate", file)?);
+    }
+    if let Some(file) = &global.client_key {
+        context.client_key = Some(absolute("client key", file)?);
+    }
+    Ok(())
+}
+
+fn absolute(what: &str, file: &Path) -> Result<PathBuf, CliError> {
+    std::fs::canonicalize(file).map_err(|e| {
+        CliError::Usage(format!(
+            "cannot use the {what} file `{}`: {e}",
+            file.display()
+        ))
+    })
 }
 
 fn read_token() -> Result<String, CliError> {

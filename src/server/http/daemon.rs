@@ -1,5 +1,7 @@
 //! Running `runed`: configuration → (TLS files) → KEK → engine → listener → process runner →
 //! API, until SIGINT or SIGTERM; then in-flight requests finish and every instance is stopped.
+//! SIGHUP, or a change of the files on disk, reloads the TLS files ([`tls::reload`]) without
+//! stopping anything.
 //!
 //! In: a validated [`ServerConfig`]. Out: a server that answers until a shutdown signal, log
 //! lines about what it loaded and where it listens, or a [`DaemonError`] when it cannot start.
@@ -13,7 +15,8 @@ use std::sync::Arc;
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::http::ApiState;
 use crate::server::http::router;
-use crate::server::http::tls::{self, TlsError};
+use crate::server::http::throttle::Throttle;
+use crate::server::http::tls::{self, Certificates, TlsError};
 use crate::server::kek::{self, KekError};
 use crate::server::log;
 use crate::server::runner::Runner;
@@ -58,7 +61,12 @@ pub fn data_dir(config: &ServerConfig) -> PathBuf {
 /// Starts runed and serves until a shutdown signal; in-flight requests finish first.
 pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
     // Unusable certificate files refuse the start before anything is created on disk.
-    let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let certificates = config
+        .tls
+        .as_ref()
+        .map(Certificates::load)
+        .transpose()?
+        .map(Arc::new);
     let data_dir = data_dir(config);
     let loaded = kek::load(&config.kek, &data_dir)?;
     if loaded.generated {
@@ -82,15 +90,22 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(config, engine, &data_dir, acceptor))
+    runtime.block_on(serve(config, engine, &data_dir, certificates))
 }
 
 async fn serve(
     config: &ServerConfig,
     engine: Arc<Engine>,
     data_dir: &std::path::Path,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    certificates: Option<Arc<Certificates>>,
 ) -> Result<(), DaemonError> {
+    // Before the first log line a test or a supervisor could react to: from here on SIGHUP
+    // reloads instead of ending the process.
+    let hangups = tls::reload::on_hangup(certificates.clone()).map_err(DaemonError::Serve)?;
+    tokio::spawn(hangups);
+    if let Some(certificates) = &certificates {
+        tokio::spawn(tls::reload::watch(Arc::clone(certificates)));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| DaemonError::Listen {
@@ -106,18 +121,21 @@ async fn serve(
         engine,
         runner: Arc::clone(&runner),
         loopback: addr.ip().is_loopback(),
+        throttle: Throttle::new(),
         tokens: Tokens::new(data_dir),
     });
     announce_auth(&state);
     let app = router::router(state, DEFAULT_BODY_LIMIT);
-    let served = match acceptor {
-        Some(acceptor) => {
+    let served = match certificates {
+        Some(certificates) => {
             log::info(&format!("listening on https://{addr}"));
-            tls::serve(listener, acceptor, app, shutdown_signal()).await;
+            tls::serve(listener, certificates, app, shutdown_signal()).await;
             Ok(())
         }
         None => {
             log::info(&format!("listening on http://{addr}"));
+            // The client's address goes with each request, for the limit on failed logins.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await

@@ -1,32 +1,29 @@
 //! runed over HTTPS (SPEC §4.1 `server.tls`): the certificate chain and private key from PEM files,
-//! a rustls configuration on the `ring` provider (TLS 1.2 and 1.3, HTTP/1.1), and a connection
-//! loop that serves the same axum router as the plain listener, with the same graceful shutdown.
+//! optionally the CAs that sign client certificates (mTLS), and a rustls configuration on the
+//! `ring` provider (TLS 1.2 and 1.3, HTTP/1.1). [`reload`] keeps the configuration in force and
+//! swaps it on SIGHUP; [`serve`] is the connection loop.
 //!
-//! In: the paths of `server.tls` and a bound listener. Out: a [`TlsAcceptor`] (or a [`TlsError`]
-//! naming the file at fault) and served connections. Must not happen here: key material in an
-//! error or a log line; the key file's bytes are zeroized once parsed.
+//! In: the paths of `server.tls`. Out: a [`rustls::ServerConfig`] (or a [`TlsError`] naming the
+//! file at fault). Must not happen here: key material in an error or a log line; the key file's
+//! bytes are zeroized once parsed.
 
-use std::net::SocketAddr;
+pub mod reload;
+pub mod serve;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use rustls::RootCertStore;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
+use rustls::server::WebPkiClientVerifier;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::server::log;
 use crate::server_config::TlsConfig;
 
-/// How long a client may take to finish the TLS handshake before its connection is dropped; it
-/// also bounds how long a half-open handshake can delay shutdown.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub use reload::Certificates;
+pub use serve::serve;
 
 /// Why the TLS files could not be turned into a server configuration. Messages name the file;
 /// none carries key material.
@@ -45,8 +42,8 @@ pub enum TlsError {
         path: PathBuf,
         detail: String,
     },
-    #[error("the TLS certificate file `{}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)", path.display())]
-    NoCertificate { path: PathBuf },
+    #[error("the TLS {what} file `{}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)", path.display())]
+    NoCertificate { what: &'static str, path: PathBuf },
     #[error(
         "the TLS key file `{}` holds no PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, PKCS#1 `BEGIN RSA PRIVATE KEY` or SEC1 `BEGIN EC PRIVATE KEY`)",
         path.display()
@@ -54,6 +51,8 @@ pub enum TlsError {
     NoKey { path: PathBuf },
     #[error("the TLS key `{}` does not belong to the certificate `{}`", key.display(), cert.display())]
     KeyMismatch { cert: PathBuf, key: PathBuf },
+    #[error("the TLS client CA file `{}` cannot be used: {detail}", path.display())]
+    ClientCa { path: PathBuf, detail: String },
     #[error("the TLS certificate `{}` and key `{}` cannot be used: {source}", cert.display(), key.display())]
     Config {
         cert: PathBuf,
@@ -63,29 +62,73 @@ pub enum TlsError {
     },
 }
 
-/// Reads the certificate chain and key named by `config` and builds the acceptor.
-pub fn acceptor(config: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
-    let certs = certificates(&config.cert_file)?;
+/// A server configuration built from the files, and the SHA-256 fingerprint of its leaf
+/// certificate (public; logged so that an operator can tell which certificate is in force).
+pub struct Loaded {
+    pub config: Arc<rustls::ServerConfig>,
+    pub fingerprint: String,
+}
+
+/// Reads the files `config` names and builds the rustls configuration.
+pub fn load(config: &TlsConfig) -> Result<Loaded, TlsError> {
+    let certs = certificates("certificate", &config.cert_file)?;
+    let fingerprint = fingerprint(&certs[0]);
     let key = private_key(&config.key_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut server = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .and_then(|builder| builder.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(|source| match source {
-            rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
-                TlsError::KeyMismatch {
-                    cert: config.cert_file.clone(),
-                    key: config.key_file.clone(),
-                }
-            }
-            source => TlsError::Config {
+        .map_err(|source| config_error(config, source))?;
+    let builder = match &config.client_ca_file {
+        Some(path) => {
+            let verifier = WebPkiClientVerifier::builder_with_provider(
+                Arc::new(client_roots(path)?),
+                provider,
+            )
+            .build()
+            .map_err(|e| TlsError::ClientCa {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut server = builder
+        .with_single_cert(certs, key)
+        .map_err(|source| config_error(config, source))?;
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Loaded {
+        config: Arc::new(server),
+        fingerprint,
+    })
+}
+
+fn config_error(config: &TlsConfig, source: rustls::Error) -> TlsError {
+    match source {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            TlsError::KeyMismatch {
                 cert: config.cert_file.clone(),
                 key: config.key_file.clone(),
-                source,
-            },
-        })?;
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(server)))
+            }
+        }
+        source => TlsError::Config {
+            cert: config.cert_file.clone(),
+            key: config.key_file.clone(),
+            source,
+        },
+    }
+}
+
+/// Hex SHA-256 of a certificate's DER, as `openssl x509 -fingerprint -sha256` shows it (without
+/// the colons).
+pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
+    Sha256::digest(cert.as_ref())
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            use std::fmt::Write;
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 fn read(what: &'static str, path: &Path) -> Result<Zeroizing<Vec<u8>>, TlsError> {
@@ -98,21 +141,33 @@ fn read(what: &'static str, path: &Path) -> Result<Zeroizing<Vec<u8>>, TlsError>
         })
 }
 
-fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let text = read("certificate", path)?;
+fn certificates(what: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let text = read(what, path)?;
     let certs = CertificateDer::pem_slice_iter(&text)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError::Pem {
-            what: "certificate",
+            what,
             path: path.to_owned(),
             detail: e.to_string(),
         })?;
     if certs.is_empty() {
         return Err(TlsError::NoCertificate {
+            what,
             path: path.to_owned(),
         });
     }
     Ok(certs)
+}
+
+fn client_roots(path: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in certificates("client CA", path)? {
+        roots.add(cert).map_err(|e| TlsError::ClientCa {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })?;
+    }
+    Ok(roots)
 }
 
 fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
@@ -127,96 +182,4 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
             detail: other.to_string(),
         },
     })
-}
-
-/// Serves `app` over TLS on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the requests in flight (idle keep-alive connections and unfinished handshakes close at
-/// once).
-pub async fn serve(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    app: Router,
-    shutdown: impl Future<Output = ()>,
-) {
-    let graceful = GracefulShutdown::new();
-    // Tells connections still in their handshake (not yet watched by `graceful`) to give up.
-    let (stopping, _) = tokio::sync::watch::channel(());
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                if !is_connection_error(&error) {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    log::error(&format!("cannot accept a connection: {error}"));
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                continue;
-            }
-        };
-        tokio::spawn(connection(
-            stream,
-            peer,
-            acceptor.clone(),
-            app.clone(),
-            graceful.watcher(),
-            stopping.subscribe(),
-        ));
-    }
-    drop(listener);
-    let _ = stopping.send(());
-    graceful.shutdown().await;
-}
-
-/// One client: the handshake (a failure is logged, never fatal), then HTTP/1.1 on the stream.
-async fn connection(
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    acceptor: TlsAcceptor,
-    app: Router,
-    watcher: hyper_util::server::graceful::Watcher,
-    mut stopping: tokio::sync::watch::Receiver<()>,
-) {
-    let handshake = tokio::select! {
-        handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => handshake,
-        _ = stopping.changed() => return,
-    };
-    let tls = match handshake {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(error)) => {
-            log::warn(&format!("TLS handshake with {peer} failed: {error}"));
-            return;
-        }
-        Err(_) => {
-            log::warn(&format!(
-                "TLS handshake with {peer} timed out after {}s",
-                HANDSHAKE_TIMEOUT.as_secs()
-            ));
-            return;
-        }
-    };
-    let connection = hyper::server::conn::http1::Builder::new()
-        // A timer turns on hyper's header read timeout against clients that never finish a request.
-        .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(tls), TowerToHyperService::new(app));
-    if let Err(error) = watcher.watch(connection).await
-        && !error.is_incomplete_message()
-    {
-        log::warn(&format!(
-            "connection with {peer} ended with an error: {error}"
-        ));
-    }
-}
-
-fn is_connection_error(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::ConnectionReset
-    )
 }
