@@ -244,7 +244,8 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
                 "created token `{}` for {scope}{expiry}; it is shown once — store it now",
                 info.name
             );
-            writeln!(out, "{token}")
+            // The one place a token is ever shown.
+            writeln!(out, "{}", token.expose())
         }
         TokenCommand::List => {
             let all = tokens::list(data_dir).map_err(failed)?;

@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::secrets::Secret;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; for `diff`/`--exit-code`: no changes
@@ -73,9 +75,10 @@ pub struct GlobalArgs {
         global = true,
         env = "RUNE_TOKEN",
         value_name = "TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = secret_value
     )]
-    pub token: Option<String>,
+    pub token: Option<Secret<String>>,
     /// Read the bearer token from a file
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "token")]
     pub token_file: Option<std::path::PathBuf>,
@@ -444,4 +447,11 @@ pub enum ConfigCommand {
     UseContext { name: String },
     /// Print the config file (tokens masked)
     View,
+}
+
+/// Reads a token argument straight into a [`Secret`], so that a `{:?}` of the arguments shows
+/// no token.
+#[allow(clippy::unnecessary_wraps)] // clap's value parsers return a `Result`
+fn secret_value(text: &str) -> Result<Secret<String>, std::convert::Infallible> {
+    Ok(Secret::new(text.to_owned()))
 }

@@ -15,6 +15,7 @@ use crate::cli::error::CliError;
 use crate::client::tls::TlsFiles;
 use crate::client::{Backend, Remote};
 use crate::local::{self, Local};
+use crate::secrets::Secret;
 
 /// How long one request to runed may take before the command fails with exit 7.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -53,8 +54,10 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
         .clone()
         .or_else(|| context.map(|c| c.server.clone()));
     if let Some(server) = server {
-        let (token, source) = token(global, context)?;
+        // A context's token and TLS files belong to its own server: `--server` naming another
+        // one never receives them (SPEC §3, target selection).
         let own = context.filter(|c| global.server.as_ref().is_none_or(|s| *s == c.server));
+        let (token, source) = token(global, own)?;
         let mut remote = Remote::new(&server, token, REQUEST_TIMEOUT)
             .with_tls(tls_files(global, own))
             .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -87,16 +90,21 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
 fn token(
     global: &GlobalArgs,
     context: Option<&Context>,
-) -> Result<(Option<String>, Option<String>), CliError> {
+) -> Result<(Option<Secret<String>>, Option<String>), CliError> {
     if let Some(path) = &global.token_file {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::Usage(format!(
-                "cannot read the token file `{}`: {e}",
-                path.display()
-            ))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map(Secret::new)
+            .map_err(|e| {
+                CliError::Usage(format!(
+                    "cannot read the token file `{}`: {e}",
+                    path.display()
+                ))
+            })?;
         let source = format!("the token file `{}`", path.display());
-        return Ok((Some(text.trim().to_owned()), Some(source)));
+        return Ok((
+            Some(Secret::new(text.expose().trim().to_owned())),
+            Some(source),
+        ));
     }
     if let Some(token) = &global.token {
         let source = if global.token_from_env {

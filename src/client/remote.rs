@@ -15,6 +15,7 @@ use crate::client::tls::{self, Handshake, TlsFileError, TlsFiles};
 use crate::client::{Backend, ClientError};
 use crate::plan::Plan;
 use crate::resource::Kind;
+use crate::secrets::Secret;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
 use crate::wire::object::{Desired, ObjectKey};
@@ -31,7 +32,7 @@ pub struct Remote {
     timeout: Duration,
     tls: TlsFiles,
     tls_config: Option<ureq::tls::TlsConfig>,
-    token: Option<String>,
+    token: Option<Secret<String>>,
     /// Where the token came from (`--token`, `RUNE_TOKEN`, context `prod`), for auth errors.
     token_source: Option<String>,
 }
@@ -55,7 +56,7 @@ fn agent(timeout: Duration, tls: Option<&ureq::tls::TlsConfig>) -> ureq::Agent {
 impl Remote {
     /// runed at `url` (`http://…` or `https://…`), with an optional bearer token; each request
     /// may take up to `timeout`.
-    pub fn new(url: &str, token: Option<String>, timeout: Duration) -> Self {
+    pub fn new(url: &str, token: Option<Secret<String>>, timeout: Duration) -> Self {
         Self {
             agent: agent(timeout, None),
             base: url.trim_end_matches('/').to_owned(),
@@ -100,7 +101,7 @@ impl Remote {
         let url = format!("{}{path}", self.base);
         let builder = ureq::http::Request::builder().method(method).uri(&url);
         let builder = match &self.token {
-            Some(token) => builder.header("Authorization", format!("Bearer {token}")),
+            Some(token) => builder.header("Authorization", format!("Bearer {}", token.expose())),
             None => builder,
         };
         let result = match body {

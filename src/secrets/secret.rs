@@ -61,6 +61,21 @@ impl<T: Zeroize> Secret<T> {
         &mut self.0
     }
 
+    /// [`Secret::serialize_exposed`] for an optional field (`None` writes nothing only together
+    /// with `skip_serializing_if = "Option::is_none"`).
+    pub fn serialize_exposed_option<S: Serializer>(
+        value: &Option<Self>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize,
+    {
+        match value {
+            Some(secret) => serializer.serialize_some(&secret.0),
+            None => serializer.serialize_none(),
+        }
+    }
+
     /// Writes the value itself: the explicit opt-in for `#[serde(serialize_with = …)]` on the
     /// few fields whose file must hold it (see the type's documentation).
     pub fn serialize_exposed<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>

@@ -15,7 +15,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
+use crate::secrets::Secret;
 use crate::server::clock;
 use crate::validate::names::dns1123_problem;
 
@@ -156,7 +158,7 @@ pub fn create(
     name: &str,
     namespaces: Vec<String>,
     ttl: Option<Duration>,
-) -> Result<(String, TokenInfo), TokenError> {
+) -> Result<(Secret<String>, TokenInfo), TokenError> {
     create_in(&TokenFileStore::new(data_dir), name, namespaces, ttl)
 }
 
@@ -166,7 +168,7 @@ pub fn create_in(
     name: &str,
     namespaces: Vec<String>,
     ttl: Option<Duration>,
-) -> Result<(String, TokenInfo), TokenError> {
+) -> Result<(Secret<String>, TokenInfo), TokenError> {
     if let Some(problem) = dns1123_problem(name) {
         return Err(TokenError::BadName {
             name: name.to_owned(),
@@ -175,11 +177,12 @@ pub fn create_in(
     }
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).map_err(|_| TokenError::Random)?;
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let token = Secret::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random)));
+    random.zeroize();
     let info = TokenInfo {
         created_at: clock::now(),
         expires_at: ttl.map(|ttl| clock::format_unix(expiry(ttl))),
-        hash: hash(&token),
+        hash: hash(token.expose()),
         name: name.to_owned(),
         namespaces,
     };
@@ -329,10 +332,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (token, info) = create(dir.path(), "ci", vec!["prod".into()], None).unwrap();
         let on_disk = std::fs::read_to_string(tokens_path(dir.path())).unwrap();
-        assert!(!on_disk.contains(&token));
+        assert!(!on_disk.contains(token.expose().as_str()));
         assert!(on_disk.contains(&info.hash));
         let tokens = Tokens::new(dir.path());
-        assert_eq!(tokens.authenticate(&token).unwrap(), Some(info));
+        assert_eq!(tokens.authenticate(token.expose()).unwrap(), Some(info));
         assert_eq!(tokens.authenticate("rune_wrong").unwrap(), None);
         assert!(matches!(
             create(dir.path(), "ci", vec![], None),
@@ -345,9 +348,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (token, _) = create(dir.path(), "ci", vec![], None).unwrap();
         let tokens = Tokens::new(dir.path());
-        assert!(tokens.authenticate(&token).unwrap().is_some());
+        assert!(tokens.authenticate(token.expose()).unwrap().is_some());
         revoke(dir.path(), "ci").unwrap();
-        assert!(tokens.authenticate(&token).unwrap().is_none());
+        assert!(tokens.authenticate(token.expose()).unwrap().is_none());
         assert!(matches!(
             revoke(dir.path(), "ci"),
             Err(TokenError::NotFound(_))
@@ -363,7 +366,7 @@ mod tests {
         assert!(store.entries().unwrap().is_empty());
         let (token, info) = create_in(store, "deploy", vec![], None).unwrap();
         assert_eq!(store.entries().unwrap(), std::slice::from_ref(&info));
-        assert_ne!(info.hash, token);
+        assert_ne!(&info.hash, token.expose());
         assert!(matches!(store.insert(info), Err(TokenError::Exists(_))));
         store.remove("deploy").unwrap();
         assert!(matches!(
@@ -382,7 +385,7 @@ mod tests {
             create(dir.path(), "ci", vec![], Some(Duration::from_secs(3600))).unwrap();
         assert!(info.expires_at.is_some());
         let tokens = Tokens::new(dir.path());
-        assert!(tokens.authenticate(&token).unwrap().is_some());
+        assert!(tokens.authenticate(token.expose()).unwrap().is_some());
         let now = clock::now_unix();
         assert!(!info.is_expired(now));
         assert!(!info.is_expired(now + 3599));
@@ -391,7 +394,7 @@ mod tests {
         file.tokens[0].expires_at = Some(clock::format_unix(now - 1));
         write(&tokens_path(dir.path()), &file).unwrap();
         assert!(matches!(
-            tokens.authenticate(&token),
+            tokens.authenticate(token.expose()),
             Err(TokenError::Expired { name, .. }) if name == "ci"
         ));
 

@@ -9,6 +9,7 @@ use crate::cli::args::{ConfigCommand, GlobalArgs, LoginArgs};
 use crate::cli::contexts::{self, ConfigError, ConfigFile, Context};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output;
+use crate::secrets::Secret;
 
 pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let Some(server) = global.server.clone() else {
@@ -50,7 +51,7 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
             let mut shown = config.clone();
             for context in &mut shown.contexts {
                 if context.token.is_some() {
-                    context.token = Some("<redacted>".to_owned());
+                    context.token = Some(Secret::new("<redacted>".to_owned()));
                 }
             }
             let text =
@@ -136,13 +137,13 @@ fn absolute(what: &str, file: &Path) -> Result<PathBuf, CliError> {
     })
 }
 
-fn read_token() -> Result<String, CliError> {
-    let mut token = String::new();
+fn read_token() -> Result<Secret<String>, CliError> {
+    let mut read = Secret::new(String::new());
     std::io::stdin()
-        .read_to_string(&mut token)
+        .read_to_string(read.expose_mut())
         .map_err(|e| CliError::Usage(format!("cannot read the token from standard input: {e}")))?;
-    let token = token.trim().to_owned();
-    if token.is_empty() {
+    let token = Secret::new(read.expose().trim().to_owned());
+    if token.expose().is_empty() {
         return Err(CliError::Usage("standard input held no token".to_owned()));
     }
     Ok(token)
