@@ -98,7 +98,7 @@ async fn serve(
             source,
         })?;
     let addr = listener.local_addr().map_err(DaemonError::Serve)?;
-    let runner = Runner::new(Arc::clone(&engine), data_dir).await;
+    let runner = Runner::new(Arc::clone(&engine), data_dir, config.uid_range).await;
     // Declared services come back when runed starts.
     runner.reconcile().await;
     let state = Arc::new(ApiState {
