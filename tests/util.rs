@@ -161,7 +161,14 @@ impl Server {
     /// Starts runed on `data_dir` (plus `extra_args`) and waits until it listens.
     #[track_caller]
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
-        let mut child = runed_command(data_dir)
+        Self::spawn(runed_command(data_dir), extra_args)
+    }
+
+    /// Starts `command` (runed, possibly behind a wrapper such as `setpriv`) plus `extra_args`
+    /// on a free loopback port, and waits until it listens.
+    #[track_caller]
+    pub fn spawn(mut command: std::process::Command, extra_args: &[&str]) -> Self {
+        let mut child = command
             .args(["--listen", "127.0.0.1:0"])
             .args(extra_args)
             .stdin(Stdio::null())

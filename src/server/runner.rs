@@ -163,9 +163,8 @@ impl Runner {
 
     /// Why `process:` services cannot run at all, if they cannot.
     fn refusal(&self) -> Option<String> {
-        let reason = match (&self.isolation, &self.identities) {
-            (Err(reason), _) | (_, Err(reason)) => reason,
-            (Ok(()), Ok(_)) => return None,
+        let ((Err(reason), _) | (_, Err(reason))) = (&self.isolation, &self.identities) else {
+            return None;
         };
         Some(format!("`process:` services are refused: {reason}"))
     }
