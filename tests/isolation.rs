@@ -137,7 +137,8 @@ fn a_service_cannot_reach_other_services_or_runed() {
     // Only the data directory's own mode may protect it: its parent is open.
     let parent = setup.data().parent().unwrap().to_path_buf();
     std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let server = setup.start();
+    let mut server = setup.start();
+    server.authenticate(&setup.data());
     if !isolation(&server) {
         return;
     }
@@ -304,4 +305,50 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
         .chain(["/usr/bin".into(), "/bin".into()])
         .map(|dir| dir.join(program))
         .find(|path| path.is_file())
+}
+
+/// In open mode (loopback, no token) anyone who reaches the port could run commands: runed
+/// says so at start and refuses to start `process:` services, with the reason in the status
+/// and the instance's events; once a token exists the instance starts (on its back-off).
+#[test]
+fn open_mode_refuses_process_services_until_a_token_exists() {
+    let setup = Setup::new();
+    let mut server = setup.start();
+    if !isolation(&server) {
+        return;
+    }
+    assert!(
+        server
+            .log()
+            .contains("`process:` services are refused until then"),
+        "{}",
+        server.log()
+    );
+    let ws = Workspace::new().file(
+        "svc.yaml",
+        "service:\n  name: job\n  process:\n    command: /bin/sh\n    args: [\"-c\", \"echo ran; exec sleep 600\"]\n",
+    );
+    rune(&ws, &server, &["cast", "svc.yaml"], 0);
+    let reason = eventually("the instance to be refused", &server, || {
+        let status = runner_status(&server);
+        let instance = &service(&status, "job")["instances"][0];
+        (instance["state"] == "Failed").then(|| instance["reason"].as_str().unwrap().to_owned())
+    });
+    assert!(
+        reason.contains("without authentication") && reason.contains("runed token create"),
+        "{reason}"
+    );
+    let status = runner_status(&server);
+    assert!(
+        service(&status, "job")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("open mode")),
+        "{status:#}"
+    );
+    assert_eq!(rune(&ws, &server, &["logs", "job"], 0), "", "it never ran");
+
+    server.authenticate(&setup.data());
+    eventually("the instance to start once a token exists", &server, || {
+        (rune(&ws, &server, &["logs", "job"], 0) == "ran\n").then_some(())
+    });
 }

@@ -70,12 +70,12 @@ service:
 /// `rune … --server URL` in `ws`; returns stdout, asserting the exit code.
 #[track_caller]
 pub(crate) fn rune(ws: &Workspace, server: &Server, args: &[&str], code: i32) -> String {
-    let output = ws
-        .rune()
-        .args(args)
-        .args(["--server", &server.url("")])
-        .output()
-        .expect("run rune");
+    let mut command = ws.rune();
+    command.args(args).args(["--server", &server.url("")]);
+    if let Some(token) = server.token() {
+        command.args(["--token", token]);
+    }
+    let output = command.output().expect("run rune");
     assert_eq!(
         output.status.code(),
         Some(code),
@@ -190,7 +190,8 @@ pub(crate) fn shared_dir() -> tempfile::TempDir {
 #[test]
 fn a_process_service_receives_its_configuration_and_keeps_it_until_restart() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    server.authenticate(&setup.data());
     if !isolation(&server) {
         return;
     }
@@ -296,7 +297,8 @@ fn a_process_service_receives_its_configuration_and_keeps_it_until_restart() {
 #[test]
 fn crashed_instances_restart_with_backoff_and_deleted_services_stop() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    server.authenticate(&setup.data());
     if !isolation(&server) {
         return;
     }
@@ -370,6 +372,7 @@ fn crashed_instances_restart_with_backoff_and_deleted_services_stop() {
 fn restarting_runed_brings_declared_services_back() {
     let setup = Setup::new();
     let mut server = setup.start();
+    let token = server.authenticate(&setup.data());
     if !isolation(&server) {
         return;
     }
@@ -388,7 +391,8 @@ fn restarting_runed_brings_declared_services_back() {
     assert!(server.stop().success());
     assert!(!alive(before[0]), "runed's shutdown stops its instances");
 
-    let server = Server::start(&setup.data(), &[]);
+    let mut server = Server::start(&setup.data(), &[]);
+    server.set_token(&token);
     let after = eventually("the instance to run again", &server, || {
         running_pids(&server, "web", 1)
     });
@@ -406,7 +410,8 @@ fn restarting_runed_brings_declared_services_back() {
 #[test]
 fn image_services_and_the_embedded_engine_run_nothing() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    let token = server.authenticate(&setup.data());
     let ws = Workspace::new().file(
         "img.yaml",
         "service:\n  name: api\n  image: ghcr.io/example/api:1.0.0\n---\nservice:\n  name: job\n  process:\n    command: /bin/sleep\n    args: [\"600\"]\n",
@@ -427,7 +432,14 @@ fn image_services_and_the_embedded_engine_run_nothing() {
     assert!(table.contains("not runnable (image)"), "{table}");
     let refused = ws
         .rune()
-        .args(["restart", "api", "--server", &server.url("")])
+        .args([
+            "restart",
+            "api",
+            "--server",
+            &server.url(""),
+            "--token",
+            &token,
+        ])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(5), "{refused:?}");

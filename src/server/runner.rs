@@ -75,6 +75,10 @@ pub const LAUNCHER_COMMAND: &str = "__instance";
 pub const IMAGE_REASON: &str =
     "`image:` services are stored and validated, but runed has no container runtime to run them";
 
+/// Why `process:` services may not start right now, if they may not: asked before every start
+/// (runed's open mode, SPEC §4.4, which the daemon knows and the runner does not).
+pub type Gate = Box<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// A service by namespace and name.
 type ServiceKey = (String, String);
 
@@ -102,6 +106,7 @@ pub struct Runner {
     data_dir: PathBuf,
     engine: Arc<Engine>,
     exe: PathBuf,
+    gate: std::sync::OnceLock<Gate>,
     grace: Duration,
     /// Each service's uid; `Err` when the record cannot be read.
     identities: Result<Mutex<identity::Identities>, String>,
@@ -150,6 +155,7 @@ impl Runner {
             data_dir: data_dir.to_path_buf(),
             engine,
             exe,
+            gate: std::sync::OnceLock::new(),
             grace: GRACE,
             identities,
             isolation,
@@ -159,6 +165,17 @@ impl Runner {
             swept: AtomicBool::new(false),
             stopping: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Sets the [`Gate`] (once; later calls are ignored).
+    pub fn set_gate(&self, gate: Gate) {
+        let _ = self.gate.set(gate);
+    }
+
+    /// Why `process:` services may not start now (the gate), if they may not. Unlike
+    /// [`Self::refusal`] this can change: instances retry with their back-off.
+    fn gated(&self) -> Option<String> {
+        self.gate.get().and_then(|gate| gate())
     }
 
     /// Why `process:` services cannot run at all, if they cannot.

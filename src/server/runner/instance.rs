@@ -63,6 +63,9 @@ impl Runner {
             failed(&name, status, reason);
             return Outcome::Refused;
         }
+        if let Some(reason) = self.gated() {
+            return failed(&name, status, reason);
+        }
         let prepared = match self.prepare(key, index, spec).await {
             Ok(prepared) => prepared,
             Err(reason) => return failed(&name, status, reason),

@@ -43,7 +43,7 @@ impl Runner {
                     name: key.name,
                     namespace: key.namespace,
                     reason: if runnable {
-                        self.refusal()
+                        self.refusal().or_else(|| self.gated())
                     } else {
                         Some(IMAGE_REASON.to_owned())
                     },

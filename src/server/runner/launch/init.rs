@@ -20,6 +20,9 @@ use super::{Launch, exit_code};
 
 /// Runs the init stage; returns the command's exit code.
 pub(super) fn run(launch: &Launch) -> Result<u8, String> {
+    // The outer stage blocked the termination signals, and a mask survives `spawn` and `exec`:
+    // the command must end on runed's SIGTERM. (As PID 1 this process ignores it regardless.)
+    let _ = super::termination_signals().thread_unblock();
     mount(
         Some("proc"),
         "/proc",
