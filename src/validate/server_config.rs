@@ -279,3 +279,36 @@ fn limits(
     }
     Some(limits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_uid_range;
+    use crate::server_config::UidRange;
+
+    /// `FIRST-LAST` within unprivileged uids parses; anything else says why.
+    #[test]
+    fn uid_ranges() {
+        assert_eq!(
+            parse_uid_range("200000-265535"),
+            Ok(UidRange::DEFAULT),
+            "the default"
+        );
+        assert_eq!(
+            parse_uid_range("5000-5000"),
+            Ok(UidRange {
+                first: 5000,
+                last: 5000
+            })
+        );
+        for (bad, why) in [
+            ("200000", "no `-`"),
+            ("0-10", "below 1000"),
+            ("3000-2000", "greater than the last"),
+            ("a-2000", "`a` is not a uid"),
+            ("1000-4294967295", "not a uid"),
+        ] {
+            let error = parse_uid_range(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+}
