@@ -33,6 +33,36 @@ impl Default for KekConfig {
     }
 }
 
+/// The uids (and gids, the same numbers) runed gives its services, one each (SPEC §5).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct UidRange {
+    pub first: u32,
+    pub last: u32,
+}
+
+impl UidRange {
+    pub const DEFAULT: Self = Self {
+        first: 200_000,
+        last: 265_535,
+    };
+
+    pub fn contains(self, uid: u32) -> bool {
+        (self.first..=self.last).contains(&uid)
+    }
+}
+
+impl Default for UidRange {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl std::fmt::Display for UidRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.first, self.last)
+    }
+}
+
 /// `server.tls`: what runed serves HTTPS with; SIGHUP re-reads all three files.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct TlsConfig {
@@ -51,6 +81,8 @@ pub struct ServerConfig {
     pub kek: KekConfig,
     pub limits: Limits,
     pub listen: std::net::SocketAddr,
+    /// `runner.uid-range`: where each service's own uid comes from.
+    pub uid_range: UidRange,
     pub tls: Option<TlsConfig>,
     pub versions_kept: u32,
 }
@@ -63,6 +95,7 @@ impl Default for ServerConfig {
             kek: KekConfig::default(),
             limits: Limits::default(),
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7861)),
+            uid_range: UidRange::DEFAULT,
             tls: None,
             versions_kept: 10,
         }

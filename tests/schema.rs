@@ -328,6 +328,7 @@ fn schemas_list_exactly_the_validators_fields() {
         ("/properties/storage", server::STORAGE),
         ("/$defs/secret-limits", server::SECRET_LIMITS),
         ("/$defs/configmap-limits", server::CONFIGMAP_LIMITS),
+        ("/properties/runner", server::RUNNER),
     ] {
         assert_closed_with(&server_runefile, SERVER_RUNEFILE, pointer, table);
     }

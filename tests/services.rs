@@ -69,13 +69,13 @@ service:
 
 /// `rune … --server URL` in `ws`; returns stdout, asserting the exit code.
 #[track_caller]
-fn rune(ws: &Workspace, server: &Server, args: &[&str], code: i32) -> String {
-    let output = ws
-        .rune()
-        .args(args)
-        .args(["--server", &server.url("")])
-        .output()
-        .expect("run rune");
+pub(crate) fn rune(ws: &Workspace, server: &Server, args: &[&str], code: i32) -> String {
+    let mut command = ws.rune();
+    command.args(args).args(["--server", &server.url("")]);
+    if let Some(token) = server.token() {
+        command.args(["--token", token]);
+    }
+    let output = command.output().expect("run rune");
     assert_eq!(
         output.status.code(),
         Some(code),
@@ -88,7 +88,11 @@ fn rune(ws: &Workspace, server: &Server, args: &[&str], code: i32) -> String {
 
 /// Polls `probe` until it returns `Some`, or panics after [`PATIENCE`] with `what`.
 #[track_caller]
-fn eventually<T>(what: &str, server: &Server, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn eventually<T>(
+    what: &str,
+    server: &Server,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(value) = probe() {
@@ -103,11 +107,11 @@ fn eventually<T>(what: &str, server: &Server, mut probe: impl FnMut() -> Option<
     }
 }
 
-fn runner_status(server: &Server) -> Value {
+pub(crate) fn runner_status(server: &Server) -> Value {
     server.get("/v1/status").expect(200)
 }
 
-fn service<'a>(status: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn service<'a>(status: &'a Value, name: &str) -> &'a Value {
     status["services"]
         .as_array()
         .unwrap()
@@ -117,7 +121,7 @@ fn service<'a>(status: &'a Value, name: &str) -> &'a Value {
 }
 
 /// The pid of every running instance of `name`, by index, once all `scale` of them run.
-fn running_pids(server: &Server, name: &str, scale: usize) -> Option<Vec<u32>> {
+pub(crate) fn running_pids(server: &Server, name: &str, scale: usize) -> Option<Vec<u32>> {
     let status = runner_status(server);
     let instances = service(&status, name)["instances"].as_array()?.clone();
     (instances.len() == scale && instances.iter().all(|i| i["state"] == "Running")).then(|| {
@@ -129,7 +133,7 @@ fn running_pids(server: &Server, name: &str, scale: usize) -> Option<Vec<u32>> {
 }
 
 /// Whether a process exists and is not a zombie.
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         stat.rsplit(')')
             .next()
@@ -149,14 +153,32 @@ fn api_log(server: &Server, instance: u32) -> String {
         .to_owned()
 }
 
-fn mount_namespaces(server: &Server) -> bool {
-    let available = runner_status(server)["mountNamespaces"] == true;
-    if !available {
+/// Whether runed can isolate instances. As root it must (a failure, not a skip); otherwise
+/// the caller skips, loudly.
+pub(crate) fn isolation(server: &Server) -> bool {
+    let status = runner_status(server);
+    let available = status["mountNamespaces"] == true;
+    if nix::unistd::geteuid().is_root() {
+        assert!(
+            available,
+            "runed runs as root but cannot isolate instances: {status:#}"
+        );
+    } else if !available {
         eprintln!(
-            "SKIPPED mount assertions: runed reports private mount namespaces unavailable (not root?)"
+            "SKIPPED (LOUD): this test needs root to run isolated instances; runed says: {}",
+            status["mountNamespacesReason"]
         );
     }
     available
+}
+
+/// A temporary directory that service uids may pass through (mode 0755), for mount points.
+pub(crate) fn shared_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("open the directory to service uids");
+    dir
 }
 
 /// The cast values reach the process: `envFrom` in order with prefixes, explicit `env` winning,
@@ -168,12 +190,15 @@ fn mount_namespaces(server: &Server) -> bool {
 #[test]
 fn a_process_service_receives_its_configuration_and_keeps_it_until_restart() {
     let setup = Setup::new();
-    let server = setup.start();
-    if !mount_namespaces(&server) {
+    let mut server = setup.start();
+    server.authenticate(&setup.data());
+    if !isolation(&server) {
         return;
     }
     let ws = Workspace::new();
-    let mounts = ws.dir.path().join("mnt");
+    // The service's own uid must reach its mount points.
+    let shared = shared_dir();
+    let mounts = shared.path().join("mnt");
     let ws = ws.file("app.yaml", &runefile(&mounts, "hunter2-v1", 1));
     rune(&ws, &server, &["cast", "app.yaml"], 0);
 
@@ -272,7 +297,11 @@ fn a_process_service_receives_its_configuration_and_keeps_it_until_restart() {
 #[test]
 fn crashed_instances_restart_with_backoff_and_deleted_services_stop() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    server.authenticate(&setup.data());
+    if !isolation(&server) {
+        return;
+    }
     let ws = Workspace::new();
     let ws = ws.file(
         "svc.yaml",
@@ -343,6 +372,10 @@ fn crashed_instances_restart_with_backoff_and_deleted_services_stop() {
 fn restarting_runed_brings_declared_services_back() {
     let setup = Setup::new();
     let mut server = setup.start();
+    let token = server.authenticate(&setup.data());
+    if !isolation(&server) {
+        return;
+    }
     let ws = Workspace::new().file(
         "svc.yaml",
         "service:\n  name: web\n  process:\n    command: /bin/sh\n    args: [\"-c\", \"echo up $RUNE_INSTANCE; exec sleep 600\"]\n",
@@ -358,7 +391,8 @@ fn restarting_runed_brings_declared_services_back() {
     assert!(server.stop().success());
     assert!(!alive(before[0]), "runed's shutdown stops its instances");
 
-    let server = Server::start(&setup.data(), &[]);
+    let mut server = Server::start(&setup.data(), &[]);
+    server.set_token(&token);
     let after = eventually("the instance to run again", &server, || {
         running_pids(&server, "web", 1)
     });
@@ -376,7 +410,8 @@ fn restarting_runed_brings_declared_services_back() {
 #[test]
 fn image_services_and_the_embedded_engine_run_nothing() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    let token = server.authenticate(&setup.data());
     let ws = Workspace::new().file(
         "img.yaml",
         "service:\n  name: api\n  image: ghcr.io/example/api:1.0.0\n---\nservice:\n  name: job\n  process:\n    command: /bin/sleep\n    args: [\"600\"]\n",
@@ -397,7 +432,14 @@ fn image_services_and_the_embedded_engine_run_nothing() {
     assert!(table.contains("not runnable (image)"), "{table}");
     let refused = ws
         .rune()
-        .args(["restart", "api", "--server", &server.url("")])
+        .args([
+            "restart",
+            "api",
+            "--server",
+            &server.url(""),
+            "--token",
+            &token,
+        ])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(5), "{refused:?}");

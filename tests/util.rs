@@ -155,13 +155,22 @@ pub struct Server {
     port: u16,
     reader: Option<JoinHandle<()>>,
     replies: Mutex<Vec<String>>,
+    /// Sent as the bearer token of every request (unless a call sets its own).
+    token: Option<String>,
 }
 
 impl Server {
     /// Starts runed on `data_dir` (plus `extra_args`) and waits until it listens.
     #[track_caller]
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
-        let mut child = runed_command(data_dir)
+        Self::spawn(runed_command(data_dir), extra_args)
+    }
+
+    /// Starts `command` (runed, possibly behind a wrapper such as `setpriv`) plus `extra_args`
+    /// on a free loopback port, and waits until it listens.
+    #[track_caller]
+    pub fn spawn(mut command: std::process::Command, extra_args: &[&str]) -> Self {
+        let mut child = command
             .args(["--listen", "127.0.0.1:0"])
             .args(extra_args)
             .stdin(Stdio::null())
@@ -188,6 +197,7 @@ impl Server {
             port: 0,
             reader: Some(reader),
             replies: Mutex::new(Vec::new()),
+            token: None,
         };
         match port_rx.recv_timeout(PATIENCE) {
             Ok(port) => server.port = port,
@@ -220,10 +230,33 @@ impl Server {
         self.child.id().to_string()
     }
 
+    /// Uses `token` for every request from now on (and gives it to `rune` through
+    /// [`Server::token`]).
+    pub fn set_token(&mut self, token: &str) {
+        self.token = Some(token.to_owned());
+    }
+
+    /// Creates a token with every right and uses it from now on: runed leaves open mode, where
+    /// it refuses `process:` services. Returns the token.
+    pub fn authenticate(&mut self, data_dir: &Path) -> String {
+        let token = create_token(data_dir, "tests", &[]);
+        self.set_token(&token);
+        token
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     pub fn request(&self, method: &'static str, path: &str) -> Call<'_> {
+        let headers = self
+            .token
+            .iter()
+            .map(|t| ("authorization".to_owned(), format!("Bearer {t}")))
+            .collect();
         Call {
             body: None,
-            headers: Vec::new(),
+            headers,
             method,
             path: path.to_owned(),
             server: self,
@@ -300,7 +333,9 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// Sets a header, replacing one of the same name (the server's default token, say).
     pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }

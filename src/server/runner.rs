@@ -7,6 +7,14 @@
 //! on a private tmpfs; their output in rotated log files ([`logs`]); their states and events
 //! ([`crate::wire::runner`]).
 //!
+//! Isolation (SPEC §5): every instance runs as its service's own uid and gid
+//! ([`identity`]), without capabilities, in its own mount and PID namespaces with its own
+//! `/proc`. runed checks once at start that it can set all of that up (`probe`); when it cannot
+//! (not root, no namespaces), every `process:` service is refused with the reason — in runed's
+//! log, as each instance's failure and event, in `GET /v1/status` — and nothing runs as runed's
+//! user instead. Deleting a service removes its logs, the mount points runed created for it and
+//! its uid record (`cleanup`).
+//!
 //! Life of an instance: Pending → Running → Exited (code or signal) or Failed (reason), then a
 //! restart after a back-off of 1 s doubling to 60 s (reset by a run of 10 s or more). Stopping
 //! (scale down, delete, a changed spec, `rune restart`, runed's shutdown) sends SIGTERM to the
@@ -16,15 +24,18 @@
 //!
 //! The parts: `supervisor` (reconcile, the instance loops and their back-off), `instance` (one
 //! start of an instance: launcher, pipes, exit, termination), `prepare` (what an instance
-//! starts with), `probe` (can instances get private mount namespaces), `rollout` (rolling
+//! starts with, its mount points), `probe` (can instances be isolated), [`identity`] (each
+//! service's uid), `cleanup` (what a deleted service leaves), `rollout` (rolling
 //! restarts), `status` (what `GET /v1/status` shows), [`launch`] (the launcher process itself),
 //! [`env`](mod@env) and [`logs`].
 //!
 //! Must not happen here: a secret value in a status, an event, runed's log or a file on disk.
 //! Values travel from the engine to the launcher over a pipe, in memory only.
 
+mod cleanup;
 pub mod env;
 mod error;
+pub mod identity;
 mod instance;
 pub mod launch;
 pub mod logs;
@@ -48,6 +59,7 @@ pub use error::RunnerError;
 use crate::resource::Kind;
 use crate::server::engine::{Engine, EngineError};
 use crate::server::log;
+use crate::server_config::UidRange;
 use crate::wire::object::{KindName, ObjectKey, ServiceSpec, StoredSpec};
 use crate::wire::runner::{InstanceStatus, LogChunk};
 
@@ -62,6 +74,10 @@ pub const LAUNCHER_COMMAND: &str = "__instance";
 /// Why `image:` services are not run.
 pub const IMAGE_REASON: &str =
     "`image:` services are stored and validated, but runed has no container runtime to run them";
+
+/// Why `process:` services may not start right now, if they may not: asked before every start
+/// (runed's open mode, SPEC §4.4, which the daemon knows and the runner does not).
+pub type Gate = Box<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// A service by namespace and name.
 type ServiceKey = (String, String);
@@ -90,12 +106,17 @@ pub struct Runner {
     data_dir: PathBuf,
     engine: Arc<Engine>,
     exe: PathBuf,
+    gate: std::sync::OnceLock<Gate>,
     grace: Duration,
-    /// `Err(reason)` when instances cannot have private mount namespaces.
-    mounts: Result<(), String>,
+    /// Each service's uid; `Err` when the record cannot be read.
+    identities: Result<Mutex<identity::Identities>, String>,
+    /// `Err(reason)` when instances cannot be isolated: `process:` services are then refused.
+    isolation: Result<(), String>,
     reconciling: tokio::sync::Mutex<()>,
     services: Mutex<BTreeMap<ServiceKey, Service>>,
     shutting_down: AtomicBool,
+    /// Whether the first reconcile has removed what services deleted while runed was down left.
+    swept: AtomicBool,
     /// Instances being stopped, so that a new instance of the same index waits for the old one.
     stopping: Mutex<Vec<(ServiceKey, u32, JoinHandle<()>)>>,
 }
@@ -104,34 +125,65 @@ impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("data_dir", &self.data_dir)
-            .field("mounts", &self.mounts)
+            .field("isolation", &self.isolation)
             .finish_non_exhaustive()
     }
 }
 
 impl Runner {
-    /// A runner for `engine`, with logs under `data_dir`. Checks once whether instances can get
-    /// private mount namespaces, and says so in runed's log when they cannot.
-    pub async fn new(engine: Arc<Engine>, data_dir: &Path) -> Arc<Self> {
+    /// A runner for `engine`, with logs and the uid record under `data_dir`, giving services
+    /// uids from `uid_range`. Checks once whether instances can be isolated, and says in
+    /// runed's log what it found.
+    pub async fn new(engine: Arc<Engine>, data_dir: &Path, uid_range: UidRange) -> Arc<Self> {
         let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
-        let mounts = probe::probe(&exe).await;
-        match &mounts {
-            Ok(()) => log::info("process runner: private mount namespaces are available"),
-            Err(reason) => log::warn(&format!(
-                "process runner: {reason}; services with secret or config mounts will fail with this reason (their files are never written to disk instead)"
+        let isolation = probe::probe(&exe, uid_range.first).await;
+        match &isolation {
+            Ok(()) => log::info(&format!(
+                "process runner: instances run isolated (own uid from {uid_range}, no capabilities, own mount and PID namespaces)"
             )),
+            Err(reason) => log::warn(&format!(
+                "process runner: {reason}; `process:` services are REFUSED (nothing runs as runed's user instead)"
+            )),
+        }
+        let identities = identity::Identities::open(data_dir, uid_range).map(Mutex::new);
+        if let Err(reason) = &identities {
+            log::error(&format!(
+                "process runner: {reason}; `process:` services are refused until it is repaired"
+            ));
         }
         Arc::new(Self {
             data_dir: data_dir.to_path_buf(),
             engine,
             exe,
+            gate: std::sync::OnceLock::new(),
             grace: GRACE,
-            mounts,
+            identities,
+            isolation,
             reconciling: tokio::sync::Mutex::new(()),
             services: Mutex::new(BTreeMap::new()),
             shutting_down: AtomicBool::new(false),
+            swept: AtomicBool::new(false),
             stopping: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Sets the [`Gate`] (once; later calls are ignored).
+    pub fn set_gate(&self, gate: Gate) {
+        let _ = self.gate.set(gate);
+    }
+
+    /// Why `process:` services may not start now (the gate), if they may not. Unlike
+    /// [`Self::refusal`] this can change: instances retry with their back-off.
+    fn gated(&self) -> Option<String> {
+        self.gate.get().and_then(|gate| gate())
+    }
+
+    /// Why `process:` services cannot run at all, if they cannot.
+    fn refusal(&self) -> Option<String> {
+        let ((Err(reason), _) | (_, Err(reason))) = (&self.isolation, &self.identities) else {
+            return None;
+        };
+        Some(format!("`process:` services are refused: {reason}"))
     }
 
     /// Reads an instance's log (see [`logs::read`]).

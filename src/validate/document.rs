@@ -11,7 +11,7 @@ use crate::validate::fields::{Fields, allowed, duplicate_key};
 use crate::validate::{data, server_config, service, storage};
 
 /// The top-level keys of a server runefile (SPEC §4.1).
-pub const SERVER_SECTIONS: [&str; 4] = ["auth", "crypto", "server", "storage"];
+pub const SERVER_SECTIONS: [&str; 5] = ["auth", "crypto", "runner", "server", "storage"];
 
 /// A resource left out with `skip: true`.
 #[derive(Clone, Debug, Eq, PartialEq)]

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::DataLimits;
 use crate::parse::node::Node;
-use crate::server_config::{KekSource, ServerConfig, TlsConfig};
+use crate::server_config::{KekSource, ServerConfig, TlsConfig, UidRange};
 use crate::validate::context::DocContext;
 use crate::validate::fields::Fields;
 
 /// The fields of each section; the server runefile's JSON Schema lists exactly these.
 pub mod allowed {
-    pub const ROOT: &[&str] = &["auth", "crypto", "server", "storage"];
+    pub const ROOT: &[&str] = &["auth", "crypto", "runner", "server", "storage"];
     pub const SERVER: &[&str] = &["data-dir", "listen", "tls"];
     pub const TLS: &[&str] = &["cert-file", "client-ca-file", "key-file"];
     pub const AUTH: &[&str] = &["required"];
@@ -19,6 +19,7 @@ pub mod allowed {
     pub const KEK: &[&str] = &["env-var", "file-path", "generate-if-missing", "source"];
     pub const STORAGE: &[&str] = &["configmap-limits", "secret-limits", "versions-kept"];
     pub const SECRET_LIMITS: &[&str] = &["max-keys-per-secret", "max-value-size"];
+    pub const RUNNER: &[&str] = &["uid-range"];
     pub const CONFIGMAP_LIMITS: &[&str] = &["max-keys-per-configmap", "max-value-size"];
 }
 
@@ -38,6 +39,9 @@ pub fn decode(ctx: &mut DocContext<'_>, root: &Node) -> Option<ServerConfig> {
     }
     if let Some(node) = fields.optional("storage") {
         ok &= storage(ctx, node, &mut config).is_some();
+    }
+    if let Some(node) = fields.optional("runner") {
+        ok &= runner(ctx, node, &mut config).is_some();
     }
     ok.then_some(config)
 }
@@ -203,6 +207,58 @@ fn storage(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> 
     ok.then_some(())
 }
 
+/// The lowest uid a service may get: below it live the system's own users.
+const MIN_SERVICE_UID: u32 = 1000;
+
+fn runner(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {
+    let fields = Fields::open(ctx, node, "`runner` section")?;
+    fields.reject_unknown(ctx, allowed::RUNNER);
+    if let Some(range) = fields.optional("uid-range") {
+        let text = ctx.string(range, "uid-range")?;
+        match parse_uid_range(&text.value) {
+            Ok(parsed) => config.uid_range = parsed,
+            Err(why) => {
+                ctx.push(
+                    Diagnostic::new(
+                        Code::FieldValue,
+                        text.span,
+                        format!("`{}` is not a usable uid range: {why}", text.value),
+                    )
+                    .help(format!(
+                        "write `FIRST-LAST`, e.g. `{}`: unprivileged uids from {MIN_SERVICE_UID} up, that no user of this machine has",
+                        UidRange::DEFAULT
+                    )),
+                );
+                return None;
+            }
+        }
+    }
+    Some(())
+}
+
+/// `FIRST-LAST`: both numbers, `MIN_SERVICE_UID <= FIRST <= LAST`, and below 2^32 - 1 (the
+/// "no uid" value).
+fn parse_uid_range(text: &str) -> Result<UidRange, String> {
+    let (first, last) = text
+        .split_once('-')
+        .ok_or_else(|| "it has no `-` between the first and the last uid".to_owned())?;
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n < u32::MAX)
+            .ok_or_else(|| format!("`{}` is not a uid", s.trim()))
+    };
+    let (first, last) = (number(first)?, number(last)?);
+    if first < MIN_SERVICE_UID {
+        return Err(format!("it starts below {MIN_SERVICE_UID}"));
+    }
+    if first > last {
+        return Err("the first uid is greater than the last".to_owned());
+    }
+    Ok(UidRange { first, last })
+}
+
 fn limits(
     ctx: &mut DocContext<'_>,
     node: &Node,
@@ -226,4 +282,37 @@ fn limits(
         limits.max_value_size = usize::try_from(size?).ok()?;
     }
     Some(limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_uid_range;
+    use crate::server_config::UidRange;
+
+    /// `FIRST-LAST` within unprivileged uids parses; anything else says why.
+    #[test]
+    fn uid_ranges() {
+        assert_eq!(
+            parse_uid_range("200000-265535"),
+            Ok(UidRange::DEFAULT),
+            "the default"
+        );
+        assert_eq!(
+            parse_uid_range("5000-5000"),
+            Ok(UidRange {
+                first: 5000,
+                last: 5000
+            })
+        );
+        for (bad, why) in [
+            ("200000", "no `-`"),
+            ("0-10", "below 1000"),
+            ("3000-2000", "greater than the last"),
+            ("a-2000", "`a` is not a uid"),
+            ("1000-4294967295", "not a uid"),
+        ] {
+            let error = parse_uid_range(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
 }

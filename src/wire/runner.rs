@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunnerStatus {
-    /// Whether instances can get private mount namespaces (services with mounts need them).
+    /// Whether instances can be isolated (SPEC §5: own uid, mount and PID namespaces, no
+    /// capabilities); `process:` services are refused when they cannot.
     pub mount_namespaces: bool,
     /// Why not, when they cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -105,9 +105,7 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
             let service = status.services.into_iter().find(|s| s.name == key.name);
             let note = match &service {
                 Some(s) if !s.runnable => s.reason.clone(),
-                Some(_) => status
-                    .mount_namespaces_reason
-                    .filter(|_| !spec.secret_mounts.is_empty() || !spec.config_mounts.is_empty()),
+                Some(_) => status.mount_namespaces_reason,
                 None => None,
             };
             (Some(service.map(|s| s.instances).unwrap_or_default()), note)

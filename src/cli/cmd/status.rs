@@ -16,10 +16,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode, CliError>
     if let Some(reason) = &status.mount_namespaces_reason
         && !global.quiet
     {
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning: {reason}; services with mounts cannot start"
-        );
+        let _ = writeln!(std::io::stderr(), "warning: {reason}");
     }
     let text = if global.output == Some(OutputFormat::Json) {
         format!(

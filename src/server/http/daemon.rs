@@ -113,9 +113,7 @@ async fn serve(
             source,
         })?;
     let addr = listener.local_addr().map_err(DaemonError::Serve)?;
-    let runner = Runner::new(Arc::clone(&engine), data_dir).await;
-    // Declared services come back when runed starts.
-    runner.reconcile().await;
+    let runner = Runner::new(Arc::clone(&engine), data_dir, config.uid_range).await;
     let state = Arc::new(ApiState {
         auth_required: config.auth_required,
         engine,
@@ -124,7 +122,10 @@ async fn serve(
         throttle: Throttle::new(),
         tokens: Tokens::new(data_dir),
     });
+    runner.set_gate(open_mode_gate(&state));
     announce_auth(&state);
+    // Declared services come back when runed starts.
+    runner.reconcile().await;
     let app = router::router(state, DEFAULT_BODY_LIMIT);
     let served = match certificates {
         Some(certificates) => {
@@ -147,11 +148,25 @@ async fn serve(
     served
 }
 
+/// Why `process:` services are refused in open mode (SPEC §4.4).
+pub const OPEN_MODE_REASON: &str = "`process:` services are refused while runed serves without authentication (open mode: no token exists and the listener is loopback); create one with `runed token create`";
+
+/// The runner's [`Gate`](crate::server::runner::Gate): in open mode anyone who can reach the
+/// loopback port could run commands as a service, so `process:` services wait for a token.
+fn open_mode_gate(state: &Arc<ApiState>) -> crate::server::runner::Gate {
+    let state = Arc::downgrade(state);
+    Box::new(move || {
+        let state = state.upgrade()?;
+        let no_tokens = state.tokens.current().is_ok_and(|t| t.is_empty());
+        (no_tokens && state.loopback && !state.auth_required).then(|| OPEN_MODE_REASON.to_owned())
+    })
+}
+
 fn announce_auth(state: &ApiState) {
     let no_tokens = state.tokens.current().is_ok_and(|t| t.is_empty());
     if no_tokens && state.loopback && !state.auth_required {
         log::warn(
-            "no token exists: serving WITHOUT authentication on this loopback listener until the first `runed token create`",
+            "no token exists: serving WITHOUT authentication on this loopback listener until the first `runed token create`; `process:` services are refused until then",
         );
     } else if no_tokens {
         log::warn(

@@ -33,6 +33,8 @@ pub(super) enum Outcome {
     Ended {
         ran: Duration,
     },
+    /// The instance may not run at all (runed cannot isolate it): no restart until told.
+    Refused,
     /// `rune restart`: start again now.
     Restart,
     Stopped,
@@ -57,6 +59,13 @@ impl Runner {
             s.reason = None;
         });
         let name = format!("`{}/{}` instance {index}", key.0, key.1);
+        if let Some(reason) = self.refusal() {
+            failed(&name, status, reason);
+            return Outcome::Refused;
+        }
+        if let Some(reason) = self.gated() {
+            return failed(&name, status, reason);
+        }
         let prepared = match self.prepare(key, index, spec).await {
             Ok(prepared) => prepared,
             Err(reason) => return failed(&name, status, reason),

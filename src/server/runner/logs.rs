@@ -15,11 +15,12 @@ pub const KEPT: u32 = 3;
 
 /// The current log file of an instance.
 pub fn path(data_dir: &Path, namespace: &str, service: &str, instance: u32) -> PathBuf {
-    data_dir
-        .join("logs")
-        .join(namespace)
-        .join(service)
-        .join(format!("{instance}.log"))
+    service_dir(data_dir, namespace, service).join(format!("{instance}.log"))
+}
+
+/// The directory of a service's logs (removed with the service).
+pub fn service_dir(data_dir: &Path, namespace: &str, service: &str) -> PathBuf {
+    data_dir.join("logs").join(namespace).join(service)
 }
 
 fn rotated(path: &Path, n: u32) -> PathBuf {

@@ -1,11 +1,14 @@
 //! What an instance starts with: the current data of every secret and configmap it imports or
-//! mounts, its environment ([`env`]) and its mounts, as one [`Launch`].
+//! mounts, its environment ([`env`]), its mounts and its service's uid, as one [`Launch`]; and
+//! its mount points, created on the host (recorded, so that deleting the service removes them).
 //!
 //! In: the service and the engine. Out: a [`Prepared`] launch with the versions it holds, or
 //! the reason the instance cannot start. Must not happen here: a value in the reason, the
 //! versions or the skipped names; values stay in memory and go to the launcher over a pipe.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
@@ -36,10 +39,7 @@ impl Runner {
         let Some(process) = &spec.process else {
             return Err(IMAGE_REASON.to_owned());
         };
-        let has_mounts = !spec.secret_mounts.is_empty() || !spec.config_mounts.is_empty();
-        if has_mounts && let Err(reason) = &self.mounts {
-            return Err(format!("the service has mounts, but {reason}"));
-        }
+        let uid = self.mount_points_and_uid(key, spec)?;
         let references: BTreeSet<(Kind, String)> = references(spec).collect();
         let engine = self.engine.clone();
         let namespace = key.0.clone();
@@ -60,6 +60,8 @@ impl Runner {
             mounts: mounts(spec, &sources),
             parent: std::process::id(),
             probe: false,
+            stage: crate::server::runner::launch::Stage::Outer,
+            uid,
             workdir: process.workdir.clone(),
         };
         Ok(Prepared {
@@ -68,6 +70,57 @@ impl Runner {
             versions,
         })
     }
+}
+
+impl Runner {
+    /// The service's uid (allocated on its first start), after creating its missing mount
+    /// points and recording the ones created.
+    fn mount_points_and_uid(&self, key: &ServiceKey, spec: &ServiceSpec) -> Result<u32, String> {
+        let identities = self.identities.as_ref().map_err(std::clone::Clone::clone)?;
+        let mut identities = identities.lock().expect("identities lock");
+        let uid = identities.uid(&key.0, &key.1)?;
+        let mut created = Vec::new();
+        let paths = spec.secret_mounts.iter().map(|m| &m.mount_path);
+        for path in paths.chain(spec.config_mounts.iter().map(|m| &m.mount_path)) {
+            let made = create_mount_point(Path::new(path));
+            created.extend(made.created);
+            if let Some(error) = made.error {
+                identities.record_created(&key.0, &key.1, created)?;
+                return Err(format!("cannot create the mount point `{path}`: {error}"));
+            }
+        }
+        identities.record_created(&key.0, &key.1, created)?;
+        Ok(uid)
+    }
+}
+
+/// What [`create_mount_point`] did.
+struct MadeDirs {
+    /// Every directory it created, parents first.
+    created: Vec<PathBuf>,
+    error: Option<std::io::Error>,
+}
+
+/// Creates `path` and its missing parents (mode 0755: the service's uid must pass through
+/// them to reach its tmpfs), reporting each directory it created.
+fn create_mount_point(path: &Path) -> MadeDirs {
+    let mut missing: Vec<&Path> = path.ancestors().take_while(|p| !p.exists()).collect();
+    missing.reverse();
+    let mut made = MadeDirs {
+        created: Vec::new(),
+        error: None,
+    };
+    for dir in missing {
+        match std::fs::DirBuilder::new().mode(0o755).create(dir) {
+            Ok(()) => made.created.push(dir.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                made.error = Some(e);
+                break;
+            }
+        }
+    }
+    made
 }
 
 /// The current data and version of every referenced object (blocking: the engine reads redb

@@ -1,6 +1,8 @@
-//! Whether instances can get private mount namespaces: runed runs the launcher once in probe
-//! mode at start. In: the path of runed's own executable. Out: `Ok`, or the reason (shown in
-//! runed's log, in `GET /v1/status`, and as the failure of every service with mounts).
+//! Whether instances can be isolated (SPEC §5): runed runs the launcher once in probe mode at
+//! start, through every step of a real launch — mount and PID namespaces, a tmpfs owned by a
+//! service uid, a fresh `/proc`, capabilities dropped, the switch to that uid. In: the path of
+//! runed's own executable and a uid of the range. Out: `Ok`, or the reason (shown in runed's log,
+//! in `GET /v1/status`, and as the failure of every `process:` instance).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -11,16 +13,23 @@ use tokio::io::AsyncWriteExt;
 use crate::server::runner::LAUNCHER_COMMAND;
 use crate::server::runner::launch::Launch;
 
-/// Whether the launcher can make a private mount namespace with a tmpfs (runs it once).
-pub(super) async fn probe(exe: &Path) -> Result<(), String> {
+/// Whether the launcher can isolate an instance (runs it once).
+pub(super) async fn probe(exe: &Path, uid: u32) -> Result<(), String> {
+    let euid = nix::unistd::geteuid();
     let unavailable = |detail: String| {
+        let who = if euid.is_root() {
+            String::new()
+        } else {
+            format!("runed runs as uid {euid}, not root; ")
+        };
         Err(format!(
-            "private mount namespaces are unavailable ({detail}); runed needs root (CAP_SYS_ADMIN) for them"
+            "instances cannot be isolated ({who}{detail}): runed must run as root on a kernel with mount and PID namespaces to give each service its own uid, no capabilities and its own /proc"
         ))
     };
     let launch = Launch {
         parent: std::process::id(),
         probe: true,
+        uid,
         ..Launch::default()
     };
     let child = tokio::process::Command::new(exe)

@@ -42,15 +42,19 @@ impl Runner {
                     instances,
                     name: key.name,
                     namespace: key.namespace,
-                    reason: (!runnable).then(|| IMAGE_REASON.to_owned()),
+                    reason: if runnable {
+                        self.refusal().or_else(|| self.gated())
+                    } else {
+                        Some(IMAGE_REASON.to_owned())
+                    },
                     runnable,
                     scale: spec.scale,
                 }
             })
             .collect();
         Ok(RunnerStatus {
-            mount_namespaces: self.mounts.is_ok(),
-            mount_namespaces_reason: self.mounts.clone().err(),
+            mount_namespaces: self.refusal().is_none(),
+            mount_namespaces_reason: self.refusal(),
             services,
         })
     }

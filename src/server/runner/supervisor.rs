@@ -39,6 +39,9 @@ impl Runner {
         let Some(desired) = self.desired().await else {
             return;
         };
+        if !self.swept.swap(true, Ordering::SeqCst) {
+            self.sweep(&desired);
+        }
         let mut services = self.services.lock().expect("runner lock");
         let gone: Vec<ServiceKey> = services
             .keys()
@@ -52,6 +55,7 @@ impl Runner {
                     key.0, key.1
                 ));
                 self.stop_all(&key, service.instances);
+                self.forget(&key);
             }
         }
         for (key, spec) in desired {
@@ -186,6 +190,12 @@ impl Runner {
                 .await
             {
                 Outcome::Stopped => break,
+                Outcome::Refused => {
+                    // Refused for good: wait for the stop (a `rune restart` tries again).
+                    if control.changed().await.is_err() || control.borrow().stop {
+                        break;
+                    }
+                }
                 Outcome::Restart => backoff = BACKOFF_START,
                 Outcome::Ended { ran } => {
                     if ran >= BACKOFF_RESET {
