@@ -98,6 +98,7 @@ fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, Refusal> {
             "cannot read the token file: {e}"
         )))
     };
+    // An unreadable token file fails every request (500) before open mode is even considered.
     state.tokens.current().map_err(unreadable)?;
     let bearer = headers
         .get(header::AUTHORIZATION)
