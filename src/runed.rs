@@ -67,14 +67,20 @@ pub enum TokenCommand {
     Create {
         /// A name for the token (DNS-1123)
         name: String,
-        /// Limit the token to a namespace (repeatable); without it the token may do anything
+        /// Limit the token to a namespace (repeatable); without it the token reaches every
+        /// namespace
         #[arg(long = "namespace", short = 'n', value_name = "NS")]
         namespaces: Vec<String>,
+        /// What the token may do: `read` (get, list, status, plan), `cast` (write and delete
+        /// objects), `run` (`process:` services, restart, logs), `admin` (storage classes and
+        /// other cluster-scoped kinds)
+        #[arg(long, value_name = "LIST", default_value = "read,cast", value_parser = tokens::Permissions::parse)]
+        permissions: tokens::Permissions,
         /// Let the token expire this long from now (`30d`, `12h`, `15m`, `1h30m`) [default: never]
         #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
         ttl: Option<std::time::Duration>,
     },
-    /// List tokens (names, scopes, creation and expiry times; never the tokens)
+    /// List tokens (names, scopes, permissions, creation and expiry times; never the tokens)
     List,
     /// Revoke a token; requests carrying it fail from then on
     Revoke { name: String },
@@ -227,9 +233,15 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
         TokenCommand::Create {
             name,
             namespaces,
+            permissions,
             ttl,
         } => {
-            let (token, info) = tokens::create(data_dir, &name, namespaces, ttl).map_err(failed)?;
+            let grant = tokens::Grant {
+                namespaces,
+                permissions,
+                ttl,
+            };
+            let (token, info) = tokens::create(data_dir, &name, grant).map_err(failed)?;
             let scope = if info.namespaces.is_empty() {
                 "all namespaces".to_owned()
             } else {
@@ -241,8 +253,9 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
             };
             let _ = writeln!(
                 std::io::stderr(),
-                "created token `{}` for {scope}{expiry}; it is shown once — store it now",
-                info.name
+                "created token `{}` for {scope} with {}{expiry}; it is shown once — store it now",
+                info.name,
+                info.permissions()
             );
             // The one place a token is ever shown.
             writeln!(out, "{}", token.expose())
@@ -250,7 +263,7 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
         TokenCommand::List => {
             let all = tokens::list(data_dir).map_err(failed)?;
             let now = crate::server::clock::now_unix();
-            let mut text = String::from("NAME\tNAMESPACES\tCREATED\tEXPIRES\n");
+            let mut text = String::from("NAME\tNAMESPACES\tPERMISSIONS\tCREATED\tEXPIRES\n");
             for t in all {
                 let scope = if t.namespaces.is_empty() {
                     "*".to_owned()
@@ -262,7 +275,16 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
                     Some(at) if t.is_expired(now) => format!("{at} (expired)"),
                     Some(at) => at.clone(),
                 };
-                let _ = writeln!(text, "{}\t{scope}\t{}\t{expires}", t.name, t.created_at);
+                // An entry from before permissions says so: it lacks `admin` it may have had.
+                let permissions = match t.permissions {
+                    Some(set) => set.to_string(),
+                    None => format!("{} (legacy)", t.permissions()),
+                };
+                let _ = writeln!(
+                    text,
+                    "{}\t{scope}\t{permissions}\t{}\t{expires}",
+                    t.name, t.created_at
+                );
             }
             out.write_all(text.as_bytes())
         }

@@ -56,6 +56,9 @@ struct World {
     server: Option<Server>,
     dir: tempfile::TempDir,
     mode: Mode,
+    /// A token with every permission that `rune` sends (remote worlds made by
+    /// [`World::authenticated`]): open mode refuses `process:` services.
+    token: Option<String>,
 }
 
 /// Runs `scenario` once against the embedded engine and once against a real runed.
@@ -67,7 +70,7 @@ fn in_both(scenario: impl Fn(&World)) {
 fn each_mode<T>(scenario: impl Fn(&World) -> T) -> Vec<T> {
     [Mode::Embedded, Mode::Remote]
         .into_iter()
-        .map(|mode| scenario(&World::new(mode)))
+        .map(|mode| scenario(&World::authenticated(mode)))
         .collect()
 }
 
@@ -75,7 +78,21 @@ impl World {
     fn new(mode: Mode) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let server = (mode == Mode::Remote).then(|| Server::start(&dir.path().join("runed"), &[]));
-        Self { server, dir, mode }
+        Self {
+            server,
+            dir,
+            mode,
+            token: None,
+        }
+    }
+
+    /// A world whose runed requires a token (one with every permission, which `rune` sends).
+    fn authenticated(mode: Mode) -> Self {
+        let mut world = Self::new(mode);
+        if world.server.is_some() {
+            world.token = Some(create_token(&world.server_data(), "world", &[]));
+        }
+        world
     }
 
     fn path(&self) -> &Path {
@@ -99,7 +116,15 @@ impl World {
     /// The flags that point `rune` at this world's state.
     fn target(&self) -> Vec<String> {
         match &self.server {
-            Some(server) => vec!["--server".to_owned(), server.url("")],
+            Some(server) => {
+                let mut target = vec!["--server".to_owned(), server.url("")];
+                target.extend(
+                    self.token
+                        .iter()
+                        .flat_map(|t| ["--token".to_owned(), t.clone()]),
+                );
+                target
+            }
             None => vec![
                 "--data-dir".to_owned(),
                 self.data_dir().display().to_string(),
@@ -208,7 +233,11 @@ impl World {
     /// directory's lock: drop it before running `rune` again.
     fn backend(&self) -> Box<dyn Backend> {
         match &self.server {
-            Some(server) => Box::new(Remote::new(&server.url(""), None, Duration::from_secs(30))),
+            Some(server) => Box::new(Remote::new(
+                &server.url(""),
+                self.token.clone().map(rune::secrets::Secret::new),
+                Duration::from_secs(30),
+            )),
             None => Box::new(Local::open(self.data_dir()).expect("open the embedded engine")),
         }
     }

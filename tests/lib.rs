@@ -7,6 +7,7 @@ mod fixtures;
 mod git;
 mod isolation;
 mod lint;
+mod permissions;
 mod properties;
 mod runed;
 mod schema;

@@ -203,7 +203,9 @@ fn writes_bump_versions_only_when_data_changes() {
 #[test]
 fn plan_then_apply_then_replan_is_unchanged() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    // A `process:` service is among the objects: open mode refuses those.
+    server.authenticate(&setup.data());
     server
         .post(
             "/v1/namespaces/default/secrets",
@@ -569,7 +571,9 @@ fn auth_required_refuses_requests_without_tokens() {
 #[test]
 fn conflicts_and_preconditions_are_refused() {
     let setup = Setup::new();
-    let server = setup.start();
+    let mut server = setup.start();
+    // A `process:` service is among the objects: open mode refuses those.
+    server.authenticate(&setup.data());
     let secrets = "/v1/namespaces/default/secrets";
     let db = "/v1/namespaces/default/secrets/db";
     server
@@ -747,7 +751,9 @@ fn no_secret_value_reaches_the_disk() {
 #[test]
 fn no_secret_value_in_any_response_or_the_log() {
     let setup = Setup::new();
-    let server = setup.start_with(SMALL_LIMITS.replace("16", "64").as_str());
+    let mut server = setup.start_with(SMALL_LIMITS.replace("16", "64").as_str());
+    // A `process:` service is among the objects: open mode refuses those.
+    server.authenticate(&setup.data());
     let m = |i| marker(i);
     let secrets = "/v1/namespaces/default/secrets";
     server
@@ -1280,7 +1286,9 @@ fn assert_matches(spec: &Value, name: &str, instance: &Value) {
 fn responses_match_the_openapi_schemas() {
     let spec = openapi();
     let setup = Setup::new();
-    let server = setup.start_with(SMALL_LIMITS);
+    let mut server = setup.start_with(SMALL_LIMITS);
+    // A `process:` service is among the objects: open mode refuses those.
+    server.authenticate(&setup.data());
     let objects = json!([
         namespace("team"),
         secret("team", "db", &[("pw", "1")]),

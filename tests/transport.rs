@@ -506,7 +506,7 @@ fn issue_18_an_expiring_token_works_then_is_refused_as_expired() {
     let listed = runed_once(&data, &["token", "list"]);
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
-        listed.starts_with("NAME\tNAMESPACES\tCREATED\tEXPIRES\n"),
+        listed.starts_with("NAME\tNAMESPACES\tPERMISSIONS\tCREATED\tEXPIRES\n"),
         "{listed}"
     );
     let line = |name: &str| {

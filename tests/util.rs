@@ -134,9 +134,20 @@ pub fn runed_once(data_dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("run runed")
 }
 
-/// A new token from `runed token create NAME [-n NS]…`, run while the server runs.
+/// A new token with every permission from `runed token create NAME [-n NS]…`, run while the
+/// server runs.
 pub fn create_token(data_dir: &Path, name: &str, namespaces: &[&str]) -> String {
-    let mut args = vec!["token", "create", name];
+    create_token_with(data_dir, name, namespaces, "read,cast,run,admin")
+}
+
+/// A new token with exactly `permissions` (`read,cast`, …).
+pub fn create_token_with(
+    data_dir: &Path,
+    name: &str,
+    namespaces: &[&str],
+    permissions: &str,
+) -> String {
+    let mut args = vec!["token", "create", name, "--permissions", permissions];
     for ns in namespaces {
         args.extend(["-n", ns]);
     }

@@ -118,7 +118,19 @@ impl Engine {
 
     /// Compares desired objects with the store. Nothing is written.
     pub fn plan(&self, desired: &[Desired], options: &BatchOptions) -> Result<Plan, EngineError> {
-        self.store.read(|tx| plan::plan(self, tx, desired, options))
+        self.plan_within(desired, options, &|_| true)
+    }
+
+    /// [`Engine::plan`] for a caller who sees only some objects: prune candidates it may not see
+    /// are left out, so a plan never reveals an object outside the caller's reach.
+    pub fn plan_within(
+        &self,
+        desired: &[Desired],
+        options: &BatchOptions,
+        visible: &dyn Fn(&ObjectKey) -> bool,
+    ) -> Result<Plan, EngineError> {
+        self.store
+            .read(|tx| plan::plan(self, tx, desired, options, visible))
     }
 
     /// Applies desired objects (and deletions) in one transaction, provided every object's
@@ -190,6 +202,41 @@ impl Engine {
     /// a namespace that still holds objects is always refused.
     pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), EngineError> {
         self.store.write(|tx| delete::delete(tx, key, force))
+    }
+
+    /// Whether this store requires authentication for good (a token was seen for it).
+    pub fn auth_required(&self) -> Result<bool, EngineError> {
+        self.store
+            .read(|tx| tx.auth_required().map_err(EngineError::from))
+    }
+
+    /// Records that this store requires authentication from now on (fail closed, SPEC §4.4).
+    pub fn record_auth_required(&self) -> Result<(), EngineError> {
+        self.store.write(|tx| {
+            if !tx.auth_required()? {
+                tx.set_auth_required()?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The first of `keys` whose stored object is a service with `process:`: changing or
+    /// deleting it needs the `run` permission, like writing one.
+    pub fn first_process_service(
+        &self,
+        keys: &[ObjectKey],
+    ) -> Result<Option<ObjectKey>, EngineError> {
+        self.store.read(|tx| {
+            for key in keys.iter().filter(|k| k.kind.0 == Kind::Service) {
+                let record = tx.object(key)?;
+                if record.is_some_and(
+                    |r| matches!(&r.object.spec, StoredSpec::Service(s) if s.process.is_some()),
+                ) {
+                    return Ok(Some(key.clone()));
+                }
+            }
+            Ok::<_, EngineError>(None)
+        })
     }
 
     /// Creates the built-in namespaces that do not exist yet.

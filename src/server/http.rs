@@ -34,6 +34,8 @@ use crate::server::tokens::Tokens;
 pub struct ApiState {
     /// `auth.required: true`: a token is needed even on loopback with no token created.
     pub auth_required: bool,
+    /// Whether a token ever existed for this store (fail closed).
+    pub auth_mode: auth::AuthMode,
     pub engine: Arc<Engine>,
     /// Whether the listener is on a loopback address (open mode is allowed only there).
     pub loopback: bool,
@@ -42,4 +44,12 @@ pub struct ApiState {
     /// Failed authentications per client address (issue #18).
     pub throttle: throttle::Throttle,
     pub tokens: Tokens,
+}
+
+impl ApiState {
+    /// Open mode: no `auth.required`, a loopback listener, and no token ever created for this
+    /// store. The one definition used by authentication and by the process runner's gate.
+    pub fn open_mode(&self) -> bool {
+        !self.auth_required && self.loopback && !self.auth_mode.closed(&self.tokens, &self.engine)
+    }
 }

@@ -112,6 +112,10 @@ pub trait ReadTx {
 
     /// The seal identity, sealed under the KEK, once the store has one.
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Whether a token was ever seen for this store: authentication is then required for good
+    /// (SPEC §4.4, fail closed). Every replica of a shared store sees the same fact.
+    fn auth_required(&self) -> Result<bool, StoreError>;
 }
 
 /// Writes, seen by later reads of the same transaction and by others only after its commit.
@@ -129,6 +133,9 @@ pub trait WriteTx: ReadTx {
     fn set_kek_check(&mut self, check: &[u8]) -> Result<(), StoreError>;
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError>;
+
+    /// Records that authentication is required from now on; nothing ever clears it.
+    fn set_auth_required(&mut self) -> Result<(), StoreError>;
 }
 
 /// A backend. Its two methods are the whole seam; the engine reaches them through `read` and

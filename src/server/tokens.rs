@@ -5,6 +5,12 @@
 //! `runed token create|revoke` works while `runed` runs (the store file is locked by the server):
 //! the server re-reads the file when it changes. That file is the first [`TokenStore`], the
 //! token part of the storage seam (re-exported by `server::store`).
+//!
+//! Each token carries [`Permissions`] ([`permission`]); creating one also writes the
+//! [`fail_closed`] marker first, so that the store requires authentication from then on.
+
+pub mod fail_closed;
+pub mod permission;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -20,6 +26,8 @@ use zeroize::Zeroize;
 use crate::secrets::Secret;
 use crate::server::clock;
 use crate::validate::names::dns1123_problem;
+
+pub use permission::{Permission, Permissions};
 
 const TOKENS_FILE: &str = "tokens.json";
 const TOKEN_PREFIX: &str = "rune_";
@@ -39,12 +47,21 @@ pub struct TokenInfo {
     /// Namespaces the token may touch; empty means all.
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// What the token may do; entries written before permissions existed have none and get
+    /// [`Permissions::LEGACY`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permissions>,
 }
 
 impl TokenInfo {
     /// Whether the token may act in `namespace`.
     pub fn allows(&self, namespace: &str) -> bool {
         self.namespaces.is_empty() || self.namespaces.iter().any(|n| n == namespace)
+    }
+
+    /// What the token may do (an entry from before permissions: [`Permissions::LEGACY`]).
+    pub fn permissions(&self) -> Permissions {
+        self.permissions.unwrap_or(Permissions::LEGACY)
     }
 
     /// Whether the token is limited to some namespaces (and so may not touch cluster objects).
@@ -151,23 +168,44 @@ impl TokenStore for TokenFileStore {
     }
 }
 
+/// What a new token may reach and do, and for how long.
+#[derive(Clone, Debug, Default)]
+pub struct Grant {
+    /// Empty: every namespace.
+    pub namespaces: Vec<String>,
+    pub permissions: Permissions,
+    /// `None`: never expires.
+    pub ttl: Option<Duration>,
+}
+
+impl Grant {
+    /// Every namespace, with `permissions`, forever.
+    pub fn of(permissions: Permissions) -> Self {
+        Self {
+            namespaces: Vec::new(),
+            permissions,
+            ttl: None,
+        }
+    }
+}
+
 /// Creates a token and returns it: the only time it is ever shown. With a `ttl`, it stops
-/// working that long from now.
+/// working that long from now. The store requires authentication from then on (the
+/// [`fail_closed`] marker is written before the token).
 pub fn create(
     data_dir: &Path,
     name: &str,
-    namespaces: Vec<String>,
-    ttl: Option<Duration>,
+    grant: Grant,
 ) -> Result<(Secret<String>, TokenInfo), TokenError> {
-    create_in(&TokenFileStore::new(data_dir), name, namespaces, ttl)
+    fail_closed::mark(data_dir)?;
+    create_in(&TokenFileStore::new(data_dir), name, grant)
 }
 
 /// Creates a token in `store`; only its hash is kept.
 pub fn create_in(
     store: &dyn TokenStore,
     name: &str,
-    namespaces: Vec<String>,
-    ttl: Option<Duration>,
+    grant: Grant,
 ) -> Result<(Secret<String>, TokenInfo), TokenError> {
     if let Some(problem) = dns1123_problem(name) {
         return Err(TokenError::BadName {
@@ -181,10 +219,11 @@ pub fn create_in(
     random.zeroize();
     let info = TokenInfo {
         created_at: clock::now(),
-        expires_at: ttl.map(|ttl| clock::format_unix(expiry(ttl))),
+        expires_at: grant.ttl.map(|ttl| clock::format_unix(expiry(ttl))),
         hash: hash(token.expose()),
         name: name.to_owned(),
-        namespaces,
+        namespaces: grant.namespaces,
+        permissions: Some(grant.permissions),
     };
     store.insert(info.clone())?;
     Ok((token, info))
@@ -330,7 +369,15 @@ mod tests {
     #[test]
     fn tokens_are_shown_once_and_stored_hashed() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, info) = create(dir.path(), "ci", vec!["prod".into()], None).unwrap();
+        let (token, info) = create(
+            dir.path(),
+            "ci",
+            Grant {
+                namespaces: vec!["prod".into()],
+                ..Grant::default()
+            },
+        )
+        .unwrap();
         let on_disk = std::fs::read_to_string(tokens_path(dir.path())).unwrap();
         assert!(!on_disk.contains(token.expose().as_str()));
         assert!(on_disk.contains(&info.hash));
@@ -338,15 +385,34 @@ mod tests {
         assert_eq!(tokens.authenticate(token.expose()).unwrap(), Some(info));
         assert_eq!(tokens.authenticate("rune_wrong").unwrap(), None);
         assert!(matches!(
-            create(dir.path(), "ci", vec![], None),
+            create(dir.path(), "ci", Grant::default()),
             Err(TokenError::Exists(_))
         ));
+    }
+
+    /// A new token gets `read,cast` unless told otherwise, and leaves the fail-closed marker,
+    /// which revoking it (or deleting the token file) does not remove.
+    #[test]
+    fn tokens_carry_permissions_and_mark_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!fail_closed::marked(dir.path()));
+        let (_, info) = create(dir.path(), "ci", Grant::default()).unwrap();
+        assert_eq!(info.permissions(), Permissions::DEFAULT);
+        let (_, ops) = create(dir.path(), "ops", Grant::of(Permissions::ALL)).unwrap();
+        assert_eq!(
+            list(dir.path()).unwrap()[1].permissions(),
+            ops.permissions()
+        );
+        revoke(dir.path(), "ci").unwrap();
+        revoke(dir.path(), "ops").unwrap();
+        std::fs::remove_file(tokens_path(dir.path())).unwrap();
+        assert!(fail_closed::marked(dir.path()));
     }
 
     #[test]
     fn revoked_tokens_stop_working_without_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, _) = create(dir.path(), "ci", vec![], None).unwrap();
+        let (token, _) = create(dir.path(), "ci", Grant::default()).unwrap();
         let tokens = Tokens::new(dir.path());
         assert!(tokens.authenticate(token.expose()).unwrap().is_some());
         revoke(dir.path(), "ci").unwrap();
@@ -364,7 +430,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store: &dyn TokenStore = &TokenFileStore::new(dir.path());
         assert!(store.entries().unwrap().is_empty());
-        let (token, info) = create_in(store, "deploy", vec![], None).unwrap();
+        let (token, info) = create_in(store, "deploy", Grant::default()).unwrap();
         assert_eq!(store.entries().unwrap(), std::slice::from_ref(&info));
         assert_ne!(&info.hash, token.expose());
         assert!(matches!(store.insert(info), Err(TokenError::Exists(_))));
@@ -381,8 +447,15 @@ mod tests {
     #[test]
     fn expired_tokens_are_refused_and_old_entries_never_expire() {
         let dir = tempfile::tempdir().unwrap();
-        let (token, info) =
-            create(dir.path(), "ci", vec![], Some(Duration::from_secs(3600))).unwrap();
+        let (token, info) = create(
+            dir.path(),
+            "ci",
+            Grant {
+                ttl: Some(Duration::from_secs(3600)),
+                ..Grant::default()
+            },
+        )
+        .unwrap();
         assert!(info.expires_at.is_some());
         let tokens = Tokens::new(dir.path());
         assert!(tokens.authenticate(token.expose()).unwrap().is_some());
@@ -398,7 +471,15 @@ mod tests {
             Err(TokenError::Expired { name, .. }) if name == "ci"
         ));
 
-        let (_, far) = create(dir.path(), "far", vec![], Some(Duration::MAX)).unwrap();
+        let (_, far) = create(
+            dir.path(),
+            "far",
+            Grant {
+                ttl: Some(Duration::MAX),
+                ..Grant::default()
+            },
+        )
+        .unwrap();
         assert_eq!(far.expires_at.as_deref(), Some("9999-12-31T23:59:59Z"));
         assert!(!far.is_expired(now));
 
@@ -406,6 +487,8 @@ mod tests {
         std::fs::write(tokens_path(dir.path()), old).unwrap();
         let listed = list(dir.path()).unwrap();
         assert_eq!(listed[0].expires_at, None);
+        assert_eq!(listed[0].permissions, None);
+        assert_eq!(listed[0].permissions(), Permissions::LEGACY);
         assert!(!listed[0].is_expired(u64::MAX));
     }
 
@@ -414,7 +497,7 @@ mod tests {
     fn token_file_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        create(dir.path(), "ci", vec![], None).unwrap();
+        create(dir.path(), "ci", Grant::default()).unwrap();
         let mode = std::fs::metadata(tokens_path(dir.path()))
             .unwrap()
             .permissions()

@@ -21,13 +21,14 @@ pub(super) fn plan(
     tx: &dyn ReadTx,
     desired: &[Desired],
     options: &BatchOptions,
+    visible: &dyn Fn(&ObjectKey) -> bool,
 ) -> Result<Plan, EngineError> {
     let desired = prepare::prepare(engine, tx, desired, options)?;
     let mut changes = Vec::with_capacity(desired.len());
     for d in &desired {
         changes.push(change_for(&engine.kek, tx, d, options.force)?);
     }
-    changes.extend(prune_candidates(tx, &desired, options)?);
+    changes.extend(prune_candidates(tx, &desired, options, visible)?);
     Ok(Plan::from_changes(changes))
 }
 
@@ -63,20 +64,25 @@ pub(super) fn change_for(
     })
 }
 
-/// Objects cast earlier from the batch's source set (if it prunes one) and now absent.
+/// Objects cast earlier from the batch's source set (if it prunes one) and now absent, among
+/// those the caller may see: a source set may span namespaces of other teams.
 fn prune_candidates(
     tx: &dyn ReadTx,
     desired: &[Cow<'_, Desired>],
     options: &BatchOptions,
+    visible: &dyn Fn(&ObjectKey) -> bool,
 ) -> Result<Vec<Change>, EngineError> {
     let Some(set) = &options.prune_source_set else {
         return Ok(Vec::new());
     };
     let wanted: BTreeSet<&ObjectKey> = desired.iter().map(|d| &d.key).collect();
-    let from_set = tx.in_source_set(set)?.into_iter().map(|record| Live {
-        object: record.object,
-        revision: record.revision,
-        secret: None,
-    });
+    let in_set = tx.in_source_set(set)?.into_iter();
+    let from_set = in_set
+        .filter(|r| visible(&r.object.key))
+        .map(|record| Live {
+            object: record.object,
+            revision: record.revision,
+            secret: None,
+        });
     Ok(diff::prune(from_set, &wanted))
 }

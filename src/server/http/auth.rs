@@ -4,8 +4,9 @@
 //! token file, and whether runed allows open mode (loopback listener, no token created,
 //! `auth.required` off). Out: a [`Caller`] in the request's extensions for the handlers, or a 401
 //! before any handler runs (429 with `Retry-After` once the address has failed too often, see
-//! [`super::throttle`]); then the per-object checks the handlers ask for (403 when a
-//! namespace-limited token reaches outside its namespaces). Must not happen here: the presented
+//! [`super::throttle`]); then the checks the handlers ask the [`Caller`] for (403 when a
+//! namespace-limited token reaches outside its namespaces, or lacks a permission). Whether
+//! runed is in open mode at all is [`mode`]'s (fail closed). Must not happen here: the presented
 //! token in a response or a log line (messages name the token, never its value).
 
 use std::net::SocketAddr;
@@ -17,103 +18,19 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::resource::Kind;
+pub(crate) mod access;
+mod caller;
+mod mode;
+
+pub use caller::Caller;
+pub use mode::AuthMode;
+
 use crate::server::http::ApiState;
 use crate::server::http::error::ApiError;
 use crate::server::http::throttle::{self, Verdict};
 use crate::server::log;
-use crate::server::tokens::{TokenError, TokenInfo};
+use crate::server::tokens::TokenError;
 use crate::wire::error::ErrorKind;
-use crate::wire::object::ObjectKey;
-
-/// Who is calling: nobody (open mode) or the holder of a token.
-#[derive(Clone)]
-pub enum Caller {
-    Open,
-    Token(TokenInfo),
-}
-
-/// Names the token only: its stored hash is an unkeyed hash of a credential.
-impl std::fmt::Debug for Caller {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Caller::Open => f.write_str("Open"),
-            Caller::Token(token) => f.debug_tuple("Token").field(&token.name).finish(),
-        }
-    }
-}
-
-impl Caller {
-    /// Whether this caller may see and act in `namespace` (an open server allows everything).
-    pub(crate) fn allows(&self, namespace: &str) -> bool {
-        match self {
-            Caller::Open => true,
-            Caller::Token(token) => token.allows(namespace),
-        }
-    }
-
-    pub(crate) fn check_namespace(&self, namespace: &str) -> Result<(), ApiError> {
-        match self {
-            Caller::Token(token) if !token.allows(namespace) => Err(ApiError::forbidden(format!(
-                "token `{}` may not act in namespace `{namespace}`",
-                token.name
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// The `castBy` of what this caller applies; an open server knows nobody.
-    pub(crate) fn identity(&self) -> Option<String> {
-        match self {
-            Caller::Open => None,
-            Caller::Token(token) => Some(format!("token:{}", token.name)),
-        }
-    }
-
-    fn check_cluster(&self) -> Result<(), ApiError> {
-        match self {
-            Caller::Token(token) if token.is_scoped() => Err(ApiError::forbidden(format!(
-                "token `{}` is limited to namespaces and may not change cluster-scoped objects",
-                token.name
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// Whether a listing shows `key` to this caller: the same rule as [`Caller::check_read`].
-    pub(crate) fn sees(&self, key: &ObjectKey) -> bool {
-        match key.kind.0 {
-            Kind::Namespace => self.allows(&key.name),
-            kind if kind.is_namespaced() => self.allows(&key.namespace),
-            _ => true,
-        }
-    }
-
-    /// Reading is wider than writing: a namespace-limited token reads its namespaces, what is in
-    /// them, and cluster-scoped objects (as listing them already allows).
-    pub(crate) fn check_read(&self, key: &ObjectKey) -> Result<(), ApiError> {
-        match key.kind.0 {
-            Kind::Namespace => self.check_namespace(&key.name),
-            kind if kind.is_namespaced() => self.check_namespace(&key.namespace),
-            _ => Ok(()),
-        }
-    }
-
-    /// Writing: a namespace-limited token writes only inside its namespaces; creating or
-    /// deleting a namespace, or a cluster-scoped object, needs an unlimited one.
-    pub(crate) fn check_key(&self, key: &ObjectKey) -> Result<(), ApiError> {
-        if key.kind.0 == Kind::Namespace {
-            return self
-                .check_namespace(&key.name)
-                .and_then(|()| self.check_cluster());
-        }
-        if key.kind.0.is_namespaced() {
-            self.check_namespace(&key.namespace)
-        } else {
-            self.check_cluster()
-        }
-    }
-}
 
 /// The middleware in front of every `/v1` route: finds the [`Caller`] or answers 401 (429 for
 /// an address over the limit of failed authentications).
@@ -181,7 +98,8 @@ fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, Refusal> {
             "cannot read the token file: {e}"
         )))
     };
-    let tokens = state.tokens.current().map_err(unreadable)?;
+    // An unreadable token file fails every request (500) before open mode is even considered.
+    state.tokens.current().map_err(unreadable)?;
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -197,7 +115,7 @@ fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, Refusal> {
             }
             Err(e) => Err(unreadable(e)),
         },
-        None if tokens.is_empty() && state.loopback && !state.auth_required => Ok(Caller::Open),
+        None if state.open_mode() => Ok(Caller::Open),
         None => Err(Refusal::Unauthenticated(
             "this server requires a bearer token (`Authorization: Bearer …`): pass it with `--token`, `RUNE_TOKEN` or `rune login`; an operator creates one with `runed token create`".to_owned(),
         )),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::http::ApiState;
+use crate::server::http::auth::AuthMode;
 use crate::server::http::router;
 use crate::server::http::throttle::Throttle;
 use crate::server::http::tls::{self, Certificates, TlsError};
@@ -115,6 +116,7 @@ async fn serve(
     let addr = listener.local_addr().map_err(DaemonError::Serve)?;
     let runner = Runner::new(Arc::clone(&engine), data_dir, config.uid_range).await;
     let state = Arc::new(ApiState {
+        auth_mode: AuthMode::new(data_dir.to_path_buf(), &engine),
         auth_required: config.auth_required,
         engine,
         runner: Arc::clone(&runner),
@@ -157,21 +159,47 @@ fn open_mode_gate(state: &Arc<ApiState>) -> crate::server::runner::Gate {
     let state = Arc::downgrade(state);
     Box::new(move || {
         let state = state.upgrade()?;
-        let no_tokens = state.tokens.current().is_ok_and(|t| t.is_empty());
-        (no_tokens && state.loopback && !state.auth_required).then(|| OPEN_MODE_REASON.to_owned())
+        state.open_mode().then(|| OPEN_MODE_REASON.to_owned())
     })
 }
 
+/// Says at start whether runed serves with or without authentication, and why; the change
+/// from open to closed is logged where it happens ([`AuthMode::closed`]).
 fn announce_auth(state: &ApiState) {
-    let no_tokens = state.tokens.current().is_ok_and(|t| t.is_empty());
-    if no_tokens && state.loopback && !state.auth_required {
+    let tokens = state.tokens.current().unwrap_or_default();
+    // Whatever the listener: a token seen now closes this store for good, in the store too.
+    let closed = state.auth_mode.closed(&state.tokens, &state.engine);
+    if state.open_mode() {
         log::warn(
             "no token exists: serving WITHOUT authentication on this loopback listener until the first `runed token create`; `process:` services are refused until then",
         );
-    } else if no_tokens {
+        return;
+    }
+    if closed {
+        // Recorded in the store, where it outlives the token file and the marker.
+        state.auth_mode.persist(&state.engine);
+    }
+    let why = if state.auth_required {
+        "`auth.required` is set"
+    } else if !state.loopback {
+        "the listener is not loopback"
+    } else {
+        "a token was created for this store (fail closed: revoking every token does not reopen it)"
+    };
+    log::info(&format!(
+        "authentication state: a token is required ({why})"
+    ));
+    if tokens.is_empty() {
         log::warn(
             "no token exists: every request is refused until one is created with `runed token create`",
         );
+    }
+    for legacy in tokens.iter().filter(|t| t.permissions.is_none()) {
+        log::warn(&format!(
+            "token `{}` was created before tokens had permissions: it gets {} (not `admin`); re-create it with `runed token create NAME --permissions …` to give it exactly what it needs",
+            legacy.name,
+            legacy.permissions()
+        ));
     }
 }
 

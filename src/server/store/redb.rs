@@ -136,6 +136,11 @@ impl ReadTx for Read<'_> {
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::SEAL_IDENTITY)
     }
+
+    fn auth_required(&self) -> Result<bool, StoreError> {
+        let meta = opened(&self.meta, || ReadTable::open(self.tx, META))?;
+        Ok(meta.meta(tables::AUTH_REQUIRED)?.is_some())
+    }
 }
 
 /// A write transaction; a table is opened (and so created) on first use, as before the seam.
@@ -200,6 +205,10 @@ impl ReadTx for Write<'_> {
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.meta()?.meta(tables::SEAL_IDENTITY)
     }
+
+    fn auth_required(&self) -> Result<bool, StoreError> {
+        Ok(self.meta()?.meta(tables::AUTH_REQUIRED)?.is_some())
+    }
 }
 
 impl WriteTx for Write<'_> {
@@ -225,6 +234,12 @@ impl WriteTx for Write<'_> {
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
         Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
+    }
+
+    fn set_auth_required(&mut self) -> Result<(), StoreError> {
+        let at = crate::server::clock::now();
+        Write::table_mut(self.tx, &mut self.meta, META)?
+            .set_meta(tables::AUTH_REQUIRED, at.as_bytes())
     }
 }
 

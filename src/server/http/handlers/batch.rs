@@ -1,7 +1,8 @@
 //! `POST /v1/plan` and `POST /v1/apply`: a whole batch of desired objects at once.
 //!
-//! In: a [`PlanRequest`] or an [`ApplyRequest`]; the caller must be allowed to write every
-//! object and deletion in it. Out: the plan, or what the apply wrote; after an apply the runner
+//! In: a [`PlanRequest`] or an [`ApplyRequest`]; the caller must be allowed to read every
+//! object of a plan (whose prune candidates are only those it sees), and to write every object
+//! and deletion of an apply and read its `expected` keys ([`access`]). Out: the plan, or what the apply wrote; after an apply the runner
 //! reconciles. The `castBy` of an apply comes from the caller, never from the body.
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use axum::response::IntoResponse;
 use axum::{Extension, Json};
 
 use crate::server::http::ApiState;
-use crate::server::http::auth::Caller;
+use crate::server::http::auth::{Caller, access};
 use crate::server::http::error::body;
 use crate::server::http::handlers::{Api, blocking};
 use crate::wire::batch::{ApplyRequest, PlanRequest};
@@ -23,11 +24,12 @@ pub(crate) async fn plan(
     payload: Result<Json<PlanRequest>, JsonRejection>,
 ) -> Api {
     let request = body(payload)?;
-    for object in &request.objects {
-        c.check_key(&object.key)?;
-    }
+    access::check_plan(&c, &request)?;
     let engine = s.engine.clone();
-    let plan = blocking(move || engine.plan(&request.objects, &request.options)).await?;
+    let plan = blocking(move || {
+        engine.plan_within(&request.objects, &request.options, &|key| c.sees(key))
+    })
+    .await?;
     Ok(Json(plan).into_response())
 }
 
@@ -38,14 +40,7 @@ pub(crate) async fn apply(
 ) -> Api {
     let mut request: ApplyRequest = body(payload)?;
     request.options.cast_by = c.identity();
-    for key in request
-        .objects
-        .iter()
-        .map(|o| &o.key)
-        .chain(&request.delete)
-    {
-        c.check_key(key)?;
-    }
+    access::check_apply(&s, &c, &request).await?;
     let engine = s.engine.clone();
     let applied = blocking(move || {
         let expected: Vec<_> = request

@@ -5,7 +5,8 @@
 //! In: the path (it decides kind, namespace and, for PUT, name), a [`Desired`] body for writes,
 //! `If-Match` for optimistic concurrency, `?force=` for deletes. Out: [`crate::wire`] objects
 //! (metadata, never a secret value: the engine returns none), 201/200/204; after every write the
-//! runner reconciles. A listing shows a namespace-limited token only what it may read.
+//! runner reconciles. A listing shows a namespace-limited token only what it may read; reads
+//! need `read`, writes `cast` (`admin` for cluster kinds, `run` for `process:` services).
 
 use std::sync::Arc;
 
@@ -19,9 +20,10 @@ use serde_json::json;
 
 use crate::resource::Kind;
 use crate::server::http::ApiState;
-use crate::server::http::auth::Caller;
+use crate::server::http::auth::{Caller, access};
 use crate::server::http::error::{ApiError, body, query};
 use crate::server::http::handlers::{Api, blocking};
+use crate::server::tokens::Permission;
 use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
 
 /// `secrets`, `configmaps` (or `configs`), `services`, `volumes`, `storageclasses`.
@@ -108,6 +110,7 @@ async fn list(
     kind: Kind,
     namespace: Option<String>,
 ) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "listing")?;
     if let Some(ns) = &namespace {
         caller.check_namespace(ns)?;
     }
@@ -119,6 +122,7 @@ async fn list(
 
 async fn read(state: &ApiState, caller: &Caller, key: ObjectKey) -> Result<Response, ApiError> {
     caller.check_read(&key)?;
+    caller.require(Permission::Read, "reading")?;
     let engine = state.engine.clone();
     Ok(Json(blocking(move || engine.get(&key)).await?).into_response())
 }
@@ -130,7 +134,7 @@ async fn write(
     create: bool,
     revision: Option<u64>,
 ) -> Result<Response, ApiError> {
-    caller.check_key(&desired.key)?;
+    access::check_writes(state, caller, &[&desired], &[]).await?;
     let engine = state.engine.clone();
     let key = desired.key.clone();
     let cast_by = caller.identity();
@@ -154,7 +158,7 @@ async fn remove(
     key: ObjectKey,
     force: bool,
 ) -> Result<Response, ApiError> {
-    caller.check_key(&key)?;
+    access::check_writes(state, caller, &[], std::slice::from_ref(&key)).await?;
     let engine = state.engine.clone();
     blocking(move || engine.delete(&key, force)).await?;
     state.runner.reconcile().await;

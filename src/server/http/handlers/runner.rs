@@ -3,7 +3,7 @@
 //!
 //! In: a namespace and service from the path, options from the query. Out: runner status, a
 //! restart result, a log chunk, or runed's public age recipient. A namespace-limited token sees
-//! and restarts only the services of its namespaces. Must not happen here: a value in a status;
+//! and restarts only the services of its namespaces; restart and logs need `run`. Must not happen here: a value in a status;
 //! a log chunk holds only what the service printed.
 
 use std::sync::Arc;
@@ -21,12 +21,17 @@ use crate::server::http::ApiState;
 use crate::server::http::auth::Caller;
 use crate::server::http::error::query;
 use crate::server::http::handlers::Api;
+use crate::server::tokens::Permission;
 
 /// The longest a client may ask a restart to wait.
 const MAX_RESTART_WAIT: u64 = 3600;
 
 /// `GET /v1/seal-recipient`: the public half of runed's age identity, for `rune seal`.
-pub(crate) async fn seal_recipient(State(s): State<Arc<ApiState>>) -> Api {
+pub(crate) async fn seal_recipient(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+) -> Api {
+    c.require(Permission::Read, "reading the seal recipient")?;
     Ok(Json(json!({"recipient": s.engine.seal_recipient()})).into_response())
 }
 
@@ -42,6 +47,7 @@ pub(crate) async fn runner_status(
     q: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Api {
     let q = query(q)?;
+    c.require(Permission::Read, "reading the status")?;
     if let Some(ns) = &q.namespace {
         c.check_namespace(ns)?;
     }
@@ -71,6 +77,7 @@ pub(crate) async fn restart_service(
 ) -> Api {
     let q = query(q)?;
     c.check_namespace(&ns)?;
+    c.require(Permission::Run, "restarting a service")?;
     let timeout = Duration::from_secs(q.timeout.unwrap_or(60).min(MAX_RESTART_WAIT));
     let result = s.runner.restart(&ns, &name, q.wait, timeout).await?;
     let status = if result.completed {
@@ -99,6 +106,7 @@ pub(crate) async fn service_logs(
 ) -> Api {
     let q = query(q)?;
     c.check_namespace(&ns)?;
+    c.require(Permission::Run, "reading a service's logs")?;
     let chunk = s.runner.logs(&ns, &name, q.instance, q.offset).await?;
     Ok(Json(chunk).into_response())
 }

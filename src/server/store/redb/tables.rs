@@ -28,6 +28,9 @@ pub(super) const META: Definition = TableDefinition::new("meta");
 pub(super) const KEK_CHECK: &str = "kek-check";
 /// runed's age identity for sealed values (SPEC §6), sealed under the KEK like a secret.
 pub(super) const SEAL_IDENTITY: &str = "seal-identity";
+/// Present (holding the time it was first seen) once a token existed for this store: fail
+/// closed (SPEC §4.4). A new key, so that existing stores read as before.
+pub(super) const AUTH_REQUIRED: &str = "auth-required";
 
 macro_rules! backend_error {
     ($($t:ty),*) => {$(
