@@ -102,21 +102,29 @@ pub fn main() -> u8 {
 }
 
 fn launch() -> Result<u8, String> {
+    // The instance dies with its parent (runed, or the outer stage; a crash included) instead
+    // of running on unsupervised. Set before the launch is read: a parent killed while writing
+    // it takes this stage along, rather than leaving it to report a half-read launch as a
+    // failure of its own. The signal survives `exec`.
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .map_err(|e| format!("cannot set the parent-death signal: {e}"))?;
     let mut bytes = Zeroizing::new(Vec::new());
     std::io::stdin()
         .lock()
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read the launch from runed: {e}"))?;
+    if bytes.is_empty() {
+        // Nothing was written: the parent died before it could. Whoever supervises it saw how
+        // it ended; a report from here would only hide that (a `kill -9` of an instance read
+        // as "cannot read the launch").
+        return Ok(127);
+    }
     let launch: Launch = serde_json::from_slice(&bytes)
         .map_err(|e| format!("runed sent a launch this launcher cannot read: {e}"))?;
     drop(bytes);
     if launch.uid == 0 {
         return Err("refusing to run a service as root".to_owned());
     }
-    // The instance dies with its parent (runed, or the outer stage; a crash included) instead
-    // of running on unsupervised. The signal survives `exec`.
-    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-        .map_err(|e| format!("cannot set the parent-death signal: {e}"))?;
     match launch.stage {
         Stage::Outer => outer(launch),
         Stage::Init => init::run(&launch),
