@@ -28,7 +28,7 @@ try kill-init kill -0 1
 try data-dir ls "$DATA"
 try kek cat "$DATA/kek"
 try store cat "$DATA/rune.redb"
-try uids cat "$DATA/runner-uids.json"
+try tokens cat "$DATA/tokens.json"
 try logs ls "$DATA/logs"
 echo "PIDS $(ls /proc | grep -E '^[0-9]+$' | tr '\n' ' ')"
 echo DONE

@@ -204,6 +204,18 @@ impl Engine {
         self.store.write(|tx| delete::delete(tx, key, force))
     }
 
+    /// The process runner's record of service uids, as it last stored it.
+    pub fn runner_identities(&self) -> Result<Option<Vec<u8>>, EngineError> {
+        self.store
+            .read(|tx| tx.runner_identities().map_err(EngineError::from))
+    }
+
+    /// Replaces the process runner's record of service uids, in one transaction.
+    pub fn set_runner_identities(&self, bytes: &[u8]) -> Result<(), EngineError> {
+        self.store
+            .write(|tx| tx.set_runner_identities(bytes).map_err(EngineError::from))
+    }
+
     /// Whether this store requires authentication for good (a token was seen for it).
     pub fn auth_required(&self) -> Result<bool, EngineError> {
         self.store

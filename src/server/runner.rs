@@ -145,7 +145,8 @@ impl Runner {
                 "process runner: {reason}; `process:` services are REFUSED (nothing runs as runed's user instead)"
             )),
         }
-        let identities = identity::Identities::open(data_dir, uid_range).map(Mutex::new);
+        let identities =
+            identity::Identities::open(engine.clone(), data_dir, uid_range).map(Mutex::new);
         if let Err(reason) = &identities {
             log::error(&format!(
                 "process runner: {reason}; `process:` services are refused until it is repaired"

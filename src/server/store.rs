@@ -116,6 +116,10 @@ pub trait ReadTx {
     /// Whether a token was ever seen for this store: authentication is then required for good
     /// (SPEC §4.4, fail closed). Every replica of a shared store sees the same fact.
     fn auth_required(&self) -> Result<bool, StoreError>;
+
+    /// The process runner's record of service uids (opaque bytes, the runner's format), once
+    /// it has one. In the store so that a uid stays the same across restarts and replicas.
+    fn runner_identities(&self) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// Writes, seen by later reads of the same transaction and by others only after its commit.
@@ -136,6 +140,8 @@ pub trait WriteTx: ReadTx {
 
     /// Records that authentication is required from now on; nothing ever clears it.
     fn set_auth_required(&mut self) -> Result<(), StoreError>;
+
+    fn set_runner_identities(&mut self, bytes: &[u8]) -> Result<(), StoreError>;
 }
 
 /// A backend. Its two methods are the whole seam; the engine reaches them through `read` and

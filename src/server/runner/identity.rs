@@ -2,23 +2,25 @@
 //! the same across restarts of runed and of the instance; plus the mount points runed created
 //! for the service, so that deleting it removes them.
 //!
-//! In: the data directory, the configured range, service keys. Out: `runner-uids.json` in the
-//! data directory (mode 0600, replaced atomically through [`crate::fs`]) and the uid of a
-//! service. The interface ([`Identities::uid`], [`Identities::record_created`],
-//! [`Identities::forget`]) is all the runner uses, so that the record can move into the store.
+//! In: the engine (the record lives in its store, one write transaction per change, so a uid is
+//! the same across restarts of runed and across replicas sharing a store), the configured range,
+//! service keys. Out: the uid of a service. A `runner-uids.json` left in the data directory by
+//! an earlier runed is moved into the store on first open.
 //!
 //! Must not happen here: a uid handed out twice. A deleted service's uid is not given to
 //! another service (the counter only grows), so files it left behind belong to nobody alive.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::server::engine::Engine;
 use crate::server_config::UidRange;
 
-/// The file in the data directory.
-pub const FILE: &str = "runner-uids.json";
+/// Where an earlier runed kept the record, in the data directory; moved into the store.
+pub const LEGACY_FILE: &str = "runner-uids.json";
 
 /// What one service has: its uid and the mount points runed created for it.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
@@ -38,29 +40,39 @@ struct Recorded {
 }
 
 /// The recorded identities of every service.
-#[derive(Debug)]
 pub struct Identities {
-    path: PathBuf,
+    engine: Arc<Engine>,
     range: UidRange,
     recorded: Recorded,
 }
 
 impl Identities {
-    /// Reads `runner-uids.json` from `data_dir` (none yet: empty). A file that does not parse
-    /// is an error: guessing would risk giving two services one uid.
-    pub fn open(data_dir: &Path, range: UidRange) -> Result<Self, String> {
-        let path = data_dir.join(FILE);
-        let recorded = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| format!("`{}` is damaged: {e}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Recorded::default(),
-            Err(e) => return Err(format!("cannot read `{}`: {e}", path.display())),
+    /// Reads the record from the store (none yet: empty, or the legacy file of `data_dir`,
+    /// moved into the store). A record that does not parse is an error: guessing would risk
+    /// giving two services one uid.
+    pub fn open(engine: Arc<Engine>, data_dir: &Path, range: UidRange) -> Result<Self, String> {
+        let stored = engine
+            .runner_identities()
+            .map_err(|e| format!("cannot read the service uids from the store: {e}"))?;
+        let legacy = data_dir.join(LEGACY_FILE);
+        let (recorded, migrate) = match stored {
+            Some(bytes) => (parse(&bytes, "the store's record of service uids")?, false),
+            None => match std::fs::read(&legacy) {
+                Ok(bytes) => (parse(&bytes, &format!("`{}`", legacy.display()))?, true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Recorded::default(), false),
+                Err(e) => return Err(format!("cannot read `{}`: {e}", legacy.display())),
+            },
         };
-        Ok(Self {
-            path,
+        let identities = Self {
+            engine,
             range,
             recorded,
-        })
+        };
+        if migrate {
+            identities.save()?;
+            let _ = std::fs::remove_file(&legacy);
+        }
+        Ok(identities)
     }
 
     /// The uid of a service, allocated and recorded on first use. A recorded uid outside the
@@ -132,14 +144,15 @@ impl Identities {
     }
 
     fn save(&self) -> Result<(), String> {
-        let bytes = serde_json::to_vec_pretty(&self.recorded).unwrap_or_default();
-        crate::fs::replace_private(&self.path, &bytes).map_err(|e| {
-            format!(
-                "cannot record service uids in `{}`: {e}",
-                self.path.display()
-            )
-        })
+        let bytes = serde_json::to_vec(&self.recorded).unwrap_or_default();
+        self.engine
+            .set_runner_identities(&bytes)
+            .map_err(|e| format!("cannot record service uids in the store: {e}"))
     }
+}
+
+fn parse(bytes: &[u8], what: &str) -> Result<Recorded, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("{what} is damaged: {e}"))
 }
 
 fn key(namespace: &str, name: &str) -> String {
@@ -148,9 +161,12 @@ fn key(namespace: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+    use std::sync::Arc;
 
-    use super::{FILE, Identities};
+    use super::{Identities, LEGACY_FILE};
+    use crate::server::crypto::Kek;
+    use crate::server::engine::{Engine, Settings};
     use crate::server_config::UidRange;
 
     const RANGE: UidRange = UidRange {
@@ -158,23 +174,24 @@ mod tests {
         last: 5002,
     };
 
-    /// Two services get different uids from the range; a reopened record gives the same ones;
-    /// the file is private; a deleted service's uid is not reused; a full range says so.
+    fn engine(dir: &Path) -> Arc<Engine> {
+        Arc::new(Engine::open(dir, Kek::generate().unwrap(), Settings::default()).unwrap())
+    }
+
+    /// Two services get different uids from the range; a reopened record (runed restarted on
+    /// the same store) gives the same ones; a deleted service's uid is not reused; a full range
+    /// says so.
     #[test]
     fn uids_are_allocated_once_recorded_and_never_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut ids = Identities::open(dir.path(), RANGE).unwrap();
+        let engine = engine(dir.path());
+        let mut ids = Identities::open(engine.clone(), dir.path(), RANGE).unwrap();
         let a = ids.uid("ns", "a").unwrap();
         let b = ids.uid("ns", "b").unwrap();
         assert_eq!((a, b), (5000, 5001));
         assert_eq!(ids.uid("ns", "a").unwrap(), a);
-        let mode = std::fs::metadata(dir.path().join(FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
 
-        let mut ids = Identities::open(dir.path(), RANGE).unwrap();
+        let mut ids = Identities::open(engine, dir.path(), RANGE).unwrap();
         assert_eq!(ids.uid("ns", "b").unwrap(), b);
         assert!(ids.forget("ns", "a").is_some());
         assert_eq!(
@@ -184,5 +201,28 @@ mod tests {
         );
         assert!(ids.uid("ns", "c").unwrap_err().contains("used up"));
         assert_eq!(ids.services().len(), 2);
+        assert!(
+            !dir.path().join(LEGACY_FILE).exists(),
+            "nothing beside the store"
+        );
+    }
+
+    /// A record an earlier runed wrote to `runner-uids.json` moves into the store, keeping
+    /// every uid, and the file goes.
+    #[test]
+    fn a_legacy_file_moves_into_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(dir.path());
+        std::fs::write(
+            dir.path().join(LEGACY_FILE),
+            r#"{"next": 5001, "services": {"ns/a": {"uid": 5000}}}"#,
+        )
+        .unwrap();
+        let mut ids = Identities::open(engine.clone(), dir.path(), RANGE).unwrap();
+        assert_eq!(ids.uid("ns", "a").unwrap(), 5000);
+        assert!(!dir.path().join(LEGACY_FILE).exists());
+        let mut reopened = Identities::open(engine, dir.path(), RANGE).unwrap();
+        assert_eq!(reopened.uid("ns", "a").unwrap(), 5000);
+        assert_eq!(reopened.uid("ns", "b").unwrap(), 5001);
     }
 }

@@ -141,6 +141,10 @@ impl ReadTx for Read<'_> {
         let meta = opened(&self.meta, || ReadTable::open(self.tx, META))?;
         Ok(meta.meta(tables::AUTH_REQUIRED)?.is_some())
     }
+
+    fn runner_identities(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::RUNNER_IDENTITIES)
+    }
 }
 
 /// A write transaction; a table is opened (and so created) on first use, as before the seam.
@@ -209,6 +213,10 @@ impl ReadTx for Write<'_> {
     fn auth_required(&self) -> Result<bool, StoreError> {
         Ok(self.meta()?.meta(tables::AUTH_REQUIRED)?.is_some())
     }
+
+    fn runner_identities(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.meta()?.meta(tables::RUNNER_IDENTITIES)
+    }
 }
 
 impl WriteTx for Write<'_> {
@@ -240,6 +248,10 @@ impl WriteTx for Write<'_> {
         let at = crate::server::clock::now();
         Write::table_mut(self.tx, &mut self.meta, META)?
             .set_meta(tables::AUTH_REQUIRED, at.as_bytes())
+    }
+
+    fn set_runner_identities(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::RUNNER_IDENTITIES, bytes)
     }
 }
 

@@ -31,6 +31,8 @@ pub(super) const SEAL_IDENTITY: &str = "seal-identity";
 /// Present (holding the time it was first seen) once a token existed for this store: fail
 /// closed (SPEC §4.4). A new key, so that existing stores read as before.
 pub(super) const AUTH_REQUIRED: &str = "auth-required";
+/// The process runner's record of every service's uid (SPEC §5): JSON, the runner's format.
+pub(super) const RUNNER_IDENTITIES: &str = "runner-identities";
 
 macro_rules! backend_error {
     ($($t:ty),*) => {$(
