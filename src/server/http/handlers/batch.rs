@@ -7,22 +7,21 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 
 use crate::server::http::ApiState;
 use crate::server::http::auth::Caller;
-use crate::server::http::error::body;
+use crate::server::http::error::JsonBody;
 use crate::server::http::handlers::{Api, blocking};
 use crate::wire::batch::{ApplyRequest, PlanRequest};
 
 pub(crate) async fn plan(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    payload: Result<Json<PlanRequest>, JsonRejection>,
+    JsonBody(payload): JsonBody<PlanRequest>,
 ) -> Api {
-    let request = body(payload)?;
+    let request = payload;
     for object in &request.objects {
         c.check_key(&object.key)?;
     }
@@ -34,9 +33,9 @@ pub(crate) async fn plan(
 pub(crate) async fn apply(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    payload: Result<Json<ApplyRequest>, JsonRejection>,
+    JsonBody(payload): JsonBody<ApplyRequest>,
 ) -> Api {
-    let mut request: ApplyRequest = body(payload)?;
+    let mut request: ApplyRequest = payload;
     request.options.cast_by = c.identity();
     for key in request
         .objects

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::resource::Kind;
 use crate::server::http::ApiState;
 use crate::server::http::auth::Caller;
-use crate::server::http::error::{ApiError, body, query};
+use crate::server::http::error::{ApiError, JsonBody, query};
 use crate::server::http::handlers::{Api, blocking};
 use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
 
@@ -57,7 +57,8 @@ fn object_key(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
     }
 }
 
-/// A body for a single-object write: the path decides kind, namespace and (for PUT) name.
+/// A body for a single-object write: the path decides kind, namespace and (for PUT) name. The
+/// body may repeat namespace and name (`rune` does), but only as the path has them.
 fn place(mut desired: Desired, key: ObjectKey, name_from_path: bool) -> Result<Desired, ApiError> {
     if desired.key.kind != key.kind {
         return Err(ApiError::bad_request(format!(
@@ -71,11 +72,14 @@ fn place(mut desired: Desired, key: ObjectKey, name_from_path: bool) -> Result<D
             desired.key.namespace, key.namespace
         )));
     }
-    if name_from_path && desired.key.name != key.name {
+    if name_from_path && !desired.key.name.is_empty() && desired.key.name != key.name {
         return Err(ApiError::bad_request(format!(
             "the body names `{}`, but the path names `{}`",
             desired.key.name, key.name
         )));
+    }
+    if name_from_path {
+        desired.key.name = key.name;
     }
     desired.key.namespace = key.namespace;
     Ok(desired)
@@ -171,9 +175,9 @@ pub(crate) async fn list_namespaces(
 pub(crate) async fn create_namespace(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
-    let desired = body(payload)?;
+    let desired = payload;
     let key = namespace_key(&desired.key.name);
     write(&s, &c, place(desired, key, false)?, true, None).await
 }
@@ -207,10 +211,10 @@ pub(crate) async fn create_namespaced(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path((ns, kind)): Path<(String, String)>,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let kind = namespaced_kind(&kind)?;
-    let desired = body(payload)?;
+    let desired = payload;
     let key = object_key(kind, &ns, &desired.key.name);
     write(&s, &c, place(desired, key, false)?, true, None).await
 }
@@ -228,10 +232,10 @@ pub(crate) async fn put_namespaced(
     Extension(c): Extension<Caller>,
     Path((ns, kind, name)): Path<(String, String, String)>,
     headers: HeaderMap,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let key = object_key(namespaced_kind(&kind)?, &ns, &name);
-    let desired = place(body(payload)?, key, true)?;
+    let desired = place(payload, key, true)?;
     write(&s, &c, desired, false, if_match(&headers)?).await
 }
 
@@ -257,10 +261,10 @@ pub(crate) async fn create_cluster(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path(kind): Path<String>,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let kind = cluster_kind(&kind)?;
-    let desired = body(payload)?;
+    let desired = payload;
     let key = object_key(kind, "", &desired.key.name);
     write(&s, &c, place(desired, key, false)?, true, None).await
 }
@@ -278,10 +282,10 @@ pub(crate) async fn put_cluster(
     Extension(c): Extension<Caller>,
     Path((kind, name)): Path<(String, String)>,
     headers: HeaderMap,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let key = object_key(cluster_kind(&kind)?, "", &name);
-    let desired = place(body(payload)?, key, true)?;
+    let desired = place(payload, key, true)?;
     write(&s, &c, desired, false, if_match(&headers)?).await
 }
 
