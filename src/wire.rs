@@ -10,3 +10,4 @@ pub mod error;
 pub mod object;
 pub mod path;
 pub mod runner;
+pub mod strict;

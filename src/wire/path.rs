@@ -9,12 +9,14 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::wire::strict::Strict;
+
 /// The prefix of every nested failure: the field that holds the second-pass value.
 const SPEC: &str = "spec";
 
 /// Reads a desired object's `spec`, prefixing a failure with the path inside it.
 pub(crate) fn read_spec<T: DeserializeOwned>(spec: serde_json::Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(spec).map_err(|error| {
+    serde_path_to_error::deserialize(Strict(spec)).map_err(|error| {
         let inner = child(SPEC, &error.path().to_string());
         format!("{inner}: {}", error.into_inner())
     })

@@ -19,6 +19,7 @@ use crate::server::engine::EngineError;
 use crate::server::runner::RunnerError;
 use crate::wire::error::{ErrorKind, WireError};
 use crate::wire::path;
+use crate::wire::strict::Strict;
 
 /// A JSON error: `{"code", "message", "details"}`, with the status of its [`ErrorKind`].
 #[derive(Debug)]
@@ -29,7 +30,7 @@ impl ApiError {
         Self(WireError::new(kind, code, message))
     }
 
-    fn with_details(self, details: Value) -> Self {
+    pub(crate) fn with_details(self, details: Value) -> Self {
         Self(self.0.with_details(details))
     }
 
@@ -128,7 +129,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// The value, or where and why it is not one (trailing characters are at the root).
 fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
     let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut reader)
+    let value = serde_path_to_error::deserialize(Strict(&mut reader))
         .map_err(|e| path::join(&e.path().to_string(), &e.inner().to_string()))?;
     reader.end().map_err(|e| (".".to_owned(), e.to_string()))?;
     Ok(value)
