@@ -102,6 +102,11 @@ impl ErrorKind {
     }
 }
 
+/// The code of runed's 409 for a well-formed write that needs objects the store does not hold
+/// (a namespace, a service's secret): a conflict with the server's state on the wire, but for
+/// `rune` the same validation failure (exit code 6) the embedded engine reports.
+pub const UNRESOLVED: &str = "unresolved";
+
 /// A failure as the server reports it: `{code, message, details}` plus its kind.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WireError {
@@ -140,10 +145,15 @@ impl WireError {
 
     /// Rebuilds the error from an HTTP status and the body the server sent.
     pub fn from_body(status: u16, body: ErrorBody) -> Self {
+        let kind = if body.code == UNRESOLVED {
+            ErrorKind::Invalid
+        } else {
+            ErrorKind::from_http_status(status)
+        };
         Self {
             code: body.code,
             details: body.details,
-            kind: ErrorKind::from_http_status(status),
+            kind,
             message: body.message,
         }
     }

@@ -13,7 +13,7 @@ use axum::{Extension, Json};
 use crate::server::http::ApiState;
 use crate::server::http::auth::Caller;
 use crate::server::http::error::JsonBody;
-use crate::server::http::handlers::{Api, blocking};
+use crate::server::http::handlers::{Api, blocking, state};
 use crate::wire::batch::{ApplyRequest, PlanRequest};
 
 pub(crate) async fn plan(
@@ -25,6 +25,12 @@ pub(crate) async fn plan(
     for object in &request.objects {
         c.check_key(&object.key)?;
     }
+    state::check(
+        &s.engine,
+        &request.objects,
+        request.options.create_namespaces,
+    )
+    .await?;
     let engine = s.engine.clone();
     let plan = blocking(move || engine.plan(&request.objects, &request.options)).await?;
     Ok(Json(plan).into_response())
@@ -45,6 +51,12 @@ pub(crate) async fn apply(
     {
         c.check_key(key)?;
     }
+    state::check(
+        &s.engine,
+        &request.objects,
+        request.options.create_namespaces,
+    )
+    .await?;
     let engine = s.engine.clone();
     let applied = blocking(move || {
         let expected: Vec<_> = request

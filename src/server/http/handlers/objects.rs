@@ -18,11 +18,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::resource::Kind;
+use crate::server::engine::EngineError;
 use crate::server::http::ApiState;
 use crate::server::http::auth::Caller;
 use crate::server::http::error::{ApiError, JsonBody, query};
-use crate::server::http::handlers::{Api, blocking};
-use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
+use crate::server::http::handlers::{Api, blocking, state};
+use crate::server::violation::check_desired;
+use crate::validate::names::{data_key_problem, dns1123_problem};
+use crate::wire::error::Violation;
+use crate::wire::object::{Desired, DesiredSpec, KindName, ObjectKey, namespace_key};
 
 /// `secrets`, `configmaps` (or `configs`), `services`, `volumes`, `storageclasses`.
 fn kind_segment(segment: &str) -> Option<Kind> {
@@ -47,6 +51,57 @@ fn cluster_kind(segment: &str) -> Result<Kind, ApiError> {
     kind_segment(segment)
         .filter(|k| !k.is_namespaced() && *k != Kind::Namespace)
         .ok_or_else(|| ApiError::not_found(format!("`{segment}` is not a cluster-scoped kind")))
+}
+
+/// A path that names an object for reading or deleting: a name that is not a DNS-1123 label
+/// names nothing that can exist.
+fn existing(key: ObjectKey) -> Result<ObjectKey, ApiError> {
+    if names_are_valid(&key) {
+        Ok(key)
+    } else {
+        Err(ApiError::not_found(format!("no such {}", key.kind.0)))
+    }
+}
+
+/// A path that names an object to write: its names must be valid (400 otherwise, before any
+/// revision is compared).
+fn writable(key: ObjectKey) -> Result<ObjectKey, ApiError> {
+    if names_are_valid(&key) {
+        Ok(key)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "the path does not name a valid {}: names are DNS-1123 labels",
+            key.kind.0
+        )))
+    }
+}
+
+/// The engine's own checks of the object alone (names, keys, limits), and the names of its
+/// sealed keys: a malformed write is a 400 (or 413) whatever `If-Match` says, before the
+/// engine compares revisions.
+fn well_formed(state: &ApiState, desired: &Desired) -> Result<(), ApiError> {
+    let mut violations = check_desired(desired, &state.engine.settings().limits);
+    if let DesiredSpec::Secret { sealed, .. } = &desired.spec {
+        violations.extend(sealed.keys().filter_map(|key| {
+            data_key_problem(key).map(|problem| Violation {
+                key: Some(key.clone()),
+                ..Violation::new(
+                    &desired.key,
+                    format!("data key `{key}` is not valid: {problem}"),
+                )
+            })
+        }));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(violations).into())
+    }
+}
+
+fn names_are_valid(key: &ObjectKey) -> bool {
+    dns1123_problem(&key.name).is_none()
+        && (key.namespace.is_empty() || dns1123_problem(&key.namespace).is_none())
 }
 
 fn object_key(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
@@ -114,6 +169,7 @@ async fn list(
 ) -> Result<Response, ApiError> {
     if let Some(ns) = &namespace {
         caller.check_namespace(ns)?;
+        existing(namespace_key(ns))?;
     }
     let engine = state.engine.clone();
     let mut items = blocking(move || engine.list(kind, namespace.as_deref())).await?;
@@ -123,6 +179,7 @@ async fn list(
 
 async fn read(state: &ApiState, caller: &Caller, key: ObjectKey) -> Result<Response, ApiError> {
     caller.check_read(&key)?;
+    let key = existing(key)?;
     let engine = state.engine.clone();
     Ok(Json(blocking(move || engine.get(&key)).await?).into_response())
 }
@@ -135,6 +192,9 @@ async fn write(
     revision: Option<u64>,
 ) -> Result<Response, ApiError> {
     caller.check_key(&desired.key)?;
+    writable(desired.key.clone())?;
+    well_formed(state, &desired)?;
+    state::check(&state.engine, std::slice::from_ref(&desired), false).await?;
     let engine = state.engine.clone();
     let key = desired.key.clone();
     let cast_by = caller.identity();
@@ -159,6 +219,7 @@ async fn remove(
     force: bool,
 ) -> Result<Response, ApiError> {
     caller.check_key(&key)?;
+    let key = existing(key)?;
     let engine = state.engine.clone();
     blocking(move || engine.delete(&key, force)).await?;
     state.runner.reconcile().await;
