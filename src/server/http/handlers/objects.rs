@@ -63,22 +63,9 @@ fn existing(key: ObjectKey) -> Result<ObjectKey, ApiError> {
     }
 }
 
-/// A path that names an object to write: its names must be valid (400 otherwise, before any
-/// revision is compared).
-fn writable(key: ObjectKey) -> Result<ObjectKey, ApiError> {
-    if names_are_valid(&key) {
-        Ok(key)
-    } else {
-        Err(ApiError::bad_request(format!(
-            "the path does not name a valid {}: names are DNS-1123 labels",
-            key.kind.0
-        )))
-    }
-}
-
-/// The engine's own checks of the object alone (names, keys, limits), and the names of its
-/// sealed keys: a malformed write is a 400 (or 413) whatever `If-Match` says, before the
-/// engine compares revisions.
+/// The engine's own checks of the object alone (names, from the path too, keys, limits), and
+/// the names of its sealed keys: a malformed write is a 400 (or 413) with the engine's
+/// `violations`, whatever `If-Match` says, before the engine compares revisions.
 fn well_formed(state: &ApiState, desired: &Desired) -> Result<(), ApiError> {
     let mut violations = check_desired(desired, &state.engine.settings().limits);
     if let DesiredSpec::Secret { sealed, .. } = &desired.spec {
@@ -192,7 +179,6 @@ async fn write(
     revision: Option<u64>,
 ) -> Result<Response, ApiError> {
     caller.check_key(&desired.key)?;
-    writable(desired.key.clone())?;
     well_formed(state, &desired)?;
     state::check(&state.engine, std::slice::from_ref(&desired), false).await?;
     let engine = state.engine.clone();
