@@ -193,3 +193,46 @@ fn a_put_takes_its_name_from_the_path() {
         .put("/v1/namespaces/team/configmaps/other", &app)
         .error(400, "invalid");
 }
+
+/// A well-formed write that needs what the store lacks is a 409 `unresolved` with the engine's
+/// violations, not a 400: the request is fine, the namespace or the secret is missing.
+#[test]
+fn missing_prerequisites_are_conflicts() {
+    let (_setup, server) = started();
+    let secret = json!({"kind": "secret", "name": "db", "spec": {"data": {"pw": MARK}}});
+    let details = server
+        .post("/v1/namespaces/nowhere/secrets", &secret)
+        .error(409, "unresolved");
+    let message = details["violations"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("namespace `nowhere` does not exist"),
+        "{message}"
+    );
+    let web = service(&json!({"scale": 1, "envFrom": [{"secretRef": "db"}]}));
+    let details = server
+        .post("/v1/namespaces/team/services", &web)
+        .error(409, "unresolved");
+    let message = details["violations"][0]["message"].as_str().unwrap();
+    assert!(message.contains("secret `team/db`"), "{message}");
+    let mut in_batch = web.clone();
+    in_batch["namespace"] = json!("team");
+    server
+        .post("/v1/plan", &json!({"objects": [in_batch]}))
+        .error(409, "unresolved");
+    // With the secret in the same batch, nothing is missing.
+    let mut db = secret.clone();
+    db["namespace"] = json!("team");
+    server
+        .post("/v1/plan", &json!({"objects": [in_batch, db]}))
+        .expect(200);
+    // A path name that no object can have: reads are 404s, writes 400s (before If-Match).
+    server
+        .get("/v1/namespaces/Team/secrets")
+        .error(404, "not_found");
+    server
+        .request("PUT", "/v1/namespaces/team/configmaps/Not_A_Name")
+        .header("if-match", "3")
+        .json(&json!({"kind": "configmap"}))
+        .send()
+        .error(400, "invalid");
+}

@@ -243,6 +243,19 @@ mod tests {
         }
     }
 
+    /// runed's 409 `unresolved` (a missing namespace or reference) is, for `rune`, the same
+    /// validation failure the embedded engine reports.
+    #[test]
+    fn unresolved_is_a_validation_failure() {
+        let body = super::ErrorBody {
+            code: super::UNRESOLVED.to_owned(),
+            details: serde_json::Value::Null,
+            message: String::new(),
+        };
+        let error = super::WireError::from_body(409, body);
+        assert_eq!(error.kind.exit_code(), ExitCode::Validation);
+    }
+
     /// The exit codes of SPEC §3.1 for the failures a server reports.
     #[test]
     fn exit_codes_follow_the_spec() {

@@ -6,6 +6,11 @@
 //! `If-Match` for optimistic concurrency, `?force=` for deletes. Out: [`crate::wire`] objects
 //! (metadata, never a secret value: the engine returns none), 201/200/204; after every write the
 //! runner reconciles. A listing shows a namespace-limited token only what it may read.
+//!
+//! Order of refusals, so that a client can tell a broken request from a missing prerequisite:
+//! a path name that is not a DNS-1123 label is a 404 for reads, lists and deletes; a write's own
+//! problems (names, keys, limits) are a 400/413 before `If-Match` is compared; what the store
+//! lacks (namespace, a service's secret) is a 409 `unresolved` ([`super::state`]).
 
 use std::sync::Arc;
 
