@@ -8,4 +8,6 @@
 pub mod batch;
 pub mod error;
 pub mod object;
+pub mod path;
 pub mod runner;
+pub mod strict;

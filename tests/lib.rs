@@ -1,6 +1,7 @@
 //! rune's integration tests: one binary (see `Cargo.toml`), driving the real `rune` binary and
 //! the library's public pipeline.
 
+mod api;
 mod cast;
 mod cli;
 mod fixtures;

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::object::{Desired, ObjectKey, Stored};
+use crate::wire::object::{Desired, KindName, ObjectKey, Stored};
 
-/// Options of a plan or apply.
+/// Options of a plan or apply. A misspelt option is refused, not ignored.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BatchOptions {
     /// Create namespaces that desired objects use and nobody declared.
     #[serde(default)]
@@ -51,12 +51,39 @@ pub struct ApplyRequest {
     pub options: BatchOptions,
 }
 
-/// An object's revision at plan time (`null`: it did not exist).
+/// An object's revision at plan time (`null`: it did not exist). Read through a closed form
+/// ([`ExpectationFields`]): a flattened key could not refuse unknown fields.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(from = "ExpectationFields")]
 pub struct Expectation {
     #[serde(flatten)]
     pub key: ObjectKey,
     pub revision: Option<u64>,
+}
+
+/// The wire form of an [`Expectation`]: `revision` must be given, `null` included.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectationFields {
+    kind: KindName,
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(deserialize_with = "Option::deserialize")]
+    revision: Option<u64>,
+}
+
+impl From<ExpectationFields> for Expectation {
+    fn from(fields: ExpectationFields) -> Self {
+        Self {
+            key: ObjectKey {
+                kind: fields.kind,
+                name: fields.name,
+                namespace: fields.namespace,
+            },
+            revision: fields.revision,
+        }
+    }
 }
 
 /// The result of an apply.

@@ -107,6 +107,11 @@ impl ErrorKind {
     }
 }
 
+/// The code of runed's 409 for a well-formed write that needs objects the store does not hold
+/// (a namespace, a service's secret): a conflict with the server's state on the wire, but for
+/// `rune` the same validation failure (exit code 6) the embedded engine reports.
+pub const UNRESOLVED: &str = "unresolved";
+
 /// A failure as the server reports it: `{code, message, details}` plus its kind.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WireError {
@@ -145,10 +150,15 @@ impl WireError {
 
     /// Rebuilds the error from an HTTP status and the body the server sent.
     pub fn from_body(status: u16, body: ErrorBody) -> Self {
+        let kind = if body.code == UNRESOLVED {
+            ErrorKind::Invalid
+        } else {
+            ErrorKind::from_http_status(status)
+        };
         Self {
             code: body.code,
             details: body.details,
-            kind: ErrorKind::from_http_status(status),
+            kind,
             message: body.message,
         }
     }
@@ -237,6 +247,19 @@ mod tests {
         for kind in ALL {
             assert_eq!(ErrorKind::from_http_status(kind.http_status()), kind);
         }
+    }
+
+    /// runed's 409 `unresolved` (a missing namespace or reference) is, for `rune`, the same
+    /// validation failure the embedded engine reports.
+    #[test]
+    fn unresolved_is_a_validation_failure() {
+        let body = super::ErrorBody {
+            code: super::UNRESOLVED.to_owned(),
+            details: serde_json::Value::Null,
+            message: String::new(),
+        };
+        let error = super::WireError::from_body(409, body);
+        assert_eq!(error.kind.exit_code(), ExitCode::Validation);
     }
 
     /// The exit codes of SPEC §3.1 for the failures a server reports.

@@ -14,6 +14,7 @@ use crate::secrets::Values;
 
 /// Which object: kind, namespace (`""` for cluster-scoped kinds) and name.
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ObjectKey {
     pub kind: KindName,
     pub name: String,
@@ -50,13 +51,18 @@ impl<'de> Deserialize<'de> for KindName {
                 k.singular().eq_ignore_ascii_case(&text) || k.plural().eq_ignore_ascii_case(&text)
             })
             .map(KindName)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{text}`")))
+            // The value is not quoted back: whatever a client sent stays out of the answer.
+            .ok_or_else(|| {
+                serde::de::Error::custom(
+                    "unknown kind, expected one of `namespace`, `secret`, `configmap`, `service`, `storageClass`, `volume`",
+                )
+            })
     }
 }
 
 /// Where an applied object came from (SPEC §3, provenance).
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Provenance {
     /// When the engine wrote the object (RFC 3339, UTC); set by the engine, never by a client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,14 +158,14 @@ impl std::fmt::Debug for SecretValues {
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NamespaceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config_mounts: Vec<MountSpec>,
@@ -179,7 +185,7 @@ pub struct ServiceSpec {
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
@@ -190,7 +196,7 @@ pub struct ProcessSpec {
 
 /// A mount; `source` is the secret or configmap name (`secretName`/`configName` in runefiles).
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MountSpec {
     pub mount_path: String,
     pub name: String,
@@ -198,7 +204,7 @@ pub struct MountSpec {
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvFromSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_ref: Option<String>,
@@ -209,7 +215,7 @@ pub struct EnvFromSpec {
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PortSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -220,7 +226,7 @@ pub struct PortSpec {
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StorageClassSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
@@ -228,7 +234,7 @@ pub struct StorageClassSpec {
 }
 
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VolumeSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
@@ -287,6 +293,7 @@ mod wire {
 
     use super::{DesiredSpec, KindName, ObjectKey, Provenance, SecretValues, StoredSpec};
     use crate::resource::Kind;
+    use crate::wire::path::read_spec;
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -294,10 +301,13 @@ mod wire {
         kind: KindName,
         #[serde(default)]
         labels: BTreeMap<String, String>,
+        /// Absent: `""`, which only a PUT accepts (its path names the object); everywhere else
+        /// the name check refuses it.
+        #[serde(default)]
         name: String,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
+        #[serde(default)]
         namespace: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         provenance: Option<Provenance>,
         #[serde(default)]
         spec: Value,
@@ -320,7 +330,7 @@ mod wire {
     }
 
     impl TryFrom<Desired> for super::Desired {
-        type Error = serde_json::Error;
+        type Error = String;
 
         fn try_from(wire: Desired) -> Result<Self, Self::Error> {
             let spec = if wire.spec.is_null() {
@@ -330,19 +340,19 @@ mod wire {
             };
             let spec = match wire.kind.0 {
                 Kind::ConfigMap => DesiredSpec::ConfigMap {
-                    data: serde_json::from_value::<DataSpec<_>>(spec)?.data,
+                    data: read_spec::<DataSpec<_>>(spec)?.data,
                 },
-                Kind::Namespace => DesiredSpec::Namespace(serde_json::from_value(spec)?),
+                Kind::Namespace => DesiredSpec::Namespace(read_spec(spec)?),
                 Kind::Secret => {
-                    let spec = serde_json::from_value::<SecretSpec>(spec)?;
+                    let spec = read_spec::<SecretSpec>(spec)?;
                     DesiredSpec::Secret {
                         data: spec.data,
                         sealed: spec.sealed,
                     }
                 }
-                Kind::Service => DesiredSpec::Service(serde_json::from_value(spec)?),
-                Kind::StorageClass => DesiredSpec::StorageClass(serde_json::from_value(spec)?),
-                Kind::Volume => DesiredSpec::Volume(serde_json::from_value(spec)?),
+                Kind::Service => DesiredSpec::Service(read_spec(spec)?),
+                Kind::StorageClass => DesiredSpec::StorageClass(read_spec(spec)?),
+                Kind::Volume => DesiredSpec::Volume(read_spec(spec)?),
             };
             Ok(Self {
                 key: ObjectKey {

@@ -7,15 +7,19 @@
 //! (`redact_values`); an internal failure is logged in full and answered in general terms.
 
 use axum::Json;
-use axum::extract::Query;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Query, Request};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::server::engine::EngineError;
 use crate::server::runner::RunnerError;
 use crate::wire::error::{ErrorKind, WireError};
+use crate::wire::path;
+use crate::wire::strict::Strict;
 
 /// A JSON error: `{"code", "message", "details"}`, with the status of its [`ErrorKind`].
 #[derive(Debug)]
@@ -26,7 +30,7 @@ impl ApiError {
         Self(WireError::new(kind, code, message))
     }
 
-    fn with_details(self, details: Value) -> Self {
+    pub(crate) fn with_details(self, details: Value) -> Self {
         Self(self.0.with_details(details))
     }
 
@@ -85,24 +89,64 @@ impl From<RunnerError> for ApiError {
     }
 }
 
-/// Reads a JSON body, answering a malformed or oversized one in our error format. Serde's
-/// messages name fields and types, and the values they quote are cut out (see
-/// [`redact_values`]), so nothing from the body is echoed.
-pub(crate) fn body<T>(result: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    match result {
-        Ok(Json(value)) => Ok(value),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::new(
-                ErrorKind::Limit,
-                "payload_too_large",
-                "the request body is larger than the server accepts",
-            ))
+/// A JSON body, read with the path of whatever it got wrong: a malformed, misshapen or
+/// oversized body is answered in our error format, 400 with `details.path`
+/// (`objects[0].spec.scale`, `options.createNamespace`) or 413. Serde's messages name fields
+/// and types; the values they quote are cut out (see [`redact_values`]), so nothing from the
+/// body is echoed.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::bad_request(
+                "the request body must be JSON (`Content-Type: application/json`)".to_owned(),
+            ));
         }
-        Err(rejection) => Err(ApiError::bad_request(format!(
-            "the request body is not valid: {}",
-            redact_values(&rejection.body_text())
-        ))),
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                        ErrorKind::Limit,
+                        "payload_too_large",
+                        "the request body is larger than the server accepts",
+                    ),
+                    _ => ApiError::bad_request("the request body could not be read".to_owned()),
+                })?;
+        read_json(&bytes).map(JsonBody).map_err(|(path, message)| {
+            ApiError::bad_request(format!(
+                "the request body is not valid at `{path}`: {}",
+                redact_values(&message)
+            ))
+            .with_details(json!({ "path": path }))
+        })
     }
+}
+
+/// The value, or where and why it is not one (trailing characters are at the root).
+fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(Strict(&mut reader))
+        .map_err(|e| path::join(&e.path().to_string(), &e.inner().to_string()))?;
+    reader.end().map_err(|e| (".".to_owned(), e.to_string()))?;
+    Ok(value)
+}
+
+/// `application/json`, or a `+json` type, as axum's `Json` accepts.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|mime| {
+            let mime = mime.to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
 }
 
 /// A query string, a malformed one answered in our error format.

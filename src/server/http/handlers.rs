@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod objects;
 pub mod runner;
+pub mod state;
 
 use axum::response::Response;
 

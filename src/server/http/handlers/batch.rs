@@ -8,23 +8,30 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 
 use crate::server::http::ApiState;
 use crate::server::http::auth::{Caller, access};
-use crate::server::http::error::body;
-use crate::server::http::handlers::{Api, blocking};
+use crate::server::http::error::JsonBody;
+use crate::server::http::handlers::{Api, blocking, state};
 use crate::wire::batch::{ApplyRequest, PlanRequest};
 
 pub(crate) async fn plan(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    payload: Result<Json<PlanRequest>, JsonRejection>,
+    JsonBody(payload): JsonBody<PlanRequest>,
 ) -> Api {
-    let request = body(payload)?;
+    let request = payload;
+    // Permissions first: what a caller may not see, it must not learn about from the checks
+    // of state below either.
     access::check_plan(&c, &request)?;
+    state::check(
+        &s.engine,
+        &request.objects,
+        request.options.create_namespaces,
+    )
+    .await?;
     let engine = s.engine.clone();
     let plan = blocking(move || {
         engine.plan_within(&request.objects, &request.options, &|key| c.sees(key))
@@ -36,11 +43,17 @@ pub(crate) async fn plan(
 pub(crate) async fn apply(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    payload: Result<Json<ApplyRequest>, JsonRejection>,
+    JsonBody(payload): JsonBody<ApplyRequest>,
 ) -> Api {
-    let mut request: ApplyRequest = body(payload)?;
+    let mut request: ApplyRequest = payload;
     request.options.cast_by = c.identity();
     access::check_apply(&s, &c, &request).await?;
+    state::check(
+        &s.engine,
+        &request.objects,
+        request.options.create_namespaces,
+    )
+    .await?;
     let engine = s.engine.clone();
     let applied = blocking(move || {
         let expected: Vec<_> = request

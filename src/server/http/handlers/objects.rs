@@ -7,10 +7,17 @@
 //! (metadata, never a secret value: the engine returns none), 201/200/204; after every write the
 //! runner reconciles. A listing shows a namespace-limited token only what it may read; reads
 //! need `read`, writes `cast` (`admin` for cluster kinds, `run` for `process:` services).
+//!
+//! Order of refusals, permissions first (a caller must not learn what it may not see from the
+//! refusals after them),, then so that a client can tell a broken request from a missing
+//! prerequisite:
+//! a path name that is not a DNS-1123 label is a 404 for reads, lists and deletes; a write's own
+//! problems (names, keys, limits) are a 400/413 before `If-Match` is compared; what the store
+//! lacks (namespace, a service's secret) is a 409 `unresolved` ([`super::state`]).
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,12 +26,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::resource::Kind;
+use crate::server::engine::EngineError;
 use crate::server::http::ApiState;
 use crate::server::http::auth::{Caller, access};
-use crate::server::http::error::{ApiError, body, query};
-use crate::server::http::handlers::{Api, blocking};
+use crate::server::http::error::{ApiError, JsonBody, query};
+use crate::server::http::handlers::{Api, blocking, state};
 use crate::server::tokens::Permission;
-use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
+use crate::server::violation::check_desired;
+use crate::validate::names::{data_key_problem, dns1123_problem};
+use crate::wire::error::Violation;
+use crate::wire::object::{Desired, DesiredSpec, KindName, ObjectKey, namespace_key};
 
 /// `secrets`, `configmaps` (or `configs`), `services`, `volumes`, `storageclasses`.
 fn kind_segment(segment: &str) -> Option<Kind> {
@@ -51,6 +62,44 @@ fn cluster_kind(segment: &str) -> Result<Kind, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("`{segment}` is not a cluster-scoped kind")))
 }
 
+/// A path that names an object for reading or deleting: a name that is not a DNS-1123 label
+/// names nothing that can exist.
+fn existing(key: ObjectKey) -> Result<ObjectKey, ApiError> {
+    if names_are_valid(&key) {
+        Ok(key)
+    } else {
+        Err(ApiError::not_found(format!("no such {}", key.kind.0)))
+    }
+}
+
+/// The engine's own checks of the object alone (names, from the path too, keys, limits), and
+/// the names of its sealed keys: a malformed write is a 400 (or 413) with the engine's
+/// `violations`, whatever `If-Match` says, before the engine compares revisions.
+fn well_formed(state: &ApiState, desired: &Desired) -> Result<(), ApiError> {
+    let mut violations = check_desired(desired, &state.engine.settings().limits);
+    if let DesiredSpec::Secret { sealed, .. } = &desired.spec {
+        violations.extend(sealed.keys().filter_map(|key| {
+            data_key_problem(key).map(|problem| Violation {
+                key: Some(key.clone()),
+                ..Violation::new(
+                    &desired.key,
+                    format!("data key `{key}` is not valid: {problem}"),
+                )
+            })
+        }));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(violations).into())
+    }
+}
+
+fn names_are_valid(key: &ObjectKey) -> bool {
+    dns1123_problem(&key.name).is_none()
+        && (key.namespace.is_empty() || dns1123_problem(&key.namespace).is_none())
+}
+
 fn object_key(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
     ObjectKey {
         kind: KindName(kind),
@@ -59,7 +108,8 @@ fn object_key(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
     }
 }
 
-/// A body for a single-object write: the path decides kind, namespace and (for PUT) name.
+/// A body for a single-object write: the path decides kind, namespace and (for PUT) name. The
+/// body may repeat namespace and name (`rune` does), but only as the path has them.
 fn place(mut desired: Desired, key: ObjectKey, name_from_path: bool) -> Result<Desired, ApiError> {
     if desired.key.kind != key.kind {
         return Err(ApiError::bad_request(format!(
@@ -73,11 +123,14 @@ fn place(mut desired: Desired, key: ObjectKey, name_from_path: bool) -> Result<D
             desired.key.namespace, key.namespace
         )));
     }
-    if name_from_path && desired.key.name != key.name {
+    if name_from_path && !desired.key.name.is_empty() && desired.key.name != key.name {
         return Err(ApiError::bad_request(format!(
             "the body names `{}`, but the path names `{}`",
             desired.key.name, key.name
         )));
+    }
+    if name_from_path {
+        desired.key.name = key.name;
     }
     desired.key.namespace = key.namespace;
     Ok(desired)
@@ -113,6 +166,7 @@ async fn list(
     caller.require(Permission::Read, "listing")?;
     if let Some(ns) = &namespace {
         caller.check_namespace(ns)?;
+        existing(namespace_key(ns))?;
     }
     let engine = state.engine.clone();
     let mut items = blocking(move || engine.list(kind, namespace.as_deref())).await?;
@@ -123,6 +177,7 @@ async fn list(
 async fn read(state: &ApiState, caller: &Caller, key: ObjectKey) -> Result<Response, ApiError> {
     caller.check_read(&key)?;
     caller.require(Permission::Read, "reading")?;
+    let key = existing(key)?;
     let engine = state.engine.clone();
     Ok(Json(blocking(move || engine.get(&key)).await?).into_response())
 }
@@ -135,6 +190,8 @@ async fn write(
     revision: Option<u64>,
 ) -> Result<Response, ApiError> {
     access::check_writes(state, caller, &[&desired], &[]).await?;
+    well_formed(state, &desired)?;
+    state::check(&state.engine, std::slice::from_ref(&desired), false).await?;
     let engine = state.engine.clone();
     let key = desired.key.clone();
     let cast_by = caller.identity();
@@ -159,6 +216,7 @@ async fn remove(
     force: bool,
 ) -> Result<Response, ApiError> {
     access::check_writes(state, caller, &[], std::slice::from_ref(&key)).await?;
+    let key = existing(key)?;
     let engine = state.engine.clone();
     blocking(move || engine.delete(&key, force)).await?;
     state.runner.reconcile().await;
@@ -175,9 +233,9 @@ pub(crate) async fn list_namespaces(
 pub(crate) async fn create_namespace(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
-    let desired = body(payload)?;
+    let desired = payload;
     let key = namespace_key(&desired.key.name);
     write(&s, &c, place(desired, key, false)?, true, None).await
 }
@@ -211,10 +269,10 @@ pub(crate) async fn create_namespaced(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path((ns, kind)): Path<(String, String)>,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let kind = namespaced_kind(&kind)?;
-    let desired = body(payload)?;
+    let desired = payload;
     let key = object_key(kind, &ns, &desired.key.name);
     write(&s, &c, place(desired, key, false)?, true, None).await
 }
@@ -232,10 +290,10 @@ pub(crate) async fn put_namespaced(
     Extension(c): Extension<Caller>,
     Path((ns, kind, name)): Path<(String, String, String)>,
     headers: HeaderMap,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let key = object_key(namespaced_kind(&kind)?, &ns, &name);
-    let desired = place(body(payload)?, key, true)?;
+    let desired = place(payload, key, true)?;
     write(&s, &c, desired, false, if_match(&headers)?).await
 }
 
@@ -261,10 +319,10 @@ pub(crate) async fn create_cluster(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
     Path(kind): Path<String>,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let kind = cluster_kind(&kind)?;
-    let desired = body(payload)?;
+    let desired = payload;
     let key = object_key(kind, "", &desired.key.name);
     write(&s, &c, place(desired, key, false)?, true, None).await
 }
@@ -282,10 +340,10 @@ pub(crate) async fn put_cluster(
     Extension(c): Extension<Caller>,
     Path((kind, name)): Path<(String, String)>,
     headers: HeaderMap,
-    payload: Result<Json<Desired>, JsonRejection>,
+    JsonBody(payload): JsonBody<Desired>,
 ) -> Api {
     let key = object_key(cluster_kind(&kind)?, "", &name);
-    let desired = place(body(payload)?, key, true)?;
+    let desired = place(payload, key, true)?;
     write(&s, &c, desired, false, if_match(&headers)?).await
 }
 
