@@ -16,4 +16,5 @@ mod services;
 mod structure;
 mod tls;
 mod transport;
+mod untrusted;
 mod util;

@@ -36,6 +36,7 @@ macro_rules! codes {
 
 codes! {
     DataFileUnreadable = "E-DATA-FILE", "A `file:` data entry names a file that cannot be read.";
+    DataFileOutside = "E-DATA-FILE-OUTSIDE", "A `file:` data entry leads outside the file root (the runefile's git work tree, else its directory, plus `--allow-file-root`).";
     DataKeyDuplicate = "E-DATA-KEY-DUPLICATE", "A data key appears twice in one secret or configmap.";
     DataKeyInvalid = "E-DATA-KEY-INVALID", "A data key is not `[-._a-zA-Z0-9]+` of at most 253 characters, or is `.` or `..`.";
     DataSealedForm = "E-DATA-SEALED-FORM", "A `sealed:` value is not an ASCII-armored age payload.";

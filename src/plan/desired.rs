@@ -1,5 +1,6 @@
 //! Validated resources → desired objects: the step where `file:` entries are read (at cast
-//! time, relative to their runefile) and provenance is attached.
+//! time, at the path validation resolved and confined to the file root) and provenance is
+//! attached.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -154,7 +155,7 @@ fn read_text(
     base_dir: Option<&Path>,
 ) -> Result<Secret<String>, DesiredError> {
     let full = base_dir.map_or_else(|| path.to_path_buf(), |dir| dir.join(path));
-    let bytes = std::fs::read(&full).map_err(|source| DesiredError::File {
+    let bytes = read_resolved(&full).map_err(|source| DesiredError::File {
         key: key.to_owned(),
         path: full.display().to_string(),
         resource: resource.display_name(),
@@ -168,6 +169,26 @@ fn read_text(
             resource: resource.display_name(),
         }
     })
+}
+
+/// Reads a path validation resolved and confined (SPEC §2.3). Should a symbolic link have
+/// appeared on it since (the path held none then), it is refused rather than followed.
+fn read_resolved(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    if crate::fs::confine::resolve(path).path != path {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the path changed since it was checked (a symbolic link appeared on it)",
+        ));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn service_spec(service: &crate::resource::ServiceSpec) -> ServiceSpec {

@@ -7,22 +7,19 @@ use crate::cli::args::{GlobalArgs, LintArgs, LintFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::keys;
 use crate::cli::output::Output;
-use crate::cli::target;
+use crate::cli::validation;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
 use crate::git::{Repo, Tracked};
 use crate::parse::Loaded;
 use crate::validate::plaintext::{self, InGit};
-use crate::validate::{self, Options, Validated};
+use crate::validate::{self, Validated};
 
 pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let loaded = read(args)?;
     // The same namespace as cast and seal (`-n`, else the context's): a sealed value's place,
     // and the guard's findings, must read the same here as at cast time.
-    let options = Options {
-        default_namespace: target::namespace(global)?,
-        ..Options::default()
-    };
+    let options = validation::options(global, &args.allow_file_root)?;
     let mut validated = validate::validate(&loaded, &options);
     guard_plaintext(&mut validated, &loaded, args.staged);
     let (sealed, note) = keys::check_sealed(

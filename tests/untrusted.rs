@@ -1,0 +1,238 @@
+//! Untrusted runefiles (issue #12, SPEC §2.3): a runefile from a pull request must not read a
+//! file outside its file root into any output — not by an absolute path, a `..` escape, a
+//! symbolic link committed into the repository, or `/proc/self/environ` — in any command or
+//! format; `--allow-file-root` opens a directory on purpose. `rune seal --in-place` does not
+//! write through a link that leads outside.
+
+use std::path::{Path, PathBuf};
+
+use rune::secrets::Keys;
+
+use crate::util::{git_ok, rune};
+
+/// What every file outside the root holds, and the environment of every run: it must appear in
+/// no output.
+const SENTINEL: &str = "OutsideSentinel-7f3a";
+const VALIDATION: i32 = 6;
+
+/// `top/` holds `outside.txt` (the sentinel) and `repo/`, a git work tree with a link out.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    top: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let top = std::fs::canonicalize(dir.path()).expect("canonical");
+        std::fs::create_dir_all(top.join("repo/deploy")).expect("mkdir");
+        git_ok(&top.join("repo"), &["init", "-q"]);
+        std::fs::write(top.join("outside.txt"), SENTINEL).expect("write");
+        std::fs::write(top.join("repo/deploy/inside.txt"), "inside").expect("write");
+        std::os::unix::fs::symlink(top.join("outside.txt"), top.join("repo/deploy/link.txt"))
+            .expect("symlink");
+        Self { _dir: dir, top }
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.top.join("repo")
+    }
+
+    /// `deploy/app.yaml`: a configmap whose `file:` entry is `path`.
+    fn runefile(&self, path: &str) {
+        std::fs::write(
+            self.repo().join("deploy/app.yaml"),
+            format!("configmap:\n  name: app\n  data:\n    - key: leaked\n      file: {path}\n"),
+        )
+        .expect("write the runefile");
+    }
+
+    /// `rune ARGS…` in the repository, with the sentinel in its environment too.
+    fn run(&self, args: &[&str]) -> (i32, String) {
+        let output = rune(&self.repo())
+            .env("CANARY", SENTINEL)
+            .args(args)
+            .output()
+            .expect("rune runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !text.contains(SENTINEL),
+            "`rune {}` printed the outside file's content:\n{text}",
+            args.join(" ")
+        );
+        (output.status.code().expect("an exit code"), text)
+    }
+}
+
+/// Every way of reading the runefile, in every output format.
+fn commands(data_dir: &str) -> Vec<Vec<String>> {
+    let file = "deploy/app.yaml";
+    let mut all: Vec<Vec<&str>> = vec![
+        vec!["lint", file],
+        vec!["lint", file, "--format", "json"],
+        vec!["lint", file, "--format", "sarif"],
+        vec!["lint", file, "--format", "github"],
+        vec!["cast", "--dry-run", file],
+        vec!["cast", "--dry-run", file, "-o", "json"],
+        vec!["cast", "--offline", file],
+        vec!["cast", "--offline", file, "-o", "json"],
+        vec!["diff", file],
+        vec!["diff", file, "-o", "json"],
+        vec!["seal", "--in-place", file, "--recipient"],
+    ];
+    let recipient = Keys::generate().recipients()[0].to_string();
+    all.last_mut().expect("seal").push(&recipient);
+    all.into_iter()
+        .map(|args| {
+            let mut args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+            if args[0] != "lint" && args[0] != "seal" {
+                args.extend(["--data-dir".to_owned(), data_dir.to_owned()]);
+            }
+            args
+        })
+        .collect()
+}
+
+#[test]
+fn file_entries_outside_the_root_are_refused_everywhere() {
+    let s = Scratch::new();
+    let data = s.top.join("data");
+    let data = data.to_str().expect("UTF-8");
+    let outside = s.top.join("outside.txt");
+    let cases = [
+        outside.display().to_string(),
+        "../../outside.txt".to_owned(),
+        "link.txt".to_owned(),
+        "/proc/self/environ".to_owned(),
+        "inside.txt/../../../outside.txt".to_owned(),
+    ];
+    for case in &cases {
+        s.runefile(case);
+        for args in commands(data) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, text) = s.run(&args);
+            assert_eq!(
+                code,
+                VALIDATION,
+                "`file: {case}`, `rune {}`:\n{text}",
+                args.join(" ")
+            );
+            assert!(
+                text.contains("E-DATA-FILE-OUTSIDE"),
+                "`file: {case}`, `rune {}`:\n{text}",
+                args.join(" ")
+            );
+            if args.contains(&"json") && args[0] == "lint" {
+                assert!(
+                    text.contains(&format!("`{case}`")),
+                    "names the path as written: {text}"
+                );
+            }
+        }
+    }
+    assert!(
+        !Path::new(data).exists(),
+        "a read-only command made a data directory"
+    );
+}
+
+/// The path as committed: `cast --rev` and `diff --rev` read the runefile out of git and still
+/// confine its `file:` entries.
+#[test]
+fn revisions_are_confined_too() {
+    let s = Scratch::new();
+    s.runefile("link.txt");
+    git_ok(&s.repo(), &["add", "."]);
+    git_ok(&s.repo(), &["commit", "-q", "-m", "a link out"]);
+    let data = s.top.join("data").display().to_string();
+    for command in ["cast", "diff"] {
+        let mut args = vec![
+            command,
+            "--rev",
+            "HEAD",
+            "deploy/app.yaml",
+            "--data-dir",
+            &data,
+        ];
+        if command == "cast" {
+            args.push("--dry-run");
+        }
+        let (code, text) = s.run(&args);
+        assert_eq!(code, VALIDATION, "{text}");
+        assert!(text.contains("E-DATA-FILE-OUTSIDE"), "{text}");
+    }
+}
+
+/// `--allow-file-root DIR` lets a trusted runefile read there; the file is then read.
+#[test]
+fn allowed_roots_open_a_directory_on_purpose() {
+    let s = Scratch::new();
+    let top = s.top.display().to_string();
+    for case in ["../../outside.txt", "link.txt"] {
+        s.runefile(case);
+        let (code, text) = s.run(&["lint", "deploy/app.yaml", "--allow-file-root", &top]);
+        assert_eq!(code, 0, "{text}");
+        let (code, text) = s.run(&[
+            "cast",
+            "--offline",
+            "deploy/app.yaml",
+            "--allow-file-root",
+            &top,
+        ]);
+        assert_eq!(code, 0, "{text}");
+    }
+    s.runefile("inside.txt");
+    let (code, text) = s.run(&["lint", "deploy/app.yaml"]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = s.run(&[
+        "lint",
+        "deploy/app.yaml",
+        "--allow-file-root",
+        "no-such-dir",
+    ]);
+    assert_eq!(code, 2, "{text}");
+}
+
+/// `rune seal --in-place` on a runefile that is a link out of the repository leaves the target
+/// alone; a link inside the repository is written through.
+#[test]
+fn seal_in_place_does_not_write_through_a_link_out() {
+    let s = Scratch::new();
+    let secret = "secret:\n  name: db\n  data:\n    - key: password\n      value: hunter2\n";
+    std::fs::write(s.top.join("outside.yaml"), secret).expect("write");
+    std::os::unix::fs::symlink(s.top.join("outside.yaml"), s.repo().join("deploy/db.yaml"))
+        .expect("symlink");
+    let recipient = Keys::generate().recipients()[0].to_string();
+    let args = [
+        "seal",
+        "--in-place",
+        "deploy/db.yaml",
+        "--recipient",
+        &recipient,
+    ];
+    let (code, text) = s.run(&args);
+    assert_eq!(code, VALIDATION, "{text}");
+    assert!(text.contains("leads outside the file root"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(s.top.join("outside.yaml")).expect("read"),
+        secret
+    );
+
+    std::fs::write(s.repo().join("deploy/real.yaml"), secret).expect("write");
+    std::os::unix::fs::symlink("real.yaml", s.repo().join("deploy/in.yaml")).expect("symlink");
+    let args = [
+        "seal",
+        "--in-place",
+        "deploy/in.yaml",
+        "--recipient",
+        &recipient,
+    ];
+    let (code, text) = s.run(&args);
+    assert_eq!(code, 0, "{text}");
+    let sealed = std::fs::read_to_string(s.repo().join("deploy/real.yaml")).expect("read");
+    assert!(sealed.contains("sealed:"), "{sealed}");
+}
