@@ -236,3 +236,106 @@ fn seal_in_place_does_not_write_through_a_link_out() {
     let sealed = std::fs::read_to_string(s.repo().join("deploy/real.yaml")).expect("read");
     assert!(sealed.contains("sealed:"), "{sealed}");
 }
+
+/// A repository another user owns (git's `safe.directory` refusal, as on many CI checkouts):
+/// the plaintext guard cannot ask git, so `rune lint` fails closed with `E-GIT-UNCHECKED`
+/// (and says how to mark the repository safe) instead of passing; a cast records `dirty` as
+/// unknown, with git's reason, instead of `false`.
+#[test]
+fn a_repository_git_refuses_fails_closed() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: changing a repository's owner needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let top = std::fs::canonicalize(dir.path()).expect("canonical");
+    let repo = top.join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    git_ok(&repo, &["init", "-q"]);
+    std::fs::write(
+        repo.join("db.yaml"),
+        "secret:\n  name: db\n  data:\n    - key: password\n      value: hunter2\n",
+    )
+    .expect("write");
+    git_ok(&repo, &["add", "db.yaml"]);
+    git_ok(&repo, &["commit", "-q", "-m", "plaintext"]);
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "65534"])
+        .arg(&repo)
+        .status()
+        .expect("chown runs");
+    assert!(chown.success());
+
+    for format in ["text", "json", "sarif", "github"] {
+        let output = rune(&repo)
+            .env("HOME", &top)
+            .args(["lint", "db.yaml", "--format", format])
+            .output()
+            .expect("rune runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(VALIDATION), "{format}: {stdout}");
+        assert!(stdout.contains("E-GIT-UNCHECKED"), "{format}: {stdout}");
+        assert!(!stdout.contains("hunter2"), "{format}: {stdout}");
+    }
+    let output = rune(&repo)
+        .env("HOME", &top)
+        .args(["lint", "db.yaml", "--format", "json"])
+        .output()
+        .expect("rune runs");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let help = json["diagnostics"][0]["help"]
+        .as_str()
+        .expect("a help text");
+    assert!(
+        help.contains(&format!(
+            "git config --global --add safe.directory {}",
+            repo.display()
+        )),
+        "{help}"
+    );
+
+    // Marked safe, git answers again: the guard runs and finds the tracked plaintext.
+    git_ok(
+        &top,
+        &[
+            "config",
+            "--global",
+            "--add",
+            "safe.directory",
+            repo.to_str().expect("UTF-8"),
+        ],
+    );
+    let output = rune(&repo)
+        .env("HOME", &top)
+        .args(["lint", "db.yaml", "--format", "json"])
+        .output()
+        .expect("rune runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("E-SECRET-PLAINTEXT"), "{stdout}");
+    assert!(!stdout.contains("E-GIT-UNCHECKED"), "{stdout}");
+
+    // Provenance without safe.directory: `dirty` unknown, the reason kept.
+    std::fs::remove_file(top.join(".gitconfig")).expect("forget the exception");
+    let data = top.join("data");
+    let data = data.to_str().expect("UTF-8");
+    let cast = rune(&repo)
+        .env("HOME", &top)
+        .args(["cast", "db.yaml", "--data-dir", data])
+        .output()
+        .expect("rune runs");
+    assert!(cast.status.success(), "{cast:?}");
+    let get = rune(&repo)
+        .env("HOME", &top)
+        .args(["get", "secret", "db", "-o", "json", "--data-dir", data])
+        .output()
+        .expect("rune runs");
+    let object: serde_json::Value = serde_json::from_slice(&get.stdout).expect("JSON");
+    let provenance = &object["provenance"];
+    assert!(provenance.get("dirty").is_none(), "{provenance}");
+    assert!(
+        provenance["gitError"]
+            .as_str()
+            .is_some_and(|e| e.contains("not owned")),
+        "{provenance}"
+    );
+}

@@ -53,6 +53,7 @@ codes! {
     FieldType = "E-FIELD-TYPE", "A field holds the wrong type of value.";
     FieldUnknown = "E-FIELD-UNKNOWN", "A field is not part of the resource kind.";
     FieldValue = "E-FIELD-VALUE", "A field's value is out of range or not one of the allowed values.";
+    GitUnchecked = "E-GIT-UNCHECKED", "Git could not say whether it tracks a file holding plaintext secret values (`rune lint` only), so the plaintext guard could not run.";
     InputEncoding = "E-INPUT-ENCODING", "A runefile is not valid UTF-8.";
     LimitKeys = "E-LIMIT-KEYS", "A secret or configmap has more keys than the limit allows.";
     LimitValueSize = "E-LIMIT-VALUE-SIZE", "A value is larger than the limit allows.";

@@ -38,7 +38,10 @@ pub enum DesiredError {
 #[derive(Clone, Debug, Default)]
 pub struct Origin {
     pub commit: Option<String>,
-    pub dirty: bool,
+    /// `None` when git could not tell (see `git_error`).
+    pub dirty: Option<bool>,
+    /// Why git could not be read: the commit and `dirty` are then unknown.
+    pub git_error: Option<String>,
     pub source_set: Option<String>,
     /// Turns a source file's name into the path recorded (relative to the repository root).
     pub relative_to: Option<std::path::PathBuf>,
@@ -111,6 +114,7 @@ fn convert(resource: &Resource, loaded: &Loaded, origin: &Origin) -> Result<Desi
             cast_by: None,
             commit: origin.commit.clone(),
             dirty: origin.dirty,
+            git_error: origin.git_error.clone(),
             document: Some(resource.origin.document),
             path: Some(path),
             source_set: origin.source_set.clone(),

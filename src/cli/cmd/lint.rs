@@ -86,7 +86,8 @@ fn read(args: &LintArgs) -> Result<Loaded, CliError> {
 }
 
 /// `E-SECRET-PLAINTEXT` for plaintext secret values in files that git tracks or has staged;
-/// with `--staged` every file is staged. Git is consulted only for files that hold such values.
+/// with `--staged` every file is staged. Git is consulted only for files that hold such values;
+/// when it cannot answer for one, `E-GIT-UNCHECKED` (the guard fails closed).
 fn guard_plaintext(validated: &mut Validated, loaded: &Loaded, staged: bool) {
     let findings = if staged {
         plaintext::check(&validated.resources, |_| Some(InGit::Staged))
@@ -96,8 +97,8 @@ fn guard_plaintext(validated: &mut Validated, loaded: &Loaded, staged: bool) {
             paths[file.source.0 as usize] = file.path.as_deref();
         }
         let mut tracked = Tracked::default();
-        plaintext::check(&validated.resources, |source| {
-            paths[source.0 as usize].and_then(|path| tracked.in_git(path))
+        plaintext::check_or_refuse(&validated.resources, |source| {
+            paths[source.0 as usize].map_or(Ok(None), |path| tracked.in_git(path))
         })
     };
     if !findings.is_empty() {
