@@ -339,3 +339,147 @@ fn a_repository_git_refuses_fails_closed() {
         "{provenance}"
     );
 }
+
+/// A token in a config file that does not parse must not reach the output: the error says where
+/// and which field, never the text (the parser's snippet would show the `token:` line).
+#[test]
+fn a_broken_config_file_never_prints_its_text() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join(".rune")).expect("mkdir");
+    std::fs::write(
+        home.join("app.yaml"),
+        "configmap:\n  name: app\n  data: {k: v}\n",
+    )
+    .expect("write");
+    let broken = [
+        format!(
+            "contexts:\n  - name: prod\n    server: http://127.0.0.1:1\n    token: [{SENTINEL}\ncurrent-context: prod\n"
+        ),
+        format!(
+            "contexts:\n  - name: prod\n    server: http://127.0.0.1:1\n    token: {{t: {SENTINEL}}}\ncurrent-context: prod\n"
+        ),
+        format!(
+            "contexts:\n  - name: prod\n    server: http://127.0.0.1:1\n    tokn: {SENTINEL}\ncurrent-context: prod\n"
+        ),
+        format!("contexts:\n  - name: prod\n    token: \"{SENTINEL}\"\n  current-context: prod\n"),
+        format!("contexts: {SENTINEL}\n"),
+    ];
+    let recipient = Keys::generate().recipients()[0].to_string();
+    let commands: [&[&str]; 7] = [
+        &["lint", "app.yaml"],
+        &["cast", "--dry-run", "app.yaml"],
+        &["diff", "app.yaml", "-o", "json"],
+        &["get", "namespaces"],
+        &["config", "view"],
+        &[
+            "login",
+            "dev",
+            "--server",
+            "http://127.0.0.1:1",
+            "--no-verify",
+        ],
+        &[
+            "seal",
+            "db",
+            "password",
+            "--from-literal",
+            "x",
+            "--recipient",
+            &recipient,
+        ],
+    ];
+    for text in &broken {
+        std::fs::write(home.join(".rune/config.yaml"), text).expect("write the config");
+        for args in commands {
+            let output = rune(home).args(args).output().expect("rune runs");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(
+                !all.contains(SENTINEL),
+                "`rune {}` printed the token:\n{all}",
+                args.join(" ")
+            );
+            assert_ne!(
+                output.status.code(),
+                Some(0),
+                "`rune {}`: {all}",
+                args.join(" ")
+            );
+            assert!(
+                all.contains("config file"),
+                "`rune {}`: {all}",
+                args.join(" ")
+            );
+        }
+    }
+}
+
+/// `rune login` saves nothing until the server has taken the token; `--no-verify` skips the
+/// check; a URL without a scheme is a usage error.
+#[test]
+fn login_checks_the_server_and_the_token() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = dir.path().join("home");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    let server = crate::util::Server::start(&data, &[]);
+    let url = server.url("");
+    let token = crate::util::create_token(&data, "ci", &[]);
+    let config = home.join(".rune/config.yaml");
+    let login = |args: &[&str], stdin: &str| {
+        let output = rune(&home)
+            .args(["login", "prod", "--server"])
+            .args(args)
+            .write_stdin(stdin.to_owned())
+            .output()
+            .expect("rune runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!all.contains(SENTINEL), "{all}");
+        (output.status.code().expect("an exit code"), all)
+    };
+
+    let (code, all) = login(&[&url, "--token-stdin"], SENTINEL);
+    assert_eq!(code, 3, "{all}");
+    assert!(
+        all.contains("--token-stdin"),
+        "says where the token came from: {all}"
+    );
+    assert!(!config.exists(), "a refused token was saved");
+
+    let (code, all) = login(&["127.0.0.1:1", "--token-stdin"], &token);
+    assert_eq!(code, 2, "{all}");
+    assert!(!config.exists());
+
+    let (code, all) = login(&["http://127.0.0.1:1", "--token-stdin"], &token);
+    assert_eq!(code, 8, "an unreachable server: {all}");
+    assert!(!config.exists());
+
+    let (code, all) = login(&[&url, "--token-stdin", "--no-verify"], SENTINEL);
+    assert_eq!(code, 0, "{all}");
+    assert!(
+        std::fs::read_to_string(&config)
+            .expect("saved")
+            .contains(SENTINEL)
+    );
+
+    let (code, all) = login(&[&url, "--token-stdin"], &token);
+    assert_eq!(code, 0, "{all}");
+    let saved = std::fs::read_to_string(&config).expect("saved");
+    assert!(
+        saved.contains(&token) && !saved.contains(SENTINEL),
+        "{saved}"
+    );
+    let listed = rune(&home)
+        .args(["get", "namespaces"])
+        .output()
+        .expect("rune runs");
+    assert!(listed.status.success(), "{listed:?}");
+}

@@ -443,6 +443,9 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     pub name: String,
+    /// Save the context without first checking that the server answers and takes the token
+    #[arg(long)]
+    pub no_verify: bool,
     /// Read the token from standard input (so it stays out of shell history)
     #[arg(long)]
     pub token_stdin: bool,
