@@ -25,6 +25,7 @@ pub mod output;
 pub mod present;
 pub mod progress;
 pub mod target;
+pub mod validation;
 
 use std::io::Write;
 

@@ -193,7 +193,8 @@ pub struct DataEntry {
 /// Where an entry's value comes from.
 #[derive(Clone, PartialEq)]
 pub enum DataSource {
-    /// A path relative to the runefile, read at cast time.
+    /// The path a `file:` entry names, resolved (absolute, symbolic links followed) and checked
+    /// to lie inside a file root (SPEC §2.3); read at cast time.
     File(PathBuf),
     /// An age-armored payload (SPEC §6).
     Sealed(String),

@@ -19,6 +19,7 @@ pub mod set;
 pub mod storage;
 
 use crate::diag::Diagnostics;
+use crate::fs::confine::FileRoots;
 use crate::parse::Loaded;
 use crate::resource::Resource;
 use crate::server_config::ServerConfig;
@@ -48,9 +49,23 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
         }
         dirs
     };
+    // Each directory's roots are found once, before the documents decode in parallel.
+    let mut unique: Vec<FileRoots> = Vec::new();
+    let mut seen: std::collections::HashMap<Option<&std::path::Path>, usize> =
+        std::collections::HashMap::new();
+    let root_of: Vec<usize> = base_dirs
+        .iter()
+        .map(|dir| {
+            *seen.entry(*dir).or_insert_with(|| {
+                unique.push(FileRoots::of(*dir, &options.allow_file_roots));
+                unique.len() - 1
+            })
+        })
+        .collect();
     let decoded = crate::par::map(&loaded.documents, |document| {
         let mut ctx = context::DocContext {
             base_dir: base_dirs[document.source.0 as usize],
+            file_roots: &unique[root_of[document.source.0 as usize]],
             diagnostics: Vec::new(),
             document: document.index,
             options,

@@ -70,6 +70,7 @@ fn repo() -> &'static Path {
         let files = files_below(&root().join("fixtures"));
         let mut hasher = DefaultHasher::new();
         STAGED.hash(&mut hasher);
+        UNCHECKED.hash(&mut hasher);
         for file in &files {
             file.hash(&mut hasher);
             std::fs::read(root().join(file))
@@ -90,6 +91,7 @@ fn repo() -> &'static Path {
         }
         git_ok(&staging, &["init", "-q"]);
         git_ok(&staging, &[&["add", "--"][..], &STAGED[..]].concat());
+        unreadable_repository(&staging);
         // Another test process may have finished the same copy first; either will do.
         if std::fs::rename(&staging, &dir).is_err() {
             let _ = std::fs::remove_dir_all(&staging);
@@ -102,6 +104,26 @@ fn repo() -> &'static Path {
         }
         dir
     })
+}
+
+/// `E-GIT-UNCHECKED`'s invalid fixture: moved into `unchecked/`, a repository nested in the
+/// scratch one whose index git cannot read, and linked back from its usual path, so that the
+/// plaintext guard cannot ask git about it.
+const UNCHECKED: &str = "fixtures/invalid/e-git-unchecked.yaml";
+
+fn unreadable_repository(scratch: &Path) {
+    let nested = scratch.join("unchecked");
+    std::fs::create_dir_all(&nested).expect("create a directory");
+    git_ok(&nested, &["init", "-q"]);
+    std::fs::write(nested.join(".git/index"), "not an index, not at all")
+        .expect("corrupt the index");
+    std::fs::rename(scratch.join(UNCHECKED), nested.join("e-git-unchecked.yaml"))
+        .expect("move the fixture");
+    std::os::unix::fs::symlink(
+        "../../unchecked/e-git-unchecked.yaml",
+        scratch.join(UNCHECKED),
+    )
+    .expect("link the fixture back");
 }
 
 /// Every file below `dir`, relative to the repository root, sorted.

@@ -18,4 +18,5 @@ mod services;
 mod structure;
 mod tls;
 mod transport;
+mod untrusted;
 mod util;

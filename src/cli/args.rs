@@ -141,6 +141,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
+    /// Let `file:` entries also read files below DIR (repeatable); by default they must stay
+    /// inside the git work tree holding the runefile, else the runefile's directory
+    #[arg(long, value_name = "DIR")]
+    pub allow_file_root: Vec<std::path::PathBuf>,
     /// Output format of the findings
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
@@ -175,6 +179,10 @@ pub enum LintFormat {
 
 #[derive(Debug, Args)]
 pub struct CastArgs {
+    /// Let `file:` entries also read files below DIR (repeatable); by default they must stay
+    /// inside the git work tree holding the runefile, else the runefile's directory
+    #[arg(long, value_name = "DIR")]
+    pub allow_file_root: Vec<std::path::PathBuf>,
     /// Create namespaces that resources use and nobody declared
     #[arg(long)]
     pub create_namespace: bool,
@@ -216,6 +224,10 @@ pub struct CastArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
+    /// Let `file:` entries also read files below DIR (repeatable); by default they must stay
+    /// inside the git work tree holding the runefile, else the runefile's directory
+    #[arg(long, value_name = "DIR")]
+    pub allow_file_root: Vec<std::path::PathBuf>,
     /// Create namespaces that resources use and nobody declared
     #[arg(long)]
     pub create_namespace: bool,
@@ -239,6 +251,7 @@ pub struct DiffArgs {
 impl From<DiffArgs> for CastArgs {
     fn from(diff: DiffArgs) -> Self {
         Self {
+            allow_file_root: diff.allow_file_root,
             create_namespace: diff.create_namespace,
             dry_run: true,
             exit_code: true,
@@ -386,6 +399,10 @@ that does not validate is not touched (exit 6); a secret the file does not decla
 #[derive(Debug, Args)]
 #[command(after_long_help = SEAL_HELP)]
 pub struct SealArgs {
+    /// Let `file:` entries also read files below DIR (repeatable); by default they must stay
+    /// inside the git work tree holding the runefile, else the runefile's directory
+    #[arg(long, value_name = "DIR")]
+    pub allow_file_root: Vec<std::path::PathBuf>,
     /// Read the value from this file, exactly as it is (UTF-8)
     #[arg(long, value_name = "PATH", conflicts_with = "from_literal")]
     pub from_file: Option<std::path::PathBuf>,
@@ -426,6 +443,9 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     pub name: String,
+    /// Save the context without first checking that the server answers and takes the token
+    #[arg(long)]
+    pub no_verify: bool,
     /// Read the token from standard input (so it stays out of shell history)
     #[arg(long)]
     pub token_stdin: bool,

@@ -52,6 +52,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file does not parse. `message` says where and, at most, which field: never the
+    /// file's text, which holds tokens (see [`invalid`]).
     #[error("the config file `{path}` is not valid: {message}")]
     Invalid { message: String, path: PathBuf },
     #[error("no context is named `{0}` (see `rune config view`)")]
@@ -75,10 +77,13 @@ impl ConfigFile {
     /// Reads the file; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_saphyr::from_str(&text).map_err(|e| ConfigError::Invalid {
-                message: e.to_string(),
-                path: path.to_path_buf(),
-            }),
+            Ok(text) => {
+                let text = Secret::new(text);
+                serde_saphyr::from_str(text.expose()).map_err(|e| ConfigError::Invalid {
+                    message: invalid(text.expose(), &e),
+                    path: path.to_path_buf(),
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(source) => Err(ConfigError::Io {
                 action: "read",
@@ -116,5 +121,85 @@ impl ConfigFile {
                 .map(Some)
                 .ok_or_else(|| ConfigError::UnknownContext(name.to_owned())),
         }
+    }
+}
+
+/// The fields of the config file: the only words of it an error may repeat.
+const FIELDS: [&str; 9] = [
+    "ca-file",
+    "client-cert",
+    "client-key",
+    "contexts",
+    "current-context",
+    "name",
+    "namespace",
+    "server",
+    "token",
+];
+
+/// Where the file is wrong, the field on that line when it is one of [`FIELDS`], and what kind
+/// of mistake it is — built from fixed words only. The parser's own message is not used: it can
+/// quote the text (a snippet, or the value of a wrongly typed field), and the text holds tokens.
+fn invalid(text: &str, error: &serde_saphyr::Error) -> String {
+    let message = error.without_snippet().to_string();
+    let kind = if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .filter(|field| FIELDS.contains(field))
+    {
+        format!("the field `{field}` is missing")
+    } else if message.starts_with("unknown field") {
+        format!("an unknown field (the fields are {})", FIELDS.join(", "))
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "a value of the wrong type".to_owned()
+    } else if message.starts_with("duplicate field") {
+        "a field given twice".to_owned()
+    } else {
+        "it is not YAML of the expected shape".to_owned()
+    };
+    let Some(location) = error.location() else {
+        return format!("{kind} (the file's text is not shown: it holds tokens)");
+    };
+    let field = usize::try_from(location.line())
+        .ok()
+        .and_then(|line| text.lines().nth(line.checked_sub(1)?))
+        .and_then(|line| line.trim_start().trim_start_matches("- ").split_once(':'))
+        .map(|(key, _)| key.trim())
+        .filter(|key| FIELDS.contains(key))
+        .map_or_else(String::new, |key| format!(", in the field `{key}`"));
+    format!(
+        "line {}, column {}{field}: {kind} (the file's text is not shown: it holds tokens)",
+        location.line(),
+        location.column()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConfigFile;
+
+    /// A broken config file is reported by position and field, never by its text.
+    #[test]
+    fn errors_never_quote_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        for text in [
+            "contexts:\n  - name: a\n    server: http://x\n    token: [Sentinel-tok\n",
+            "contexts:\n  - name: a\n    server: http://x\n    token: {a: Sentinel-tok}\n",
+            "contexts:\n  - name: a\n    server: http://x\n    tokn: Sentinel-tok\n",
+            "contexts:\n  - name: a\n    token: Sentinel-tok\n",
+            "contexts: Sentinel-tok\n",
+            "Sentinel-tok: 1\n",
+            "contexts:\n  - name: a\n    server: http://x\n    token: \"Sentinel-tok\n",
+            "\tSentinel-tok\n",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let error = ConfigFile::load(&path).unwrap_err().to_string();
+            assert!(!error.contains("Sentinel"), "{text:?} → {error}");
+            assert!(error.contains("not valid"), "{error}");
+        }
+        std::fs::write(&path, "contexts:\n  - name: a\n    token: x\n").unwrap();
+        let error = ConfigFile::load(&path).unwrap_err().to_string();
+        assert!(error.contains("`server` is missing"), "{error}");
     }
 }

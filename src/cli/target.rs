@@ -86,6 +86,35 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
     })
 }
 
+/// Checks a context before it is saved (`rune login`): its server answers, over its TLS
+/// files, and takes its token for a request that needs one (listing namespaces).
+pub fn verify(context: &Context, token_source: &str) -> Result<(), CliError> {
+    let token_source = context.token.as_ref().map(|_| token_source);
+    check_url(&context.server)?;
+    let files = TlsFiles {
+        ca_file: context.ca_file.clone(),
+        client_cert: context.client_cert.clone().zip(context.client_key.clone()),
+    };
+    let mut remote = Remote::new(&context.server, context.token.clone(), REQUEST_TIMEOUT)
+        .with_tls(files)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Some(source) = token_source {
+        remote = remote.with_token_source(source);
+    }
+    remote.list(crate::resource::Kind::Namespace, None)?;
+    Ok(())
+}
+
+/// A server URL names its scheme: `http://…` or `https://…`.
+pub fn check_url(url: &str) -> Result<(), CliError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "the server URL `{url}` needs a scheme: `http://{url}` or `https://{url}`"
+    )))
+}
+
 /// The token and where it came from: `--token-file`, `--token`, `RUNE_TOKEN`, or the context.
 fn token(
     global: &GlobalArgs,

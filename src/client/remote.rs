@@ -133,11 +133,21 @@ impl Remote {
         answer(status, &text, url).map_err(|e| self.name_token_source(e))
     }
 
-    /// A 401 says where the token came from (SPEC §3): a flag, a variable or a context.
+    /// A 401 says where the token came from (SPEC §3): a flag, a variable or a context; or
+    /// that none was sent.
     fn name_token_source(&self, error: ClientError) -> ClientError {
         match (error, &self.token_source) {
             (ClientError::Api(mut wire), Some(source)) if wire.kind == ErrorKind::Auth => {
                 wire.message = format!("{} (the token came from {source})", wire.message);
+                ClientError::Api(wire)
+            }
+            (ClientError::Api(mut wire), None)
+                if wire.kind == ErrorKind::Auth && self.token.is_none() =>
+            {
+                wire.message = format!(
+                    "{} (no token was sent: give one with `--token`, `--token-file`, `RUNE_TOKEN` or `rune login`)",
+                    wire.message
+                );
                 ClientError::Api(wire)
             }
             (error, _) => error,

@@ -36,6 +36,7 @@ macro_rules! codes {
 
 codes! {
     DataFileUnreadable = "E-DATA-FILE", "A `file:` data entry names a file that cannot be read.";
+    DataFileOutside = "E-DATA-FILE-OUTSIDE", "A `file:` data entry leads outside the file root (the runefile's git work tree, else its directory, plus `--allow-file-root`).";
     DataKeyDuplicate = "E-DATA-KEY-DUPLICATE", "A data key appears twice in one secret or configmap.";
     DataKeyInvalid = "E-DATA-KEY-INVALID", "A data key is not `[-._a-zA-Z0-9]+` of at most 253 characters, or is `.` or `..`.";
     DataSealedForm = "E-DATA-SEALED-FORM", "A `sealed:` value is not an ASCII-armored age payload.";
@@ -52,6 +53,7 @@ codes! {
     FieldType = "E-FIELD-TYPE", "A field holds the wrong type of value.";
     FieldUnknown = "E-FIELD-UNKNOWN", "A field is not part of the resource kind.";
     FieldValue = "E-FIELD-VALUE", "A field's value is out of range or not one of the allowed values.";
+    GitUnchecked = "E-GIT-UNCHECKED", "Git could not say whether it tracks a file holding plaintext secret values (`rune lint` only), so the plaintext guard could not run.";
     InputEncoding = "E-INPUT-ENCODING", "A runefile is not valid UTF-8.";
     LimitKeys = "E-LIMIT-KEYS", "A secret or configmap has more keys than the limit allows.";
     LimitValueSize = "E-LIMIT-VALUE-SIZE", "A value is larger than the limit allows.";

@@ -1,10 +1,12 @@
 //! Where a cast comes from, read from git (git2, no network): the commit, whether the work tree
 //! was dirty, and the default source set (the `origin` remote plus the cast paths). The engine
-//! adds the time and the caller of the cast when it writes an object.
+//! adds the time and the caller of the cast when it writes an object. When git cannot be read
+//! (it refuses a repository another user owns), `dirty` is unknown and the reason recorded:
+//! never a claim of a clean tree.
 
 use std::path::{Path, PathBuf};
 
-use crate::git::repo::{Repo, Revision, discover, origin_url};
+use crate::git::repo::{Repo, Revision, origin_url, try_discover};
 use crate::plan::desired::Origin;
 
 /// Provenance for a cast of `paths`; outside a repository, only the source set (from the
@@ -14,13 +16,28 @@ pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
         .iter()
         .find(|p| p.as_str() != "-")
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let Some(repo) = discover(&first) else {
-        return Origin {
-            source_set: Some(
-                source_set.map_or_else(|| default_set(None, None, paths), str::to_owned),
-            ),
-            ..Origin::default()
-        };
+    let repo = match try_discover(&first) {
+        Ok(Some(repo)) => repo,
+        // Outside a repository there is no work tree to be dirty.
+        Ok(None) => {
+            return Origin {
+                dirty: Some(false),
+                source_set: Some(
+                    source_set.map_or_else(|| default_set(None, None, paths), str::to_owned),
+                ),
+                ..Origin::default()
+            };
+        }
+        // git refused (another user owns the repository) or failed: unknown, not clean.
+        Err(error) => {
+            return Origin {
+                git_error: Some(error.message().to_owned()),
+                source_set: Some(
+                    source_set.map_or_else(|| default_set(None, None, paths), str::to_owned),
+                ),
+                ..Origin::default()
+            };
+        }
     };
     let root = repo.workdir().and_then(|w| std::fs::canonicalize(w).ok());
     let commit = repo
@@ -28,11 +45,15 @@ pub fn origin(paths: &[String], source_set: Option<&str>) -> Origin {
         .ok()
         .and_then(|h| h.peel_to_commit().ok())
         .map(|c| c.id().to_string());
-    let dirty = is_dirty(&repo);
+    let (dirty, git_error) = match is_dirty(&repo) {
+        Ok(dirty) => (Some(dirty), None),
+        Err(error) => (None, Some(error.message().to_owned())),
+    };
     let remote = origin_url(&repo);
     Origin {
         commit,
         dirty,
+        git_error,
         source_set: Some(source_set.map_or_else(
             || default_set(remote.as_deref(), root.as_deref(), paths),
             str::to_owned,
@@ -55,17 +76,18 @@ pub fn at_revision(repo: &Repo, revision: &Revision, source_set: Option<&str>) -
     );
     Origin {
         commit: Some(revision.commit.clone()),
-        dirty: false,
+        dirty: Some(false),
+        git_error: None,
         source_set: Some(set),
         relative_to: None,
     }
 }
 
-fn is_dirty(repo: &git2::Repository) -> bool {
+/// Whether the work tree has changes; git's error when it cannot tell (never "clean" then).
+fn is_dirty(repo: &git2::Repository) -> Result<bool, git2::Error> {
     let mut options = git2::StatusOptions::new();
     options.include_untracked(true).include_ignored(false);
-    repo.statuses(Some(&mut options))
-        .is_ok_and(|s| !s.is_empty())
+    repo.statuses(Some(&mut options)).map(|s| !s.is_empty())
 }
 
 /// `<remote or repository root>:<paths relative to the root>`, or the absolute paths.

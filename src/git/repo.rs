@@ -81,9 +81,20 @@ impl Repo {
             what: "the working directory",
         })?;
         let cwd = canonical(&cwd);
-        let git = git2::Repository::open_from_env().map_err(|_| RepoError::NotARepository {
-            path: cwd.clone(),
-            purpose,
+        // Only "no repository here" is a usage mistake; a refusal (another user owns it,
+        // `safe.directory`) or a broken repository says git's own words.
+        let git = git2::Repository::open_from_env().map_err(|error| {
+            if error.code() == git2::ErrorCode::NotFound {
+                RepoError::NotARepository {
+                    path: cwd.clone(),
+                    purpose,
+                }
+            } else {
+                RepoError::Git {
+                    message: error.message().to_owned(),
+                    what: "the repository",
+                }
+            }
         })?;
         Self::with_work_tree(git, &cwd)
     }
@@ -91,9 +102,18 @@ impl Repo {
     /// The repository whose work tree holds `path` (a file or a directory), found upward from
     /// it as [`discover`] finds one. `None` outside a repository, and for a bare one.
     pub fn discover(path: &Path) -> Option<Self> {
-        let git = discover(path)?;
+        Self::try_discover(path).ok().flatten()
+    }
+
+    /// [`Repo::discover`] that tells "no repository here" (`Ok(None)`, a bare one included)
+    /// from "git refused or failed" (`Err`: another user owns it, `safe.directory`; it is
+    /// broken), for the questions that must fail closed.
+    pub fn try_discover(path: &Path) -> Result<Option<Self>, git2::Error> {
+        let Some(git) = try_discover(path)? else {
+            return Ok(None);
+        };
         let cwd = std::env::current_dir().map_or_else(|_| PathBuf::new(), |cwd| canonical(&cwd));
-        Self::with_work_tree(git, &cwd).ok()
+        Ok(Self::with_work_tree(git, &cwd).ok())
     }
 
     /// `git` as a work tree: its canonical root, and `cwd` relative to it.
@@ -247,7 +267,16 @@ fn is_regular(mode: u32) -> bool {
 /// `GIT_DIR` and the like, is not consulted: the path decides). The one way a repository is
 /// found from a path.
 pub fn discover(path: &Path) -> Option<git2::Repository> {
-    git2::Repository::discover(canonical(path)).ok()
+    try_discover(path).ok().flatten()
+}
+
+/// [`discover`], with git's refusals and failures kept apart from "not in a repository".
+pub fn try_discover(path: &Path) -> Result<Option<git2::Repository>, git2::Error> {
+    match git2::Repository::discover(canonical(path)) {
+        Ok(git) => Ok(Some(git)),
+        Err(error) if error.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// The URL of the `origin` remote of `git`, if there is one.

@@ -1,5 +1,6 @@
 //! Validated resources → desired objects: the step where `file:` entries are read (at cast
-//! time, relative to their runefile) and provenance is attached.
+//! time, at the path validation resolved and confined to the file root) and provenance is
+//! attached.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,7 +38,10 @@ pub enum DesiredError {
 #[derive(Clone, Debug, Default)]
 pub struct Origin {
     pub commit: Option<String>,
-    pub dirty: bool,
+    /// `None` when git could not tell (see `git_error`).
+    pub dirty: Option<bool>,
+    /// Why git could not be read: the commit and `dirty` are then unknown.
+    pub git_error: Option<String>,
     pub source_set: Option<String>,
     /// Turns a source file's name into the path recorded (relative to the repository root).
     pub relative_to: Option<std::path::PathBuf>,
@@ -110,6 +114,7 @@ fn convert(resource: &Resource, loaded: &Loaded, origin: &Origin) -> Result<Desi
             cast_by: None,
             commit: origin.commit.clone(),
             dirty: origin.dirty,
+            git_error: origin.git_error.clone(),
             document: Some(resource.origin.document),
             path: Some(path),
             source_set: origin.source_set.clone(),
@@ -154,7 +159,7 @@ fn read_text(
     base_dir: Option<&Path>,
 ) -> Result<Secret<String>, DesiredError> {
     let full = base_dir.map_or_else(|| path.to_path_buf(), |dir| dir.join(path));
-    let bytes = std::fs::read(&full).map_err(|source| DesiredError::File {
+    let bytes = read_resolved(&full).map_err(|source| DesiredError::File {
         key: key.to_owned(),
         path: full.display().to_string(),
         resource: resource.display_name(),
@@ -168,6 +173,26 @@ fn read_text(
             resource: resource.display_name(),
         }
     })
+}
+
+/// Reads a path validation resolved and confined (SPEC §2.3). Should a symbolic link have
+/// appeared on it since (the path held none then), it is refused rather than followed.
+fn read_resolved(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    if crate::fs::confine::resolve(path).path != path {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the path changed since it was checked (a symbolic link appeared on it)",
+        ));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn service_spec(service: &crate::resource::ServiceSpec) -> ServiceSpec {

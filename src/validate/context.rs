@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::diag::{Code, Diagnostic};
+use crate::fs::confine::FileRoots;
 use crate::parse::node::{Node, Value};
 use crate::resource::Spanned;
 use crate::source::{SourceId, Span};
@@ -19,6 +20,8 @@ pub struct DocContext<'a> {
     pub redactions: Vec<Span>,
     /// The directory `file:` entries are relative to (`None` for stdin: the working directory).
     pub base_dir: Option<&'a Path>,
+    /// Where `file:` entries may lead (SPEC §2.3).
+    pub file_roots: &'a FileRoots,
     pub source: SourceId,
     /// The file's text, to map spans inside scalars.
     pub text: &'a str,

@@ -247,14 +247,25 @@ fn sealed(
     Some(DataSource::Sealed(armor.value))
 }
 
+/// A `file:` entry: confined to the file root first (SPEC §2.3), so that a path outside it is
+/// refused before anything, even its existence, is learnt about it; then it must be a file.
+/// The entry holds the resolved path, which is what cast time reads.
 fn file(ctx: &mut DocContext<'_>, node: &Node) -> Option<DataSource> {
     let path = ctx.string(node, "file")?;
-    let resolved = match ctx.base_dir {
-        Some(dir) => dir.join(&path.value),
-        None => std::path::PathBuf::from(&path.value),
+    let written = std::path::Path::new(&path.value);
+    let resolved = match ctx.file_roots.confine(written) {
+        Ok(resolved) => resolved.path,
+        Err(outside) => {
+            outside_root(ctx, &path, outside.through_link);
+            return None;
+        }
+    };
+    let shown = match ctx.base_dir {
+        Some(dir) => dir.join(written),
+        None => written.to_path_buf(),
     };
     match std::fs::metadata(&resolved) {
-        Ok(meta) if meta.is_file() => Some(DataSource::File(std::path::PathBuf::from(path.value))),
+        Ok(meta) if meta.is_file() => Some(DataSource::File(resolved)),
         Ok(_) => {
             ctx.push(
                 Diagnostic::new(
@@ -271,7 +282,7 @@ fn file(ctx: &mut DocContext<'_>, node: &Node) -> Option<DataSource> {
                 Diagnostic::new(
                     Code::DataFileUnreadable,
                     path.span,
-                    format!("cannot read `{}`: {error}", resolved.display()),
+                    format!("cannot read `{}`: {error}", shown.display()),
                 )
                 .label("file not readable")
                 .help("`file:` paths are relative to the runefile that names them"),
@@ -279,6 +290,34 @@ fn file(ctx: &mut DocContext<'_>, node: &Node) -> Option<DataSource> {
             None
         }
     }
+}
+
+/// `E-DATA-FILE-OUTSIDE`: names the path as written, never where it leads or what it holds.
+fn outside_root(ctx: &mut DocContext<'_>, path: &Spanned<String>, through_link: bool) {
+    let how = if std::path::Path::new(&path.value).is_absolute() {
+        "is an absolute path outside the file root"
+    } else if through_link {
+        "leads outside the file root through a symbolic link"
+    } else {
+        "leads outside the file root"
+    };
+    let root = if ctx.file_roots.in_git {
+        "the git work tree that holds this runefile"
+    } else {
+        "this runefile's directory (it is not in a git work tree)"
+    };
+    ctx.push(
+        Diagnostic::new(
+            Code::DataFileOutside,
+            path.span,
+            format!("`file:` path `{}` {how}", path.value),
+        )
+        .label("outside the file root")
+        .help(format!(
+            "`file:` entries may only read files inside {root}; to allow another directory on \
+             purpose, pass `--allow-file-root DIR`"
+        )),
+    );
 }
 
 fn check_key(ctx: &mut DocContext<'_>, key: &Spanned<String>) {

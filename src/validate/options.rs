@@ -9,6 +9,8 @@ pub struct Options {
     /// `default`); a document's own `namespace:` always wins.
     pub default_namespace: String,
     pub limits: Limits,
+    /// `--allow-file-root` directories (resolved): `file:` entries may lead into them too.
+    pub allow_file_roots: Vec<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -16,6 +18,7 @@ impl Default for Options {
         Self {
             default_namespace: "default".to_owned(),
             limits: Limits::default(),
+            allow_file_roots: Vec::new(),
         }
     }
 }

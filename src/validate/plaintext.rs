@@ -7,10 +7,10 @@
 //! entries and map-form values are plaintext in the runefile: `file:` values live elsewhere and
 //! `sealed:` values are ciphertext.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::diag::{Code, Diagnostic};
-use crate::resource::{DataSource, Resource, Spec};
+use crate::resource::{DataSource, Resource, Spanned, Spec};
 use crate::source::SourceId;
 
 /// How git holds a runefile.
@@ -31,13 +31,33 @@ impl InGit {
     }
 }
 
+/// Why git could not say whether it holds a file (a `safe.directory` ownership refusal, a
+/// broken repository): the guard then fails closed with `E-GIT-UNCHECKED`.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Unchecked {
+    /// git's own words (they name the repository, never a value).
+    pub reason: String,
+    /// The work tree git refused because another user owns it: the `safe.directory` to add.
+    pub safe_directory: Option<std::path::PathBuf>,
+}
+
 /// Every plaintext entry of a secret without `allowPlaintext: true` in a file `in_git` places in
 /// git. `in_git` is asked at most once per source, and only for sources that hold such entries.
 pub fn check(
     resources: &[Resource],
     mut in_git: impl FnMut(SourceId) -> Option<InGit>,
 ) -> Vec<Diagnostic> {
-    let mut answers: HashMap<SourceId, Option<InGit>> = HashMap::new();
+    check_or_refuse(resources, |source| Ok(in_git(source)))
+}
+
+/// [`check`] where git may fail to answer: a file git cannot be asked about gets one
+/// `E-GIT-UNCHECKED` (at its first plaintext entry) instead of passing silently.
+pub fn check_or_refuse(
+    resources: &[Resource],
+    mut in_git: impl FnMut(SourceId) -> Result<Option<InGit>, Unchecked>,
+) -> Vec<Diagnostic> {
+    let mut answers: HashMap<SourceId, Result<Option<InGit>, Unchecked>> = HashMap::new();
+    let mut refused: HashSet<SourceId> = HashSet::new();
     let mut found = Vec::new();
     for resource in resources {
         let Spec::Secret(data) = &resource.spec else {
@@ -51,27 +71,50 @@ pub fn check(
                 continue;
             }
             let source = resource.origin.source;
-            let Some(place) = *answers.entry(source).or_insert_with(|| in_git(source)) else {
-                continue;
-            };
-            found.push(
-                Diagnostic::new(
-                    Code::SecretPlaintext,
-                    entry.key.span,
-                    format!(
-                        "plaintext value of `{}` in {}",
-                        entry.key.value,
-                        place.phrase()
-                    ),
-                )
-                .label("plaintext secret value")
-                .help(
-                    "seal it with `rune seal --in-place FILE` (SPEC §6), read it from a `file:` kept out of git, or set `allowPlaintext: true` on the secret if this value is not secret",
-                ),
-            );
+            match answers.entry(source).or_insert_with(|| in_git(source)) {
+                Ok(None) => {}
+                Ok(Some(place)) => found.push(plaintext(&entry.key, *place)),
+                Err(unchecked) => {
+                    if refused.insert(source) {
+                        found.push(unchecked_finding(&entry.key, unchecked));
+                    }
+                }
+            }
         }
     }
     found
+}
+
+fn plaintext(key: &Spanned<String>, place: InGit) -> Diagnostic {
+    Diagnostic::new(
+        Code::SecretPlaintext,
+        key.span,
+        format!("plaintext value of `{}` in {}", key.value, place.phrase()),
+    )
+    .label("plaintext secret value")
+    .help(
+        "seal it with `rune seal --in-place FILE` (SPEC §6), read it from a `file:` kept out of git, or set `allowPlaintext: true` on the secret if this value is not secret",
+    )
+}
+
+fn unchecked_finding(key: &Spanned<String>, unchecked: &Unchecked) -> Diagnostic {
+    let help = match &unchecked.safe_directory {
+        Some(path) => format!(
+            "git refuses a repository another user owns; if you trust it, mark it safe: `git config --global --add safe.directory {}`",
+            path.display()
+        ),
+        None => "make the repository readable to git (`git status` says what is wrong); if another user owns it, mark it safe: `git config --global --add safe.directory PATH`; or seal the values with `rune seal --in-place FILE`".to_owned(),
+    };
+    Diagnostic::new(
+        Code::GitUnchecked,
+        key.span,
+        format!(
+            "cannot tell whether git tracks this file, so its plaintext secret values were not checked: {}",
+            unchecked.reason
+        ),
+    )
+    .label("plaintext secret value, unchecked")
+    .help(help)
 }
 
 #[cfg(test)]

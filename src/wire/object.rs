@@ -73,8 +73,14 @@ pub struct Provenance {
     pub cast_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    #[serde(default)]
-    pub dirty: bool,
+    /// Whether the work tree had changes git had not committed; absent when that is unknown
+    /// (an imperative write, or git could not be read: see `git_error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty: Option<bool>,
+    /// Why git could not be read at cast time (another user owns the repository, say), so that
+    /// the commit and `dirty` are unknown rather than claimed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

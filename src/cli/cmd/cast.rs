@@ -11,6 +11,7 @@ use crate::cli::keys;
 use crate::cli::output::{self, Output};
 use crate::cli::progress::Progress;
 use crate::cli::target;
+use crate::cli::validation;
 use crate::client::{self, Backend, ClientError};
 use crate::diag::render::human;
 use crate::git::Repo;
@@ -28,10 +29,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     progress.stage("reading runefiles");
     let (loaded, at_revision) = read(args)?;
     progress.stage(format!("validating {} documents", loaded.document_count));
-    let options = Options {
-        default_namespace: target::namespace(global)?,
-        ..Options::default()
-    };
+    let options = validation::options(global, &args.allow_file_root)?;
     let mut validated = validate::validate(&loaded, &options);
     progress.finish();
     let note = offline_sealed_checks(args, &mut validated, &options)?;

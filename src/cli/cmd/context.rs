@@ -1,5 +1,6 @@
 //! `rune login` and `rune config …`: the contexts in the config file (mode 0600, tokens masked
-//! when printed). TLS files given with `--ca-file`, `--client-cert` and `--client-key` are saved
+//! when printed). `rune login` saves a context only once its server has answered a request that
+//! needs the token (unless `--no-verify`). TLS files given with `--ca-file`, `--client-cert` and `--client-key` are saved
 //! as absolute paths, so the context works from any directory.
 
 use std::io::Read;
@@ -9,6 +10,7 @@ use crate::cli::args::{ConfigCommand, GlobalArgs, LoginArgs};
 use crate::cli::contexts::{self, ConfigError, ConfigFile, Context};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output;
+use crate::cli::target;
 use crate::secrets::Secret;
 
 pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
@@ -17,14 +19,16 @@ pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError
             "`rune login` needs `--server URL`".to_owned(),
         ));
     };
-    let token = if args.token_stdin {
-        Some(read_token()?)
+    target::check_url(&server)?;
+    let (token, source) = if args.token_stdin {
+        (Some(read_token()?), "`--token-stdin`")
+    } else if global.token_from_env {
+        (global.token.clone(), "`RUNE_TOKEN`")
     } else {
-        global.token.clone()
+        (global.token.clone(), "`--token`")
     };
     let path = contexts::path()?;
     let mut config = ConfigFile::load(&path)?;
-    config.contexts.retain(|c| c.name != args.name);
     let mut context = Context {
         name: args.name.clone(),
         namespace: global.namespace.clone(),
@@ -33,6 +37,11 @@ pub fn login(args: &LoginArgs, global: &GlobalArgs) -> Result<ExitCode, CliError
         ..Context::default()
     };
     set_tls_files(&mut context, global)?;
+    // Nothing is saved for a server that does not answer or a token it refuses.
+    if !args.no_verify {
+        target::verify(&context, source)?;
+    }
+    config.contexts.retain(|c| c.name != args.name);
     config.contexts.push(context);
     config.current_context = Some(args.name.clone());
     config.save(&path)?;
@@ -81,6 +90,7 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
             match config.contexts.iter_mut().find(|c| &c.name == name) {
                 Some(context) => {
                     if let Some(server) = &global.server {
+                        target::check_url(server)?;
                         context.server.clone_from(server);
                     }
                     if global.namespace.is_some() {
@@ -97,6 +107,7 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
                             "a new context needs `--server URL` (`{name}` does not exist)"
                         )));
                     };
+                    target::check_url(&server)?;
                     let mut context = Context {
                         name: name.clone(),
                         namespace: global.namespace.clone(),

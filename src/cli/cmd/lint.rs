@@ -7,22 +7,19 @@ use crate::cli::args::{GlobalArgs, LintArgs, LintFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::keys;
 use crate::cli::output::Output;
-use crate::cli::target;
+use crate::cli::validation;
 use crate::diag::Diagnostics;
 use crate::diag::render::{self, Totals};
 use crate::git::{Repo, Tracked};
 use crate::parse::Loaded;
 use crate::validate::plaintext::{self, InGit};
-use crate::validate::{self, Options, Validated};
+use crate::validate::{self, Validated};
 
 pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let loaded = read(args)?;
     // The same namespace as cast and seal (`-n`, else the context's): a sealed value's place,
     // and the guard's findings, must read the same here as at cast time.
-    let options = Options {
-        default_namespace: target::namespace(global)?,
-        ..Options::default()
-    };
+    let options = validation::options(global, &args.allow_file_root)?;
     let mut validated = validate::validate(&loaded, &options);
     guard_plaintext(&mut validated, &loaded, args.staged);
     let (sealed, note) = keys::check_sealed(
@@ -89,7 +86,8 @@ fn read(args: &LintArgs) -> Result<Loaded, CliError> {
 }
 
 /// `E-SECRET-PLAINTEXT` for plaintext secret values in files that git tracks or has staged;
-/// with `--staged` every file is staged. Git is consulted only for files that hold such values.
+/// with `--staged` every file is staged. Git is consulted only for files that hold such values;
+/// when it cannot answer for one, `E-GIT-UNCHECKED` (the guard fails closed).
 fn guard_plaintext(validated: &mut Validated, loaded: &Loaded, staged: bool) {
     let findings = if staged {
         plaintext::check(&validated.resources, |_| Some(InGit::Staged))
@@ -99,8 +97,8 @@ fn guard_plaintext(validated: &mut Validated, loaded: &Loaded, staged: bool) {
             paths[file.source.0 as usize] = file.path.as_deref();
         }
         let mut tracked = Tracked::default();
-        plaintext::check(&validated.resources, |source| {
-            paths[source.0 as usize].and_then(|path| tracked.in_git(path))
+        plaintext::check_or_refuse(&validated.resources, |source| {
+            paths[source.0 as usize].map_or(Ok(None), |path| tracked.in_git(path))
         })
     };
     if !findings.is_empty() {

@@ -15,9 +15,11 @@ use crate::cli::args::{GlobalArgs, SealArgs};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output::Output;
 use crate::cli::target;
+use crate::cli::validation;
 use crate::diag::Diagnostics;
 use crate::diag::render::human;
 use crate::edit::seal_in_place::{self, File, Holds, Rewritten, Slot};
+use crate::fs::confine::FileRoots;
 use crate::git::Repo;
 use crate::parse::{InputFile, Loaded};
 use crate::secrets::{
@@ -90,6 +92,7 @@ fn set_key(
     let place = place(global, name, key)?;
     let options = Options {
         default_namespace: place.namespace.clone(),
+        allow_file_roots: validation::roots(&args.allow_file_root)?,
         ..Options::default()
     };
     let loaded = crate::parse::load(&args.in_place, false)?;
@@ -164,10 +167,7 @@ fn seal_files(
     out: &Output,
     sources: &mut Sources<'_>,
 ) -> Result<ExitCode, CliError> {
-    let options = Options {
-        default_namespace: target::namespace(global)?,
-        ..Options::default()
-    };
+    let options = validation::options(global, &args.allow_file_root)?;
     let loaded = crate::parse::load(&args.in_place, false)?;
     let validated = validate::validate(&loaded, &options);
     let mut code = ExitCode::Success;
@@ -267,8 +267,24 @@ fn refuse_if_invalid(
 fn write(input: &InputFile, rewritten: &Rewritten, options: &Options) -> Result<(), CliError> {
     rewritten.verify(options)?;
     let path = input.path.clone().unwrap_or_default();
+    confined(input, &path, options)?;
     crate::fs::replace_keeping_mode(&path, rewritten.text.as_bytes())
         .map_err(|source| CliError::Write { path, source })
+}
+
+/// A runefile that is a symbolic link leading outside its file root (SPEC §2.3) is not written
+/// through: the link would make `--in-place` rewrite a file the repository does not hold.
+fn confined(input: &InputFile, path: &Path, options: &Options) -> Result<(), CliError> {
+    let roots = FileRoots::of(input.base_dir(), &options.allow_file_roots);
+    let target = crate::fs::confine::resolve(&crate::fs::confine::absolute(path));
+    if roots.contains(&target.path) {
+        return Ok(());
+    }
+    Err(CliError::Invalid(format!(
+        "`{}` is a symbolic link that leads outside the file root; it was left as it is \
+         (pass `--allow-file-root DIR` to write there on purpose)",
+        path.display()
+    )))
 }
 
 /// The place NAME KEY names in the namespace in force (`-n`, the context's, `default`).

@@ -15,9 +15,18 @@ const END: &str = "-----END AGE ENCRYPTED FILE-----";
 /// A well-formed armor that no key opens (validation checks the form only).
 const FOREIGN: &str = "-----BEGIN AGE ENCRYPTED FILE-----\n          YWJjZGVm\n          -----END AGE ENCRYPTED FILE-----";
 
+/// Validation options that let `file:` entries read the temporary directory (the tests' files
+/// live there, outside any runefile's root).
+fn options() -> Options {
+    Options {
+        allow_file_roots: vec![std::fs::canonicalize(std::env::temp_dir()).expect("temp dir")],
+        ..Options::default()
+    }
+}
+
 fn load(text: &str) -> (Loaded, Validated) {
     let loaded = load_texts([("s.yaml".to_owned(), text.to_owned())]);
-    let validated = validate(&loaded, &Options::default());
+    let validated = validate(&loaded, &options());
     assert!(
         !validated.diagnostics.has_errors(),
         "the input must validate: {:?}",
@@ -32,8 +41,7 @@ fn seal_all(text: &str, keys: &Keys) -> Rewritten {
     let (loaded, validated) = load(text);
     let file = File::new(&loaded, &validated, loaded.files[0].source);
     let out = file.seal_plaintext(&keys.recipients()).expect("rewrites");
-    out.verify(&Options::default())
-        .expect("the safety net passes");
+    out.verify(&options()).expect("the safety net passes");
     out
 }
 
@@ -47,8 +55,7 @@ fn seal_one(text: &str, place: &Place, value: &str, keys: &Keys) -> Rewritten {
         .expect("the secret is declared")
         .seal(value, &keys.recipients())
         .expect("rewrites");
-    out.verify(&Options::default())
-        .expect("the safety net passes");
+    out.verify(&options()).expect("the safety net passes");
     out
 }
 
