@@ -17,3 +17,4 @@ mod structure;
 mod tls;
 mod transport;
 mod util;
+mod yaml_suite;

@@ -1,8 +1,8 @@
 //! A YAML document as a tree of nodes that each remember their source span: the types only.
 //!
 //! In: nothing; every path of [`super::parse_document`] builds these. Out: [`Node`] and
-//! [`Value`] for the validator, and `Anchor`, where a parsed text sits in its file. No parsing
-//! happens here, so this module imports no other part of `parse`.
+//! [`Value`] for the validator, [`SyntaxError`], and `Anchor`, where a parsed text sits in its
+//! file. No parsing happens here, so this module imports no other part of `parse`.
 //!
 //! The tree is generic, not typed structs, because typed deserialisation stops at the first
 //! unknown field or wrong type, and `rune lint` must report every finding at once. Scalars keep
@@ -70,6 +70,14 @@ impl Node {
             _ => None,
         }
     }
+}
+
+/// Why a document could not be read as YAML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    /// The parser's message, without any snippet of the source (the source may hold secrets).
+    pub message: String,
+    pub span: Span,
 }
 
 /// Where a parsed text sits in its file.
