@@ -13,8 +13,16 @@ use rune::diag::Code;
 use rune::parse::node::{Node, Value};
 use rune::parse::{ReadFile, load_read};
 
-/// Cases where rune's verdict differs from the suite's, on purpose.
+/// Cases where rune's verdict or values differ from the suite's, on purpose, with the reason.
 const DEVIATIONS: &[(&str, &str)] = &[];
+
+/// Valid cases with an empty document (a `null` in the suite's JSON) that rune does not keep:
+/// an empty document makes no resource (a stray or trailing `---` is common in runefiles). The
+/// other documents of these cases must still match.
+const EMPTY_DOCUMENTS_DROPPED: &[&str] = &[
+    "6XDY", "6ZKB", "9DXL", "DK95/07", "MUS6/02", "MUS6/03", "MUS6/04", "MUS6/05", "MUS6/06",
+    "PUW8", "UT92", "W4TN",
+];
 
 /// One case of the suite: its id (`229Q`, `SM9W/01`) and files.
 struct Case {
@@ -55,8 +63,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// What rune makes of one case: `Err(message)` when the verdict or the values differ.
-fn verdict(case: &Case) -> Result<(), String> {
+/// What rune makes of one case: `Err(message)` when the verdict or the values differ,
+/// `Ok(true)` when it matched once the empty documents were dropped.
+fn verdict(case: &Case) -> Result<bool, String> {
     let loaded = load_read([ReadFile {
         bytes: case.yaml.clone(),
         name: "in.yaml".to_owned(),
@@ -71,24 +80,24 @@ fn verdict(case: &Case) -> Result<(), String> {
         return if syntax.is_empty() {
             Err("invalid YAML accepted".to_owned())
         } else {
-            Ok(())
+            Ok(false)
         };
     }
     if let Some(first) = syntax.first() {
         return Err(format!("valid YAML refused: {}", first.message));
     }
     let Some(json) = &case.json else {
-        return Ok(());
+        return Ok(false);
     };
     let expected: Vec<serde_json::Value> = serde_json::Deserializer::from_str(json)
         .into_iter()
         .collect::<Result<_, _>>()
         .map_err(|e| format!("in.json: {e}"))?;
-    // rune drops empty documents (a stream's `---` alone is no resource).
-    let expected: Vec<_> = if expected.len() == loaded.documents.len() {
-        expected
-    } else {
+    let dropped = expected.len() != loaded.documents.len();
+    let expected: Vec<_> = if dropped {
         expected.into_iter().filter(|v| !v.is_null()).collect()
+    } else {
+        expected
     };
     let got: Vec<_> = loaded.documents.iter().map(|d| json_of(&d.root)).collect();
     if got.len() != expected.len() {
@@ -103,12 +112,18 @@ fn verdict(case: &Case) -> Result<(), String> {
             return Err(format!("value {got} expected {expected}"));
         }
     }
-    Ok(())
+    Ok(dropped)
 }
 
 fn json_of(node: &Node) -> serde_json::Value {
     use serde_json::Value as J;
     match &node.value {
+        // The suite's JSON holds a `!!binary` scalar as its base64 text.
+        Value::Binary(bytes) => {
+            use base64::Engine as _;
+            let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+            J::String(format!("{BINARY}{text}"))
+        }
         Value::Bool(b) => J::Bool(*b),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
         Value::Int(i) => serde_json::Number::from_f64(*i as f64).map_or(J::Null, J::Number),
@@ -124,11 +139,17 @@ fn json_of(node: &Node) -> serde_json::Value {
     }
 }
 
+/// Marks the JSON form of binary data, whose base64 text the suite breaks into lines.
+const BINARY: &str = "!!binary ";
+
 /// JSON equality with numbers compared as floats (`1` and `1.0` are the same YAML value).
 fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value as J;
     match (a, b) {
         (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
+        (J::String(x), J::String(y)) if x.starts_with(BINARY) => {
+            x[BINARY.len()..] == y.split_whitespace().collect::<String>()
+        }
         (J::Array(x), J::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
         }
@@ -142,14 +163,24 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 #[test]
 fn rune_reads_the_yaml_test_suite() {
     let mut failures = BTreeMap::new();
+    let mut dropped = Vec::new();
     let cases = cases();
     assert!(cases.len() > 400, "the suite has {} cases", cases.len());
     for case in &cases {
-        if let Err(why) = verdict(case) {
-            failures.insert(case.id.clone(), why);
+        match verdict(case) {
+            Ok(true) => dropped.push(case.id.as_str()),
+            Ok(false) => {}
+            Err(why) => {
+                failures.insert(case.id.clone(), why);
+            }
         }
     }
     let mut report = String::new();
+    if dropped != EMPTY_DOCUMENTS_DROPPED {
+        report.push_str(&format!(
+            "cases with empty documents dropped: {dropped:?}, listed: {EMPTY_DOCUMENTS_DROPPED:?}\n"
+        ));
+    }
     for (id, why) in &failures {
         if !DEVIATIONS.iter().any(|(d, _)| d == id) {
             report.push_str(&format!("{id}: {why}\n"));

@@ -33,5 +33,8 @@ pub(super) fn parser_options() -> serde_saphyr::Options {
         // Continuation lines and flow entries must be indented past their block collection,
         // as YAML requires (the lenient default accepted three invalid suite cases).
         strict_indentation: true,
+        // `!!binary` scalars reach `conform` as their base64 text, which decodes them: bytes
+        // that are not UTF-8 are then a value of the wrong type, not a syntax error.
+        ignore_binary_tag_for_string: true,
     }
 }

@@ -105,13 +105,25 @@ fn last_node(node: &mut Node) -> &mut Node {
 
 /// One scalar as serde-saphyr resolved it, put right where that differs from the YAML 1.2
 /// core schema: integers are only `[-+]?[0-9]+`, `0o[0-7]+` and `0x[0-9a-fA-F]+` (so
-/// `0b101`, `+0x1F` and `1_000` are strings); and `?` cannot be a value in a flow collection.
+/// `0b101`, `+0x1F` and `1_000` are strings); `!!binary` holds bytes; and `?` cannot be a value
+/// in a flow collection.
 pub(super) fn scalar(value: Value, span: Span, at: &Anchor<'_>) -> Result<Value, SyntaxError> {
     let range = (span.start - at.base) as usize..(span.end - at.base) as usize;
     let source = at.text.get(range.clone()).unwrap_or("");
     match value {
-        Value::Int(_) | Value::Float(_) if !tagged(at.text, range.start) => {
+        Value::Int(_) | Value::Float(_) if tag_before(at.text, range.start).is_none() => {
             Ok(core_number(source).unwrap_or(value))
+        }
+        Value::String(text)
+            if matches!(
+                tag_before(at.text, range.start),
+                Some("!!binary" | "!<tag:yaml.org,2002:binary>")
+            ) =>
+        {
+            binary(&text).ok_or_else(|| SyntaxError {
+                message: "a `!!binary` scalar is not base64".to_owned(),
+                span,
+            })
         }
         Value::String(text) if text == "?" && source == "?" => {
             let before = at.text[..range.start].trim_end_matches([' ', '\t']);
@@ -128,13 +140,36 @@ pub(super) fn scalar(value: Value, span: Span, at: &Anchor<'_>) -> Result<Value,
     }
 }
 
-/// Whether the node at `start` carries an explicit tag (`!!int 0b1` means what it says).
-fn tagged(text: &str, start: usize) -> bool {
-    let before = text[..start].trim_end_matches([' ', '\t']);
+/// The explicit tag of the node whose text starts at `start` (`!!int 0b1` means what it says),
+/// looking back over the header of a block scalar.
+fn tag_before(text: &str, start: usize) -> Option<&str> {
+    const BLANKS: [char; 4] = [' ', '\t', '\n', '\r'];
+    let mut before = text[..start].trim_end_matches(BLANKS);
+    if let Some(header) = before.rfind(['|', '>'])
+        && before[header + 1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'+' || b == b'-')
+    {
+        before = before[..header].trim_end_matches(BLANKS);
+    }
     let word = before
         .rfind([' ', '\t', '\n', '\r', '{', '[', ',', ':', '-'])
         .map_or(before, |i| &before[i + 1..]);
-    word.starts_with('!')
+    word.starts_with('!').then_some(word)
+}
+
+/// A `!!binary` scalar's bytes: a string when they are UTF-8 text (as serde-saphyr reads them),
+/// binary data otherwise; `None` when the text is not base64.
+fn binary(text: &str) -> Option<Value> {
+    use base64::Engine as _;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()?;
+    Some(match String::from_utf8(bytes) {
+        Ok(text) => Value::String(text),
+        Err(error) => Value::Binary(error.into_bytes()),
+    })
 }
 
 /// The core schema's reading of a plain scalar serde-saphyr took for a number: `None` to keep

@@ -21,6 +21,8 @@ pub struct Node {
 /// What YAML resolved a node to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// A `!!binary` scalar whose bytes are not UTF-8 text (those that are read as strings).
+    Binary(Vec<u8>),
     Bool(bool),
     Float(f64),
     Int(i128),
@@ -35,6 +37,7 @@ impl Value {
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {
+            Value::Binary(_) => "binary data",
             Value::Bool(_) => "a boolean",
             Value::Float(_) | Value::Int(_) => "a number",
             Value::Map(_) => "a mapping",

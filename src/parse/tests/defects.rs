@@ -193,3 +193,19 @@ fn infinities_and_not_a_number_are_floats() {
         assert!(!float.is_finite(), "{text}");
     }
 }
+
+#[test]
+fn binary_that_is_not_text_is_a_value_not_a_syntax_error() {
+    assert_eq!(
+        value("k: !!binary gAE=\n", "k"),
+        Value::Binary(vec![0x80, 0x01])
+    );
+    assert_eq!(
+        value("k: !!binary |\n  gA\n  E=\n", "k"),
+        Value::Binary(vec![0x80, 0x01])
+    );
+    assert_eq!(value("k: !!binary aGk=\n", "k"), string("hi"));
+    assert_eq!(value("k: !!binary 'aGk='\n", "k"), string("hi"));
+    assert_eq!(syntax_errors("k: !!binary not*base64\n"), 1);
+    assert_eq!(value("k: !!str 0b1\n", "k"), string("0b1"));
+}
