@@ -17,4 +17,5 @@ mod structure;
 mod tls;
 mod transport;
 mod util;
+mod yaml_defects;
 mod yaml_suite;
