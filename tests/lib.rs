@@ -5,6 +5,7 @@ mod cast;
 mod cli;
 mod fixtures;
 mod git;
+mod input;
 mod isolation;
 mod lint;
 mod properties;
