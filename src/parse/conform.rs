@@ -58,7 +58,11 @@ fn in_quoted_scalar(node: &Node, at: &Anchor<'_>, offset: usize) -> bool {
         Value::Seq(items) => items.iter().any(|item| in_quoted_scalar(item, at, offset)),
         Value::String(_) => {
             let range = local(node.span);
-            range.contains(&offset) && at.text[range].starts_with(['"', '\''])
+            range.contains(&offset)
+                && at
+                    .text
+                    .get(range)
+                    .is_some_and(|text| text.starts_with(['"', '\'']))
         }
         _ => false,
     }
@@ -109,7 +113,10 @@ fn last_node(node: &mut Node) -> &mut Node {
 /// in a flow collection.
 pub(super) fn scalar(value: Value, span: Span, at: &Anchor<'_>) -> Result<Value, SyntaxError> {
     let range = (span.start - at.base) as usize..(span.end - at.base) as usize;
-    let source = at.text.get(range.clone()).unwrap_or("");
+    // A span the parser did not know (an alias, say) may not point into this text.
+    let Some(source) = at.text.get(range.clone()) else {
+        return Ok(value);
+    };
     match value {
         Value::Int(_) | Value::Float(_) if tag_before(at.text, range.start).is_none() => {
             Ok(core_number(source).unwrap_or(value))
@@ -145,12 +152,10 @@ pub(super) fn scalar(value: Value, span: Span, at: &Anchor<'_>) -> Result<Value,
 fn tag_before(text: &str, start: usize) -> Option<&str> {
     const BLANKS: [char; 4] = [' ', '\t', '\n', '\r'];
     let mut before = text[..start].trim_end_matches(BLANKS);
-    if let Some(header) = before.rfind(['|', '>'])
-        && before[header + 1..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'+' || b == b'-')
-    {
-        before = before[..header].trim_end_matches(BLANKS);
+    // Only the few bytes before the node are looked at: this runs for every scalar.
+    let header = before.trim_end_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+    if let Some(indicator) = header.strip_suffix(['|', '>']) {
+        before = indicator.trim_end_matches(BLANKS);
     }
     let word = before
         .rfind([' ', '\t', '\n', '\r', '{', '[', ',', ':', '-'])
