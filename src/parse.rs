@@ -11,7 +11,9 @@
 //! block style (`block`), then a builder over granit-parser's events (`events`); the general
 //! path (`saphyr`) takes the rest. The shortcuts share the scalar resolution (`scalar`) and
 //! their limits (`budget`); all three build the types of [`node`]. The tests in `tests.rs`
-//! check that all paths agree, spans included.
+//! check that all paths agree, spans included. Where the parser underneath departs from
+//! YAML 1.2, `conform` corrects the trees of the last two paths (the line reader takes none of
+//! the shapes concerned); `tests/yaml_suite.rs` runs the official YAML test suite.
 
 mod block;
 mod budget;
