@@ -29,11 +29,18 @@ pub(super) fn document(mut root: Node, at: &Anchor<'_>) -> Result<Node, SyntaxEr
 }
 
 /// YAML 1.2 allows a byte order mark at the start of a document and inside quoted scalars (for
-/// JSON's sake), nowhere else; the parser keeps one inside a plain scalar or a comment.
+/// JSON's sake), nowhere else; the parser keeps one inside a plain scalar or a comment. One walk
+/// collects the quoted scalars, so that many marks cost no more than one each.
 fn stray_bom(root: &Node, at: &Anchor<'_>, first: usize) -> Result<(), SyntaxError> {
+    let mut quoted = Vec::new();
+    quoted_scalars(root, at, &mut quoted);
+    // Scalars do not overlap: sorted by start, the one that may hold an offset is found by
+    // binary search.
+    quoted.sort_unstable_by_key(|range| range.start);
     let mut from = first;
     loop {
-        if !in_quoted_scalar(root, at, from) {
+        let holder = quoted.partition_point(|range| range.start <= from);
+        if holder == 0 || !quoted[holder - 1].contains(&from) {
             let start = at.base.saturating_add(from as u32);
             return Err(SyntaxError {
                 message: "a byte order mark (U+FEFF) may only start a document or stand inside \
@@ -49,22 +56,31 @@ fn stray_bom(root: &Node, at: &Anchor<'_>, first: usize) -> Result<(), SyntaxErr
     }
 }
 
-fn in_quoted_scalar(node: &Node, at: &Anchor<'_>, offset: usize) -> bool {
-    let local = |span: Span| (span.start - at.base) as usize..(span.end - at.base) as usize;
+/// The ranges (in the parsed text) of the quoted scalars of a tree.
+fn quoted_scalars(node: &Node, at: &Anchor<'_>, out: &mut Vec<std::ops::Range<usize>>) {
     match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .any(|(k, v)| in_quoted_scalar(k, at, offset) || in_quoted_scalar(v, at, offset)),
-        Value::Seq(items) => items.iter().any(|item| in_quoted_scalar(item, at, offset)),
-        Value::String(_) => {
-            let range = local(node.span);
-            range.contains(&offset)
-                && at
-                    .text
-                    .get(range)
-                    .is_some_and(|text| text.starts_with(['"', '\'']))
+        Value::Map(entries) => {
+            for (key, value) in entries {
+                quoted_scalars(key, at, out);
+                quoted_scalars(value, at, out);
+            }
         }
-        _ => false,
+        Value::Seq(items) => {
+            for item in items {
+                quoted_scalars(item, at, out);
+            }
+        }
+        Value::String(_) => {
+            let range = (node.span.start - at.base) as usize..(node.span.end - at.base) as usize;
+            if at
+                .text
+                .get(range.clone())
+                .is_some_and(|text| text.starts_with(['"', '\'']))
+            {
+                out.push(range);
+            }
+        }
+        _ => {}
     }
 }
 

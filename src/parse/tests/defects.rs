@@ -161,6 +161,12 @@ fn continuation_lines_must_be_indented() {
     assert_eq!(syntax_errors("---\nquoted: \"a\nb\nc\"\n"), 1);
     assert_eq!(syntax_errors("foo: \"bar\n\tbaz\"\n"), 1);
     assert_eq!(value("flow: [a,\n  b]\n", "flow").type_name(), "a list");
+    assert_eq!(
+        value("flow: [\n  a,\n  b\n  ]\n", "flow").type_name(),
+        "a list"
+    );
+    // YAML 1.2 wants even the closing bracket indented past the key: this is refused now.
+    assert_eq!(syntax_errors("flow: [\n  a\n]\n"), 1);
 }
 
 #[test]
