@@ -64,6 +64,9 @@ impl SourceFile {
             from += at + 1;
             line_starts.push(u32::try_from(from).unwrap_or(u32::MAX));
         }
+        if text.as_bytes().contains(&b'\r') {
+            line_starts = cr_line_starts(text.as_bytes());
+        }
         Self {
             line_starts,
             name,
@@ -91,12 +94,31 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let column = self.text[line_start..end].chars().count() + 1;
+        // A byte order mark starting a line is no column an editor shows.
+        let line = &self.text[line_start..end];
+        let column = line
+            .strip_prefix('\u{feff}')
+            .unwrap_or(line)
+            .chars()
+            .count()
+            + 1;
         Position {
             column: u32::try_from(column).unwrap_or(u32::MAX),
             line: u32::try_from(line_index + 1).unwrap_or(u32::MAX),
         }
     }
+}
+
+/// Line starts where a line may also end at a lone `\r` (YAML's line breaks: `\n`, `\r\n`, `\r`).
+fn cr_line_starts(bytes: &[u8]) -> Vec<u32> {
+    let mut line_starts = vec![0];
+    for (at, &byte) in bytes.iter().enumerate() {
+        let ends_line = byte == b'\n' || byte == b'\r' && bytes.get(at + 1) != Some(&b'\n');
+        if ends_line {
+            line_starts.push(u32::try_from(at + 1).unwrap_or(u32::MAX));
+        }
+    }
+    line_starts
 }
 
 /// The offset of the first `\n` in `bytes`, looking at eight bytes at a time: line starts and
@@ -173,6 +195,20 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let file = SourceFile::new("x".into(), "a: 1\rb: 2\r\nc: 3\n".into());
+        assert_eq!(file.position(5), Position { line: 2, column: 1 });
+        assert_eq!(file.position(11), Position { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_no_column() {
+        let file = SourceFile::new("x".into(), "\u{feff}a: 1\n".into());
+        assert_eq!(file.position(3), Position { line: 1, column: 1 });
+        assert_eq!(file.position(6), Position { line: 1, column: 4 });
+    }
 
     #[test]
     fn finds_the_first_newline_at_any_alignment() {

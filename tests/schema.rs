@@ -66,6 +66,11 @@ fn to_json(node: &Node) -> Value {
         ),
         Yaml::Float(f) => float(*f),
         Yaml::String(s) => Value::String(s.clone()),
+        // An editor sees a `!!binary` scalar as its base64 text.
+        Yaml::Binary(bytes) => {
+            use base64::Engine as _;
+            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
         Yaml::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
         Yaml::Map(entries) => Value::Object(
             entries

@@ -25,5 +25,16 @@ pub(super) fn parser_options() -> serde_saphyr::Options {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
         // YAML 1.2 core: `yes`, `on` and `y` stay strings, as the user wrote them.
         strict_booleans: true,
+        // YAML 1.2 core has no `_` in numbers: `1_000` is the text the user wrote.
+        underscored_numbers_as_strings: true,
+        // `.inf` and `.nan` are floats in YAML 1.2 core; the validator then says "quote it"
+        // where a string belongs, instead of a syntax error.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
+        // Continuation lines and flow entries must be indented past their block collection,
+        // as YAML requires (the lenient default accepted three invalid suite cases).
+        strict_indentation: true,
+        // `!!binary` scalars reach `conform` as their base64 text, which decodes them: bytes
+        // that are not UTF-8 are then a value of the wrong type, not a syntax error.
+        ignore_binary_tag_for_string: true,
     }
 }

@@ -105,7 +105,12 @@ fn build(at: &Anchor<'_>, open: &mut Vec<Open>, stack: &mut Vec<Node>) -> Option
                 continue;
             }
             Event::Scalar(text, style, anchor, tag) => {
-                if anchor != 0 || tag.is_some() || in_key && is_merge_key(&text, style) {
+                // A lone plain `?` may be a misplaced indicator: `conform` decides.
+                if anchor != 0
+                    || tag.is_some()
+                    || in_key && is_merge_key(&text, style)
+                    || style == ScalarStyle::Plain && text == "?"
+                {
                     return None;
                 }
                 let node = Node {

@@ -1,8 +1,8 @@
 //! A YAML document as a tree of nodes that each remember their source span: the types only.
 //!
 //! In: nothing; every path of [`super::parse_document`] builds these. Out: [`Node`] and
-//! [`Value`] for the validator, and `Anchor`, where a parsed text sits in its file. No parsing
-//! happens here, so this module imports no other part of `parse`.
+//! [`Value`] for the validator, [`SyntaxError`], and `Anchor`, where a parsed text sits in its
+//! file. No parsing happens here, so this module imports no other part of `parse`.
 //!
 //! The tree is generic, not typed structs, because typed deserialisation stops at the first
 //! unknown field or wrong type, and `rune lint` must report every finding at once. Scalars keep
@@ -21,6 +21,8 @@ pub struct Node {
 /// What YAML resolved a node to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// A `!!binary` scalar whose bytes are not UTF-8 text (those that are read as strings).
+    Binary(Vec<u8>),
     Bool(bool),
     Float(f64),
     Int(i128),
@@ -35,6 +37,7 @@ impl Value {
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {
+            Value::Binary(_) => "binary data",
             Value::Bool(_) => "a boolean",
             Value::Float(_) | Value::Int(_) => "a number",
             Value::Map(_) => "a mapping",
@@ -70,6 +73,14 @@ impl Node {
             _ => None,
         }
     }
+}
+
+/// Why a document could not be read as YAML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    /// The parser's message, without any snippet of the source (the source may hold secrets).
+    pub message: String,
+    pub span: Span,
 }
 
 /// Where a parsed text sits in its file.

@@ -11,23 +11,16 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::parse::budget::parser_options;
-use crate::parse::node::{Anchor, Node, Value};
+use crate::parse::conform;
+use crate::parse::node::{Anchor, Node, SyntaxError, Value};
 use crate::parse::scalar::key;
 use crate::source::{SourceId, Span};
-
-/// Why a document could not be read as YAML.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SyntaxError {
-    /// The parser's message, without any snippet of the source (the source may hold secrets).
-    pub message: String,
-    pub span: Span,
-}
 
 /// The general path: serde-saphyr resolves everything (anchors, merge keys, tags) and words the
 /// syntax errors.
 pub(super) fn parse(at: &Anchor<'_>) -> Result<Node, SyntaxError> {
     match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(at.text, parser_options()) {
-        Ok(raw) => Ok(attach(raw, at)),
+        Ok(raw) => attach(raw, at),
         Err(error) => Err(syntax_error(&error, at.text, at.source, at.base)),
     }
 }
@@ -128,25 +121,25 @@ impl<'de> Visitor<'de> for RawVisitor {
 }
 
 /// Attaches raw spans to a file: `base` is the byte offset of the parsed `text` in the file.
-fn attach(raw: Spanned<RawNode>, at: &Anchor<'_>) -> Node {
+/// Scalars get YAML 1.2 core resolution where serde-saphyr's differs ([`conform`]).
+fn attach(raw: Spanned<RawNode>, at: &Anchor<'_>) -> Result<Node, SyntaxError> {
     let span = span_of(&raw, at);
     let value = match raw.value.0 {
-        RawValue::Scalar(value) => value,
-        RawValue::Seq(items) => {
-            Value::Seq(items.into_iter().map(|item| attach(item, at)).collect())
-        }
+        RawValue::Scalar(value) => conform::scalar(value, span, at)?,
+        RawValue::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|item| attach(item, at))
+                .collect::<Result<_, _>>()?,
+        ),
         RawValue::Map(entries) => Value::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (attach_key(k, at), attach(v, at)))
-                .collect(),
+                .map(|(k, v)| Ok((key(attach(k, at)?, at), attach(v, at)?)))
+                .collect::<Result<_, _>>()?,
         ),
     };
-    Node { span, value }
-}
-
-fn attach_key(raw: Spanned<RawNode>, at: &Anchor<'_>) -> Node {
-    key(attach(raw, at), at)
+    Ok(Node { span, value })
 }
 
 fn span_of(raw: &Spanned<RawNode>, at: &Anchor<'_>) -> Span {

@@ -2,6 +2,7 @@
 //! events path) builds a tree, serde-saphyr accepts the text and builds the same tree, spans
 //! included. Hand-picked texts here; generated ones in [`generated`].
 
+mod defects;
 mod generated;
 
 use crate::parse::node::Anchor;
