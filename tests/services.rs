@@ -164,10 +164,10 @@ pub(crate) fn isolation(server: &Server) -> bool {
             "runed runs as root but cannot isolate instances: {status:#}"
         );
     } else if !available {
-        eprintln!(
-            "SKIPPED (LOUD): this test needs root to run isolated instances; runed says: {}",
+        crate::util::cannot_run_here(&format!(
+            "this test needs root to run isolated instances; runed says: {}",
             status["mountNamespacesReason"]
-        );
+        ));
     }
     available
 }

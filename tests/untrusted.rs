@@ -244,7 +244,7 @@ fn seal_in_place_does_not_write_through_a_link_out() {
 #[test]
 fn a_repository_git_refuses_fails_closed() {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: changing a repository's owner needs root");
+        crate::util::cannot_run_here("changing a repository's owner needs root");
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");

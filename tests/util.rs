@@ -112,6 +112,16 @@ impl Workspace {
 // runed
 // ---------------------------------------------------------------------------------------------
 
+/// A test that cannot run here: under CI (`CI` set, not `false`/`0`), where everything it needs
+/// is installed and the tests run as root, that is a failure; elsewhere (a developer without
+/// root) it says so loudly on stderr. Returns only outside CI, and the caller then returns.
+#[track_caller]
+pub fn cannot_run_here(why: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(!ci, "this test cannot run here, and CI must run it: {why}");
+    eprintln!("SKIPPED (LOUD): {why}");
+}
+
 /// `runed` with `--data-dir` and an environment free of the developer's `RUNE_*` variables.
 pub fn runed_command(data_dir: &Path) -> std::process::Command {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("runed"));
