@@ -20,9 +20,8 @@ use crate::wire::batch::{ApplyRequest, PlanRequest};
 pub(crate) async fn plan(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    JsonBody(payload): JsonBody<PlanRequest>,
+    JsonBody(request): JsonBody<PlanRequest>,
 ) -> Api {
-    let request = payload;
     // Permissions first: what a caller may not see, it must not learn about from the checks
     // of state below either.
     access::check_plan(&c, &request)?;
@@ -43,9 +42,8 @@ pub(crate) async fn plan(
 pub(crate) async fn apply(
     State(s): State<Arc<ApiState>>,
     Extension(c): Extension<Caller>,
-    JsonBody(payload): JsonBody<ApplyRequest>,
+    JsonBody(mut request): JsonBody<ApplyRequest>,
 ) -> Api {
-    let mut request: ApplyRequest = payload;
     request.options.cast_by = c.identity();
     access::check_apply(&s, &c, &request).await?;
     state::check(
