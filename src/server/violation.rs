@@ -62,6 +62,8 @@ fn check_data<'a>(
     let count = entries.len();
     if count > limits.max_keys {
         violations.push(Violation {
+            code: None,
+            field: None,
             key: None,
             limit: Some(limits.max_keys as u64),
             message: format!("{count} keys exceed the limit of {} keys", limits.max_keys),
@@ -72,6 +74,8 @@ fn check_data<'a>(
     for (key, size) in entries {
         if let Some(problem) = data_key_problem(key) {
             violations.push(Violation {
+                code: None,
+                field: None,
                 key: Some(key.to_owned()),
                 ..Violation::new(object, format!("data key `{key}` is not valid: {problem}"))
             });
@@ -82,6 +86,8 @@ fn check_data<'a>(
                 .map(|s| format!(" ({s} bytes)"))
                 .unwrap_or_default();
             violations.push(Violation {
+                code: None,
+                field: None,
                 key: Some(key.to_owned()),
                 limit: Some(limits.max_value_size as u64),
                 message: format!(

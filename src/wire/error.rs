@@ -191,11 +191,18 @@ pub struct ErrorBody {
 
 /// One rejected detail of one object: what, which key, and for limits the limit and (for
 /// configmaps only — a secret's size says something about the secret) the observed size.
+/// `code` is the diagnostic code `rune lint` gives the same fault (one rule set on both sides) and
+/// `field` the path inside the object (`spec.scale`, `data.KEY`, `labels.KEY`), so that the CLI
+/// can point at the runefile's line.
 #[derive(Clone, Debug, Eq, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Violation {
     #[serde(flatten)]
     pub object: ObjectKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +215,8 @@ pub struct Violation {
 impl Violation {
     pub fn new(object: &ObjectKey, message: impl Into<String>) -> Self {
         Self {
+            code: None,
+            field: None,
             key: None,
             limit: None,
             message: message.into(),

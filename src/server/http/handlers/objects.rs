@@ -80,6 +80,8 @@ fn well_formed(state: &ApiState, desired: &Desired) -> Result<(), ApiError> {
     if let DesiredSpec::Secret { sealed, .. } = &desired.spec {
         violations.extend(sealed.keys().filter_map(|key| {
             data_key_problem(key).map(|problem| Violation {
+                code: None,
+                field: None,
                 key: Some(key.clone()),
                 ..Violation::new(
                     &desired.key,
