@@ -195,6 +195,7 @@ mod tests {
             (api(ErrorKind::Limit), ExitCode::Validation),
             (api(ErrorKind::Timeout), ExitCode::Timeout),
             (api(ErrorKind::Unavailable), ExitCode::Unreachable),
+            (api(ErrorKind::InsufficientStorage), ExitCode::Unreachable),
             (api(ErrorKind::Internal), ExitCode::Other),
             (
                 CliError::Client(ClientError::Timeout { url: "u".into() }),

@@ -112,6 +112,11 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// The store's state (`/healthz`); a failed store tries to recover while it is asked.
+    pub fn store_health(&self) -> crate::server::store::Health {
+        self.store.health()
+    }
+
     pub fn settings(&self) -> Settings {
         self.settings
     }

@@ -33,6 +33,7 @@
 //! it reads in a write transaction (`SELECT … FOR UPDATE`) and run it `SERIALIZABLE` (or lock
 //! the namespace) for the counts. A read transaction is one consistent snapshot.
 
+pub mod fault;
 pub mod redb;
 
 use std::path::PathBuf;
@@ -44,6 +45,7 @@ use crate::wire::batch::{Listed, VersionInfo};
 use crate::wire::object::{ObjectKey, Stored};
 
 pub use crate::server::tokens::{TokenFileStore, TokenStore};
+pub use fault::{Health, IoFailure};
 
 /// What is stored under an object's key.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -78,6 +80,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The storage could not be read or written: a full disk, a failing one (issue #12).
+    #[error("{0}")]
+    Io(IoFailure),
     /// Another process holds the store (the path of its data directory).
     #[error("the data directory `{0}` is in use by another process")]
     Locked(PathBuf),
@@ -153,6 +158,12 @@ pub trait Store: Send + Sync {
     /// Runs `work` in one write transaction and commits it if `work` returns `true`; otherwise
     /// nothing of it is kept.
     fn write_tx(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<(), StoreError>;
+
+    /// The store's state for `/healthz`. A degraded store tries to recover first (reopening,
+    /// a probe write), so that asking is also what heals it once the cause is gone.
+    fn health(&self) -> Health {
+        Health::Ok
+    }
 }
 
 impl dyn Store + '_ {

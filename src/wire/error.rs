@@ -39,6 +39,9 @@ pub enum ErrorKind {
     Conflict,
     /// A failure of the server itself; its log has the detail.
     Internal,
+    /// The server's storage is full (HTTP 507): an I/O failure for the client, like
+    /// [`ErrorKind::Unavailable`], but one that freeing space on the server fixes.
+    InsufficientStorage,
     /// The input breaks a rule (a name, a key, a reference).
     Invalid,
     /// The input is over one of the server's limits.
@@ -73,6 +76,7 @@ impl ErrorKind {
             ErrorKind::Internal => 500,
             ErrorKind::Unavailable => 503,
             ErrorKind::Timeout => 504,
+            ErrorKind::InsufficientStorage => 507,
         }
     }
 
@@ -88,6 +92,7 @@ impl ErrorKind {
             429 => ErrorKind::RateLimited,
             400 | 422 => ErrorKind::Invalid,
             502 | 503 => ErrorKind::Unavailable,
+            507 => ErrorKind::InsufficientStorage,
             408 | 504 => ErrorKind::Timeout,
             _ => ErrorKind::Internal,
         }
@@ -101,7 +106,7 @@ impl ErrorKind {
             ErrorKind::Conflict | ErrorKind::Precondition => ExitCode::Conflict,
             ErrorKind::Invalid | ErrorKind::Limit => ExitCode::Validation,
             ErrorKind::Timeout => ExitCode::Timeout,
-            ErrorKind::Unavailable => ExitCode::Unreachable,
+            ErrorKind::Unavailable | ErrorKind::InsufficientStorage => ExitCode::Unreachable,
             ErrorKind::Internal => ExitCode::Other,
         }
     }
@@ -236,9 +241,10 @@ impl fmt::Display for Violation {
 mod tests {
     use super::{ErrorKind, ExitCode};
 
-    const ALL: [ErrorKind; 11] = [
+    const ALL: [ErrorKind; 12] = [
         ErrorKind::Auth,
         ErrorKind::Conflict,
+        ErrorKind::InsufficientStorage,
         ErrorKind::Internal,
         ErrorKind::Invalid,
         ErrorKind::Limit,
@@ -253,6 +259,22 @@ mod tests {
     /// What runed answers, a client reads back as the same kind: one mapping, both ways.
     #[test]
     fn statuses_round_trip() {
+        // No wildcard: a new kind does not compile until it is in `ALL` as well.
+        let listed = |kind: ErrorKind| match kind {
+            ErrorKind::Auth
+            | ErrorKind::Conflict
+            | ErrorKind::InsufficientStorage
+            | ErrorKind::Internal
+            | ErrorKind::Invalid
+            | ErrorKind::Limit
+            | ErrorKind::NotFound
+            | ErrorKind::Permission
+            | ErrorKind::Precondition
+            | ErrorKind::RateLimited
+            | ErrorKind::Timeout
+            | ErrorKind::Unavailable => ALL.contains(&kind),
+        };
+        assert!(ALL.into_iter().all(listed));
         for kind in ALL {
             assert_eq!(ErrorKind::from_http_status(kind.http_status()), kind);
         }
@@ -286,6 +308,7 @@ mod tests {
         assert_eq!(code(422), ExitCode::Validation);
         assert_eq!(code(504), ExitCode::Timeout);
         assert_eq!(code(503), ExitCode::Unreachable);
+        assert_eq!(code(507), ExitCode::Unreachable);
         assert_eq!(code(500), ExitCode::Other);
         assert_eq!(code(418), ExitCode::Other);
     }

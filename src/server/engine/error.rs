@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::server::crypto::CryptoError;
-use crate::server::store::StoreError;
+use crate::server::store::{IoFailure, StoreError};
 use crate::wire::error::{ErrorKind, Violation, WireError};
 use crate::wire::object::ObjectKey;
 
@@ -52,6 +52,10 @@ pub enum EngineError {
     Locked(PathBuf),
     #[error("store error: {0}")]
     Store(String),
+    /// The store could not read or write its storage (a full or failing disk): named to the
+    /// client, which can do something about it, unlike other store failures.
+    #[error("{0}")]
+    StoreIo(IoFailure),
     #[error(
         "the KEK does not match this data directory: it was set up with another key encryption key; start with the KEK it was created with"
     )]
@@ -63,6 +67,7 @@ impl From<StoreError> for EngineError {
         match error {
             StoreError::Backend(detail) => EngineError::Store(detail),
             StoreError::DataDir { path, source } => EngineError::DataDir { path, source },
+            StoreError::Io(failure) => EngineError::StoreIo(failure),
             StoreError::Locked(path) => EngineError::Locked(path),
         }
     }
@@ -118,6 +123,7 @@ impl From<EngineError> for WireError {
                 WireError::new(ErrorKind::Precondition, "precondition_failed", message)
                     .with_details(json!({ "object": key, "revision": current }))
             }
+            EngineError::StoreIo(failure) => store_io(&failure),
             EngineError::Crypto(_)
             | EngineError::DataDir { .. }
             | EngineError::Locked(_)
@@ -125,6 +131,32 @@ impl From<EngineError> for WireError {
             | EngineError::WrongKek => internal(&message),
         }
     }
+}
+
+/// A store I/O failure: 507 when the storage is full, 503 otherwise (exit 8 either way), with the
+/// system's words for the cause, which carry no path and no data. Logged too: the operator is
+/// the one who frees space.
+fn store_io(failure: &IoFailure) -> WireError {
+    crate::server::log::error(&format!("store I/O failed: {failure}"));
+    let (kind, code, hint) = if failure.full {
+        (
+            ErrorKind::InsufficientStorage,
+            "insufficient_storage",
+            "free space on the server's data directory; runed recovers by itself",
+        )
+    } else {
+        (
+            ErrorKind::Unavailable,
+            "store_unavailable",
+            "the server recovers by itself once its storage works again",
+        )
+    };
+    WireError::new(
+        kind,
+        code,
+        format!("{failure}; nothing was changed by this request — {hint}"),
+    )
+    .with_details(json!({ "cause": failure.cause, "full": failure.full }))
 }
 
 fn list(keys: &[ObjectKey]) -> String {

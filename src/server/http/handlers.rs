@@ -6,6 +6,7 @@
 //! the caller may touch before it asks the engine or the runner for anything.
 
 pub mod batch;
+pub mod health;
 pub mod objects;
 pub mod runner;
 pub mod state;

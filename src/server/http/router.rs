@@ -6,8 +6,8 @@
 //! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`; the process runner's
 //! `GET /v1/status`, `POST /v1/namespaces/{ns}/services/{name}/restart` and
 //! `GET /v1/namespaces/{ns}/services/{name}/logs`; `GET /v1/seal-recipient`. Errors are
-//! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500 (and 504 when a
-//! waited-for restart times out).
+//! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500, 503/507 when the
+//! store cannot read or write (a full disk), and 504 when a waited-for restart times out.
 //!
 //! Every `/v1` route passes authentication ([`super::auth`]) first. The request log line is
 //! `METHOD PATH STATUS MSms`: the path and never the query string or the body. A test
@@ -16,17 +16,16 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::json;
 
 use crate::server::http::ApiState;
 use crate::server::http::auth::authenticate;
 use crate::server::http::error::ApiError;
-use crate::server::http::handlers::{batch, objects, runner};
+use crate::server::http::handlers::{batch, health, objects, runner};
 use crate::server::log;
 use crate::wire::error::ErrorKind;
 
@@ -75,7 +74,7 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(health::health))
         .merge(v1)
         .fallback(|| async { ApiError::new(ErrorKind::NotFound, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(body_limit))

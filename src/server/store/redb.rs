@@ -3,20 +3,25 @@
 //! In: a data directory. Out: a [`Store`] over three tables (their layout is in `tables.rs`).
 //! The directory is made private (0700) and the file owner-only (0600); a second process that
 //! opens the same file is refused with [`StoreError::Locked`].
+//!
+//! After an I/O failure (a full disk) redb answers `PreviousIo` to every later call until the
+//! database is reopened; the store does that itself on the next call (`recover.rs`), so that
+//! runed heals once space is back, without a restart.
 //! Must not happen here: a change of the tables, their keys or the record JSON — existing data
 //! directories are read as they are.
 
+mod recover;
 mod tables;
 #[cfg(test)]
 mod tests;
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::path::{Path, PathBuf};
 
 use ::redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 
 use crate::resource::Kind;
-use crate::server::store::{ReadTx, Record, Store, StoreError, WriteTx};
+use crate::server::store::{Health, IoFailure, ReadTx, Record, Store, StoreError, WriteTx};
 use crate::wire::object::ObjectKey;
 use tables::{META, OBJECTS, ReadTable, Rows, VERSIONS, WriteTable};
 
@@ -29,7 +34,14 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
 
 /// The store of one data directory, open for this process alone.
 pub struct RedbStore {
-    db: Database,
+    data_dir: PathBuf,
+    /// `None` while closed: after an I/O failure, until reopening succeeds. Transactions hold
+    /// the read side; reopening takes the write side, so it waits for those in flight.
+    db: std::sync::RwLock<Option<Database>>,
+    /// The I/O failure since which the store is not known to work, if any (`/healthz`).
+    failure: std::sync::Mutex<Option<IoFailure>>,
+    /// An I/O failure happened since the database was opened: reopen it before the next call.
+    reopen: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -42,49 +54,94 @@ impl RedbStore {
     /// Opens (or creates) the store in `data_dir`, creating the directory if needed.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         create_private_dir(data_dir)?;
-        let path = store_path(data_dir);
-        let db = Database::create(&path).map_err(|error| match error {
-            ::redb::DatabaseError::DatabaseAlreadyOpen => {
-                StoreError::Locked(data_dir.to_path_buf())
-            }
-            other => other.into(),
-        })?;
-        restrict_to_owner(&path)?;
-        Ok(Self { db })
+        let db = open_database(data_dir)?;
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            db: std::sync::RwLock::new(Some(db)),
+            failure: std::sync::Mutex::new(None),
+            reopen: std::sync::atomic::AtomicBool::new(false),
+        })
     }
+}
+
+/// Opens (or creates) the database file of `data_dir`, owner-only.
+fn open_database(data_dir: &Path) -> Result<Database, StoreError> {
+    let path = store_path(data_dir);
+    let db = Database::create(&path).map_err(|error| match error {
+        ::redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(data_dir.to_path_buf()),
+        other => other.into(),
+    })?;
+    restrict_to_owner(&path)?;
+    Ok(db)
 }
 
 impl Store for RedbStore {
     fn read_tx(&self, work: &mut dyn FnMut(&dyn ReadTx)) -> Result<(), StoreError> {
-        let tx = self.db.begin_read()?;
-        work(&Read {
-            tx: &tx,
-            meta: OnceCell::new(),
-            objects: OnceCell::new(),
-            versions: OnceCell::new(),
+        let mut inner_failure = false;
+        let result = self.with_db(|db| {
+            let tx = db.begin_read()?;
+            let read = Read {
+                tx: &tx,
+                failed: Cell::new(None),
+                meta: OnceCell::new(),
+                objects: OnceCell::new(),
+                versions: OnceCell::new(),
+            };
+            work(&read);
+            let failed = read.failed.take();
+            inner_failure = failed.is_some();
+            failed.map_or(Ok(()), |f| Err(StoreError::Io(f)))
         });
-        Ok(())
+        match result {
+            // `work` met the failure and has the error already: the store only takes note.
+            Err(StoreError::Io(_)) if inner_failure => Ok(()),
+            other => other,
+        }
     }
 
     fn write_tx(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<(), StoreError> {
-        let tx = self.db.begin_write()?;
-        let commit = work(&mut Write {
-            tx: &tx,
-            meta: OnceCell::new(),
-            objects: OnceCell::new(),
-            versions: OnceCell::new(),
+        let mut inner_failure = false;
+        let result = self.with_db(|db| {
+            let tx = db.begin_write()?;
+            let mut write = Write {
+                tx: &tx,
+                failed: Cell::new(None),
+                meta: OnceCell::new(),
+                objects: OnceCell::new(),
+                versions: OnceCell::new(),
+            };
+            let commit = work(&mut write);
+            if let Some(failure) = write.failed.take() {
+                // `work` has the error and returned it; nothing of the transaction is kept.
+                drop(write);
+                inner_failure = true;
+                return Err(StoreError::Io(failure));
+            }
+            drop(write);
+            // Dropped uncommitted, a redb write transaction is rolled back; a commit that fails
+            // leaves the last committed state (redb's two commit slots).
+            if commit {
+                tx.commit()?;
+                self.recovered();
+            }
+            Ok(())
         });
-        // Dropped uncommitted, a redb write transaction is rolled back.
-        if commit {
-            tx.commit()?;
+        match result {
+            Err(StoreError::Io(_)) if inner_failure => Ok(()),
+            other => other,
         }
-        Ok(())
+    }
+
+    fn health(&self) -> Health {
+        self.probe()
     }
 }
 
 /// A read transaction; each table is opened on first use (a `get` needs only the objects).
 struct Read<'t> {
     tx: &'t ReadTransaction,
+    /// An I/O failure met inside the transaction, which then needs the database reopened.
+    failed: Cell<Option<IoFailure>>,
     meta: OnceCell<ReadTable>,
     objects: OnceCell<ReadTable>,
     versions: OnceCell<ReadTable>,
@@ -94,6 +151,18 @@ impl Read<'_> {
     fn objects(&self) -> Result<&ReadTable, StoreError> {
         opened(&self.objects, || ReadTable::open(self.tx, OBJECTS))
     }
+}
+
+/// `result`, with an I/O failure noted in `failed`: the store reopens the database after it.
+fn noted<T>(
+    failed: &Cell<Option<IoFailure>>,
+    work: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let result = work();
+    if let Err(StoreError::Io(failure)) = &result {
+        failed.set(Some(failure.clone()));
+    }
+    result
 }
 
 /// The table in `cell`, opened by `open` on first use.
@@ -110,46 +179,60 @@ fn opened<T>(
 
 impl ReadTx for Read<'_> {
     fn object(&self, key: &ObjectKey) -> Result<Option<Record>, StoreError> {
-        self.objects()?.object(key)
+        noted(&self.failed, || self.objects()?.object(key))
     }
 
     fn data(&self, key: &ObjectKey, version: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?.data(key, version)
+        noted(&self.failed, || {
+            opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?.data(key, version)
+        })
     }
 
     fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Record>, StoreError> {
-        self.objects()?.list(kind, namespace)
+        noted(&self.failed, || self.objects()?.list(kind, namespace))
     }
 
     fn count_in_namespace(&self, namespace: &str) -> Result<usize, StoreError> {
-        self.objects()?.count_in_namespace(namespace)
+        noted(&self.failed, || {
+            self.objects()?.count_in_namespace(namespace)
+        })
     }
 
     fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError> {
-        self.objects()?.in_source_set(source_set)
+        noted(&self.failed, || self.objects()?.in_source_set(source_set))
     }
 
     fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::KEK_CHECK)
+        noted(&self.failed, || {
+            opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::KEK_CHECK)
+        })
     }
 
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::SEAL_IDENTITY)
+        noted(&self.failed, || {
+            opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::SEAL_IDENTITY)
+        })
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
-        let meta = opened(&self.meta, || ReadTable::open(self.tx, META))?;
-        Ok(meta.meta(tables::AUTH_REQUIRED)?.is_some())
+        noted(&self.failed, || {
+            let meta = opened(&self.meta, || ReadTable::open(self.tx, META))?;
+            Ok(meta.meta(tables::AUTH_REQUIRED)?.is_some())
+        })
     }
 
     fn runner_identities(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::RUNNER_IDENTITIES)
+        noted(&self.failed, || {
+            opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::RUNNER_IDENTITIES)
+        })
     }
 }
 
 /// A write transaction; a table is opened (and so created) on first use, as before the seam.
 struct Write<'t> {
     tx: &'t WriteTransaction,
+    /// An I/O failure met inside the transaction, which then needs the database reopened.
+    failed: Cell<Option<IoFailure>>,
     meta: OnceCell<WriteTable<'t>>,
     objects: OnceCell<WriteTable<'t>>,
     versions: OnceCell<WriteTable<'t>>,
@@ -183,75 +266,98 @@ impl<'t> Write<'t> {
 
 impl ReadTx for Write<'_> {
     fn object(&self, key: &ObjectKey) -> Result<Option<Record>, StoreError> {
-        self.objects()?.object(key)
+        noted(&self.failed, || self.objects()?.object(key))
     }
 
     fn data(&self, key: &ObjectKey, version: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.versions()?.data(key, version)
+        noted(&self.failed, || self.versions()?.data(key, version))
     }
 
     fn list(&self, kind: Kind, namespace: Option<&str>) -> Result<Vec<Record>, StoreError> {
-        self.objects()?.list(kind, namespace)
+        noted(&self.failed, || self.objects()?.list(kind, namespace))
     }
 
     fn count_in_namespace(&self, namespace: &str) -> Result<usize, StoreError> {
-        self.objects()?.count_in_namespace(namespace)
+        noted(&self.failed, || {
+            self.objects()?.count_in_namespace(namespace)
+        })
     }
 
     fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError> {
-        self.objects()?.in_source_set(source_set)
+        noted(&self.failed, || self.objects()?.in_source_set(source_set))
     }
 
     fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.meta()?.meta(tables::KEK_CHECK)
+        noted(&self.failed, || self.meta()?.meta(tables::KEK_CHECK))
     }
 
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.meta()?.meta(tables::SEAL_IDENTITY)
+        noted(&self.failed, || self.meta()?.meta(tables::SEAL_IDENTITY))
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
-        Ok(self.meta()?.meta(tables::AUTH_REQUIRED)?.is_some())
+        noted(&self.failed, || {
+            Ok(self.meta()?.meta(tables::AUTH_REQUIRED)?.is_some())
+        })
     }
 
     fn runner_identities(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.meta()?.meta(tables::RUNNER_IDENTITIES)
+        noted(&self.failed, || {
+            self.meta()?.meta(tables::RUNNER_IDENTITIES)
+        })
     }
 }
 
 impl WriteTx for Write<'_> {
     fn put_object(&mut self, record: &Record) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.objects, OBJECTS)?.put_object(record)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.objects, OBJECTS)?.put_object(record)
+        })
     }
 
     fn remove_object(&mut self, key: &ObjectKey) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.objects, OBJECTS)?.remove_object(key)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.objects, OBJECTS)?.remove_object(key)
+        })
     }
 
     fn put_data(&mut self, key: &ObjectKey, version: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.versions, VERSIONS)?.put_data(key, version, bytes)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.versions, VERSIONS)?.put_data(key, version, bytes)
+        })
     }
 
     fn remove_data(&mut self, key: &ObjectKey, version: u64) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.versions, VERSIONS)?.remove_data(key, version)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.versions, VERSIONS)?.remove_data(key, version)
+        })
     }
 
     fn set_kek_check(&mut self, check: &[u8]) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::KEK_CHECK, check)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::KEK_CHECK, check)
+        })
     }
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
+        })
     }
 
     fn set_auth_required(&mut self) -> Result<(), StoreError> {
-        let at = crate::server::clock::now();
-        Write::table_mut(self.tx, &mut self.meta, META)?
-            .set_meta(tables::AUTH_REQUIRED, at.as_bytes())
+        noted(&self.failed, || {
+            let at = crate::server::clock::now();
+            Write::table_mut(self.tx, &mut self.meta, META)?
+                .set_meta(tables::AUTH_REQUIRED, at.as_bytes())
+        })
     }
 
     fn set_runner_identities(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::RUNNER_IDENTITIES, bytes)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.meta, META)?
+                .set_meta(tables::RUNNER_IDENTITIES, bytes)
+        })
     }
 }
 

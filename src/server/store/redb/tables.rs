@@ -13,7 +13,7 @@ use ::redb::{
 };
 
 use crate::resource::Kind;
-use crate::server::store::{Record, StoreError};
+use crate::server::store::{IoFailure, Record, StoreError};
 use crate::wire::object::ObjectKey;
 
 pub(super) type Definition = TableDefinition<'static, &'static str, &'static [u8]>;
@@ -34,11 +34,29 @@ pub(super) const AUTH_REQUIRED: &str = "auth-required";
 /// The process runner's record of every service's uid (SPEC §5): JSON, the runner's format.
 pub(super) const RUNNER_IDENTITIES: &str = "runner-identities";
 
+/// redb's errors: an I/O failure keeps its cause (a full disk is a 507, not an opaque 500), as
+/// does `PreviousIo` (the database must be reopened, which the store does); the rest are backend
+/// failures.
+pub(super) fn from_redb(error: ::redb::Error) -> StoreError {
+    match error {
+        ::redb::Error::Io(error) => StoreError::Io(IoFailure::from_io(&error)),
+        ::redb::Error::PreviousIo => StoreError::Io(IoFailure {
+            full: false,
+            cause: PREVIOUS_IO.to_owned(),
+        }),
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// The cause of redb's `PreviousIo`: the store reopens the database on the next call.
+pub(super) const PREVIOUS_IO: &str =
+    "an earlier I/O error closed the store; it is reopened on the next request";
+
 macro_rules! backend_error {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(error: $t) -> Self {
-                StoreError::Backend(error.to_string())
+                from_redb(error.into())
             }
         }
     )*};
