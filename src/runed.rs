@@ -160,8 +160,20 @@ fn serve_or_token(serve: &ServeArgs, command: Option<TokenCommand>) -> Result<()
     let config = config(serve).map_err(RunedError::Config)?;
     match command {
         Some(command) => token(command, &daemon::data_dir(&config)),
-        None => daemon::run(&config).map_err(failed),
+        None => {
+            harden(&config)?;
+            daemon::run(&config).map_err(failed)
+        }
     }
+}
+
+/// Before runed holds a key: no core dumps, and no KEK in its environment (issue #12). The
+/// hand-over may re-execute runed, which then comes here again and turns dumps off once more
+/// (an exec makes a process dumpable again).
+fn harden(config: &ServerConfig) -> Result<(), RunedError> {
+    crate::server::harden::no_core_dumps()
+        .map_err(|e| RunedError::Failed(format!("cannot turn core dumps off: {e}")))?;
+    crate::server::kek_env::hand_over(&config.kek).map_err(failed)
 }
 
 fn failed(error: impl std::fmt::Display) -> RunedError {

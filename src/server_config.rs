@@ -72,6 +72,27 @@ pub struct TlsConfig {
     pub key_file: PathBuf,
 }
 
+/// How long runed waits for a client (SPEC §4.4: request headers and bodies have read
+/// timeouts), so that a client that stalls cannot hold a connection, a task and a buffer
+/// forever (issue #12).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct ReadTimeouts {
+    /// `server.header-read-timeout`: from the connection (or the end of the previous request) to
+    /// the end of the request's headers.
+    pub header: std::time::Duration,
+    /// `server.body-read-timeout`: from the first read of a body to its end.
+    pub body: std::time::Duration,
+}
+
+impl Default for ReadTimeouts {
+    fn default() -> Self {
+        Self {
+            header: std::time::Duration::from_secs(10),
+            body: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
 /// The whole server configuration, with SPEC defaults for what the file leaves out.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct ServerConfig {
@@ -81,6 +102,8 @@ pub struct ServerConfig {
     pub kek: KekConfig,
     pub limits: Limits,
     pub listen: std::net::SocketAddr,
+    /// `server.header-read-timeout`, `server.body-read-timeout`.
+    pub read_timeouts: ReadTimeouts,
     /// `runner.uid-range`: where each service's own uid comes from.
     pub uid_range: UidRange,
     pub tls: Option<TlsConfig>,
@@ -95,6 +118,7 @@ impl Default for ServerConfig {
             kek: KekConfig::default(),
             limits: Limits::default(),
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7861)),
+            read_timeouts: ReadTimeouts::default(),
             uid_range: UidRange::DEFAULT,
             tls: None,
             versions_kept: 10,

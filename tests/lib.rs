@@ -4,6 +4,7 @@
 mod api;
 mod cast;
 mod cli;
+mod faults;
 mod fixtures;
 mod git;
 mod input;

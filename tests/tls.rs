@@ -339,7 +339,7 @@ fn serves_the_api_over_https() {
     let health = get(server.port, config.clone(), "127.0.0.1", "/healthz");
     assert_eq!(health.status, 200, "{health:?}");
     let health: serde_json::Value = serde_json::from_str(&health.body).expect("JSON");
-    assert_eq!(health, serde_json::json!({"status": "ok"}));
+    assert_eq!(health, serde_json::json!({"status": "ok", "store": "ok"}));
 
     // The certificate's DNS name works as well as its IP address.
     let namespaces = get(server.port, config.clone(), "localhost", "/v1/namespaces");

@@ -194,6 +194,7 @@ mod tests {
             (api(ErrorKind::Invalid), ExitCode::Validation),
             (api(ErrorKind::Limit), ExitCode::Validation),
             (api(ErrorKind::Timeout), ExitCode::Timeout),
+            (api(ErrorKind::RequestTimeout), ExitCode::Timeout),
             (api(ErrorKind::Unavailable), ExitCode::Unreachable),
             (api(ErrorKind::InsufficientStorage), ExitCode::Unreachable),
             (api(ErrorKind::Internal), ExitCode::Other),

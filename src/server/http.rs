@@ -13,10 +13,12 @@
 //!
 //! The parts: [`router`] (routes, body limit, request log), [`auth`] (who is calling and what
 //! they may touch), [`throttle`] (the limit on failed authentications), [`error`] (failures as responses), [`handlers`] (one module per resource
-//! family), [`daemon`] (starting and stopping runed) and [`tls`] (the HTTPS listener). The
+//! family), [`daemon`] (starting and stopping runed), [`conn`] (connections, with read timeouts) and
+//! [`tls`] (the HTTPS listener). The
 //! `OpenAPI` description of the routes is `schemas/openapi.json`.
 
 pub mod auth;
+pub mod conn;
 pub mod daemon;
 pub mod error;
 pub mod handlers;

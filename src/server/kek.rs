@@ -41,6 +41,11 @@ pub enum KekError {
     },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// Anyone on the machine could replace the key (issue #12): refused, fail closed.
+    #[error(
+        "the KEK file `{path}` is writable by every user (mode {mode:04o}); refusing to start with a key anyone could replace. Run `chmod 600 {path}` (and check that nobody changed it)"
+    )]
+    WorldWritable { mode: u32, path: PathBuf },
 }
 
 /// What loading found, for the start-up log.
@@ -57,12 +62,15 @@ pub struct Loaded {
 pub fn load(config: &KekConfig, data_dir: &Path) -> Result<Loaded, KekError> {
     match config.source {
         KekSource::Env => {
-            let value =
-                Zeroizing::new(
-                    std::env::var(&config.env_var).map_err(|_| KekError::EnvUnset {
+            // runed took the variable out of its environment at start (`kek_env`).
+            let value = match crate::server::kek_env::take_handed_over() {
+                Some(value) => value,
+                None => Zeroizing::new(std::env::var(&config.env_var).map_err(|_| {
+                    KekError::EnvUnset {
                         var: config.env_var.clone(),
-                    })?,
-                );
+                    }
+                })?),
+            };
             let origin = format!("env {}", config.env_var);
             Ok(Loaded {
                 kek: decode(&value, &origin)?,
@@ -71,14 +79,20 @@ pub fn load(config: &KekConfig, data_dir: &Path) -> Result<Loaded, KekError> {
             })
         }
         KekSource::File | KekSource::Generated => {
-            let path = config
-                .file_path
-                .clone()
-                .unwrap_or_else(|| data_dir.join(DEFAULT_KEK_FILE));
+            let path = file_path(config, data_dir);
             let generate = config.generate_if_missing || config.source == KekSource::Generated;
             from_file(&path, data_dir, generate)
         }
     }
+}
+
+/// The KEK file `config` names (for a file or generated KEK): `file-path`, else `kek` in the
+/// data directory.
+pub fn file_path(config: &KekConfig, data_dir: &Path) -> PathBuf {
+    config
+        .file_path
+        .clone()
+        .unwrap_or_else(|| data_dir.join(DEFAULT_KEK_FILE))
 }
 
 fn from_file(path: &Path, data_dir: &Path, generate: bool) -> Result<Loaded, KekError> {

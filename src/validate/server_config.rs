@@ -12,7 +12,13 @@ use crate::validate::fields::Fields;
 /// The fields of each section; the server runefile's JSON Schema lists exactly these.
 pub mod allowed {
     pub const ROOT: &[&str] = &["auth", "crypto", "runner", "server", "storage"];
-    pub const SERVER: &[&str] = &["data-dir", "listen", "tls"];
+    pub const SERVER: &[&str] = &[
+        "body-read-timeout",
+        "data-dir",
+        "header-read-timeout",
+        "listen",
+        "tls",
+    ];
     pub const TLS: &[&str] = &["cert-file", "client-ca-file", "key-file"];
     pub const AUTH: &[&str] = &["required"];
     pub const CRYPTO: &[&str] = &["kek"];
@@ -80,6 +86,17 @@ fn server(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> O
             None => ok = false,
         }
     }
+    for (field, slot) in [
+        ("header-read-timeout", &mut config.read_timeouts.header),
+        ("body-read-timeout", &mut config.read_timeouts.body),
+    ] {
+        if let Some(node) = fields.optional(field) {
+            match timeout(ctx, node, field) {
+                Some(value) => *slot = value,
+                None => ok = false,
+            }
+        }
+    }
     if let Some(tls) = fields.optional("tls") {
         let tls_fields = Fields::open(ctx, tls, "`tls` section")?;
         tls_fields.reject_unknown(ctx, allowed::TLS);
@@ -104,6 +121,34 @@ fn server(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> O
         }
     }
     ok.then_some(())
+}
+
+/// A read timeout: a duration such as `10s` (not zero, at most a day).
+fn timeout(ctx: &mut DocContext<'_>, node: &Node, field: &str) -> Option<std::time::Duration> {
+    let text = ctx.string(node, field)?;
+    match crate::duration::parse(&text.value) {
+        Ok(value) if value <= std::time::Duration::from_secs(86_400) => Some(value),
+        Ok(_) => {
+            ctx.push(
+                Diagnostic::new(
+                    Code::FieldValue,
+                    text.span,
+                    format!("`{field}` is longer than a day"),
+                )
+                .label("too long")
+                .help("a read timeout bounds how long a stalled client holds a connection"),
+            );
+            None
+        }
+        Err(message) => {
+            ctx.push(
+                Diagnostic::new(Code::FieldValue, text.span, message)
+                    .label("not a duration")
+                    .help("write a duration such as `10s`, `1m` or `1m30s`"),
+            );
+            None
+        }
+    }
 }
 
 fn auth(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {

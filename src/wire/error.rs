@@ -52,6 +52,9 @@ pub enum ErrorKind {
     Permission,
     /// An `If-Match` revision does not match.
     Precondition,
+    /// The client did not send its request in time (HTTP 408): a body that trickled past the
+    /// server's read timeout (issue #12). For `rune`, a timeout like [`ErrorKind::Timeout`].
+    RequestTimeout,
     /// Too many failed authentications from the caller's address (issue #18): an
     /// authentication failure, so exit 3, like [`ErrorKind::Auth`].
     RateLimited,
@@ -71,6 +74,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::Precondition => 412,
+            ErrorKind::RequestTimeout => 408,
             ErrorKind::Limit => 413,
             ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
@@ -93,7 +97,8 @@ impl ErrorKind {
             400 | 422 => ErrorKind::Invalid,
             502 | 503 => ErrorKind::Unavailable,
             507 => ErrorKind::InsufficientStorage,
-            408 | 504 => ErrorKind::Timeout,
+            408 => ErrorKind::RequestTimeout,
+            504 => ErrorKind::Timeout,
             _ => ErrorKind::Internal,
         }
     }
@@ -105,7 +110,7 @@ impl ErrorKind {
             ErrorKind::NotFound => ExitCode::NotFound,
             ErrorKind::Conflict | ErrorKind::Precondition => ExitCode::Conflict,
             ErrorKind::Invalid | ErrorKind::Limit => ExitCode::Validation,
-            ErrorKind::Timeout => ExitCode::Timeout,
+            ErrorKind::Timeout | ErrorKind::RequestTimeout => ExitCode::Timeout,
             ErrorKind::Unavailable | ErrorKind::InsufficientStorage => ExitCode::Unreachable,
             ErrorKind::Internal => ExitCode::Other,
         }
@@ -241,7 +246,7 @@ impl fmt::Display for Violation {
 mod tests {
     use super::{ErrorKind, ExitCode};
 
-    const ALL: [ErrorKind; 12] = [
+    const ALL: [ErrorKind; 13] = [
         ErrorKind::Auth,
         ErrorKind::Conflict,
         ErrorKind::InsufficientStorage,
@@ -252,6 +257,7 @@ mod tests {
         ErrorKind::Permission,
         ErrorKind::Precondition,
         ErrorKind::RateLimited,
+        ErrorKind::RequestTimeout,
         ErrorKind::Timeout,
         ErrorKind::Unavailable,
     ];
@@ -271,6 +277,7 @@ mod tests {
             | ErrorKind::Permission
             | ErrorKind::Precondition
             | ErrorKind::RateLimited
+            | ErrorKind::RequestTimeout
             | ErrorKind::Timeout
             | ErrorKind::Unavailable => ALL.contains(&kind),
         };
@@ -307,6 +314,7 @@ mod tests {
         assert_eq!(code(413), ExitCode::Validation);
         assert_eq!(code(422), ExitCode::Validation);
         assert_eq!(code(504), ExitCode::Timeout);
+        assert_eq!(code(408), ExitCode::Timeout);
         assert_eq!(code(503), ExitCode::Unreachable);
         assert_eq!(code(507), ExitCode::Unreachable);
         assert_eq!(code(500), ExitCode::Other);

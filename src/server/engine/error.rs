@@ -134,21 +134,20 @@ impl From<EngineError> for WireError {
 }
 
 /// A store I/O failure: 507 when the storage is full, 503 otherwise (exit 8 either way), with the
-/// system's words for the cause, which carry no path and no data. Logged too: the operator is
-/// the one who frees space.
+/// system's words for the cause, which carry no path and no data. (The store logged it, for the
+/// operator who frees the space.)
 fn store_io(failure: &IoFailure) -> WireError {
-    crate::server::log::error(&format!("store I/O failed: {failure}"));
     let (kind, code, hint) = if failure.full {
         (
             ErrorKind::InsufficientStorage,
             "insufficient_storage",
-            "free space on the server's data directory; runed recovers by itself",
+            "free space where the data directory is; the store recovers by itself",
         )
     } else {
         (
             ErrorKind::Unavailable,
             "store_unavailable",
-            "the server recovers by itself once its storage works again",
+            "the store recovers by itself once its storage works again",
         )
     };
     WireError::new(

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::server::engine::{Engine, EngineError, Settings};
 use crate::server::http::ApiState;
 use crate::server::http::auth::AuthMode;
+use crate::server::http::conn;
 use crate::server::http::router;
 use crate::server::http::throttle::Throttle;
 use crate::server::http::tls::{self, Certificates, TlsError};
@@ -69,6 +70,7 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         .transpose()?
         .map(Arc::new);
     let data_dir = data_dir(config);
+    crate::server::kek_mode::check(&config.kek, &data_dir)?;
     let loaded = kek::load(&config.kek, &data_dir)?;
     if loaded.generated {
         log::warn(&format!(
@@ -129,20 +131,19 @@ async fn serve(
     // Declared services come back when runed starts.
     runner.reconcile().await;
     let app = router::router(state, DEFAULT_BODY_LIMIT);
+    let shutdown = shutdown_signal();
     let served = match certificates {
         Some(certificates) => {
             log::info(&format!("listening on https://{addr}"));
-            tls::serve(listener, certificates, app, shutdown_signal()).await;
+            let timeouts = config.read_timeouts;
+            tls::serve(listener, certificates, app, timeouts, shutdown).await;
             Ok(())
         }
         None => {
             log::info(&format!("listening on http://{addr}"));
-            // The client's address goes with each request, for the limit on failed logins.
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(DaemonError::Serve)
+            // Not `axum::serve`: it sets no header read timeout (issue #12).
+            conn::serve_plain(listener, app, config.read_timeouts, shutdown).await;
+            Ok(())
         }
     };
     runner.shutdown().await;
@@ -203,24 +204,26 @@ fn announce_auth(state: &ApiState) {
     }
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// SIGINT or SIGTERM. The handlers are registered here, before `listening on` is logged: a
+/// signal sent right after that line must stop runed gracefully, not kill it (the plain
+/// listener's loop first polls this future only once it runs).
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let wait = |registered: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match registered {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            () = wait(interrupt) => {},
+            () = wait(terminate) => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        log::info("shutting down: finishing in-flight requests");
     }
-    log::info("shutting down: finishing in-flight requests");
 }

@@ -109,6 +109,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Bytes::from_request(request, state)
                 .await
                 .map_err(|rejection| match rejection.status() {
+                    _ if crate::server::http::conn::is_body_timeout(&rejection) => ApiError::new(
+                        ErrorKind::RequestTimeout,
+                        "request_timeout",
+                        "the request body did not arrive within the server's body read timeout",
+                    ),
                     StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                         ErrorKind::Limit,
                         "payload_too_large",

@@ -11,15 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper::service::Service as _;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::server::http::conn;
 use crate::server::http::tls::Certificates;
 use crate::server::log;
+use crate::server_config::ReadTimeouts;
 
 /// How long a client may take to finish the TLS handshake before its connection is dropped; it
 /// also bounds how long a half-open handshake can delay shutdown.
@@ -32,6 +30,7 @@ pub async fn serve(
     listener: TcpListener,
     certificates: Arc<Certificates>,
     app: Router,
+    timeouts: ReadTimeouts,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -46,11 +45,7 @@ pub async fn serve(
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
-                if !is_connection_error(&error) {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    log::error(&format!("cannot accept a connection: {error}"));
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+                conn::accept_failed(&error).await;
                 continue;
             }
         };
@@ -59,6 +54,7 @@ pub async fn serve(
             peer,
             certificates.acceptor(),
             app.clone(),
+            timeouts,
             graceful.watcher(),
             stopping.subscribe(),
         ));
@@ -74,6 +70,7 @@ async fn connection(
     peer: SocketAddr,
     acceptor: tokio_rustls::TlsAcceptor,
     app: Router,
+    timeouts: ReadTimeouts,
     watcher: hyper_util::server::graceful::Watcher,
     mut stopping: tokio::sync::watch::Receiver<()>,
 ) {
@@ -95,29 +92,5 @@ async fn connection(
             return;
         }
     };
-    let service = TowerToHyperService::new(app);
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        service.call(request)
-    });
-    let connection = hyper::server::conn::http1::Builder::new()
-        // A timer turns on hyper's header read timeout against clients that never finish a request.
-        .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(tls), service);
-    if let Err(error) = watcher.watch(connection).await
-        && !error.is_incomplete_message()
-    {
-        log::warn(&format!(
-            "connection with {peer} ended with an error: {error}"
-        ));
-    }
-}
-
-fn is_connection_error(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::ConnectionReset
-    )
+    conn::serve_connection(tls, peer, app, timeouts, watcher).await;
 }

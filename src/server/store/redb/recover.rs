@@ -105,7 +105,7 @@ impl RedbStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if current.is_none() {
             log::error(&format!(
-                "store I/O failed: {failure}; requests that need the store answer 507/503 until it works again"
+                "store I/O failed: {failure}; writes fail until it works again (runed: 507/503, `/healthz` degraded)"
             ));
         }
         *current = Some(failure);
@@ -149,7 +149,7 @@ impl RedbStore {
     fn probe_file(&self) -> Result<(), StoreError> {
         let path = self.data_dir.join(PROBE_FILE);
         let written = std::fs::File::create(&path).and_then(|mut file| {
-            file.write_all(&[0; PROBE_BYTES])?;
+            file.write_all(&vec![0; PROBE_BYTES])?;
             file.sync_all()
         });
         let _ = std::fs::remove_file(&path);
