@@ -19,6 +19,7 @@ pub mod payload;
 pub mod place;
 pub mod recipients;
 pub mod secret;
+pub mod wipe;
 
 pub use key_file::{KeyFileError, KeyFileLocation};
 pub use keys::Keys;

@@ -106,11 +106,12 @@ impl Remote {
         };
         let result = match body {
             Some(body) => {
-                let bytes =
-                    serde_json::to_vec(body).map_err(|e| ClientError::Local(e.to_string()))?;
+                // Secret values on their way to the server: wiped once sent.
+                let bytes = crate::secrets::wipe::to_json(body)
+                    .map_err(|e| ClientError::Local(e.to_string()))?;
                 let request = builder
                     .header("Content-Type", "application/json")
-                    .body(bytes)
+                    .body(bytes.as_slice())
                     .map_err(|e| ClientError::Local(e.to_string()))?;
                 self.agent.run(request)
             }

@@ -90,7 +90,9 @@ impl Keys {
                 age::DecryptError::NoMatchingKeys => UnsealError::NotRecipient,
                 other => UnsealError::Malformed(other.to_string()),
             })?;
-        let mut plaintext = Secret::new(Vec::new());
+        // The plaintext is shorter than its armor: one buffer that never grows (a grown one
+        // would leave unwiped copies behind).
+        let mut plaintext = Secret::new(Vec::with_capacity(armor.len()));
         reader
             .read_to_end(plaintext.expose_mut())
             .map_err(|error| UnsealError::Malformed(error.to_string()))?;

@@ -246,8 +246,9 @@ fn parse_canonical(bytes: &[u8]) -> Result<SecretData, CryptoError> {
         let key = String::from_utf8(reader.take(key_len)?.to_vec())
             .map_err(|_| CryptoError::Malformed)?;
         let value_len = reader.u32()? as usize;
-        let value = String::from_utf8(reader.take(value_len)?.to_vec())
-            .map_err(|_| CryptoError::Malformed)?;
+        // A value that is not text is still plaintext: wiped before the error goes up.
+        let value = crate::secrets::wipe::into_text(reader.take(value_len)?.to_vec())
+            .ok_or(CryptoError::Malformed)?;
         data.insert(key, Secret::new(value));
     }
     if !reader.0.is_empty() {

@@ -121,13 +121,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     ),
                     _ => ApiError::bad_request("the request body could not be read".to_owned()),
                 })?;
-        read_json(&bytes).map(JsonBody).map_err(|(path, message)| {
+        let read = read_json(&bytes);
+        wipe(bytes);
+        read.map(JsonBody).map_err(|(path, message)| {
             ApiError::bad_request(format!(
                 "the request body is not valid at `{path}`: {}",
                 redact_values(&message)
             ))
             .with_details(json!({ "path": path }))
         })
+    }
+}
+
+/// Wipes a request body once it is parsed: it may hold secret values in plaintext. Only a
+/// buffer this handler owns alone can be wiped (axum hands over one buffer for the whole body);
+/// hyper's own read buffers are beyond reach.
+fn wipe(bytes: Bytes) {
+    if let Ok(mut owned) = bytes.try_into_mut() {
+        zeroize::Zeroize::zeroize(&mut owned[..]);
     }
 }
 

@@ -18,7 +18,6 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Child;
 use tokio::sync::watch;
-use zeroize::Zeroizing;
 
 use crate::server::clock;
 use crate::server::log;
@@ -142,7 +141,7 @@ impl Runner {
             .kill_on_drop(true)
             .spawn()?;
         let pid = child.id().unwrap_or_default();
-        let bytes = Zeroizing::new(serde_json::to_vec(&launch).unwrap_or_default());
+        let bytes = crate::secrets::wipe::to_json(&launch).unwrap_or_default();
         drop(launch);
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(&bytes).await;

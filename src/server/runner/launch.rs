@@ -154,7 +154,7 @@ fn outer(mut launch: Launch) -> Result<u8, String> {
         .stdin(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start the instance's init process: {e}"))?;
-    let bytes = Zeroizing::new(serde_json::to_vec(&launch).unwrap_or_default());
+    let bytes = crate::secrets::wipe::to_json(&launch).unwrap_or_default();
     drop(launch);
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(&bytes);
