@@ -547,7 +547,7 @@ fn schema_accepts_what_lint_accepts() {
 #[test]
 fn server_schema_follows_the_validator() {
     let server_runefile = validator(SERVER_RUNEFILE);
-    let example = "server:\n  listen: 127.0.0.1:7861\n  data-dir: /var/lib/rune\n  tls: { cert-file: c.pem, key-file: k.pem }\nauth:\n  required: false\ncrypto:\n  kek:\n    source: file\n    file-path: /var/lib/rune/kek\n    env-var: RUNE_MASTER_KEY\n    generate-if-missing: true\nstorage:\n  secret-limits:    { max-keys-per-secret: 64, max-value-size: 65536 }\n  configmap-limits: { max-keys-per-configmap: 64, max-value-size: 65536 }\n  versions-kept: 10\n";
+    let example = "server:\n  listen: 127.0.0.1:7861\n  data-dir: /var/lib/rune\n  header-read-timeout: 10s\n  body-read-timeout: 1m30s\n  tls: { cert-file: c.pem, key-file: k.pem }\nauth:\n  required: false\ncrypto:\n  kek:\n    source: file\n    file-path: /var/lib/rune/kek\n    env-var: RUNE_MASTER_KEY\n    generate-if-missing: true\nstorage:\n  secret-limits:    { max-keys-per-secret: 64, max-value-size: 65536 }\n  configmap-limits: { max-keys-per-configmap: 64, max-value-size: 65536 }\n  versions-kept: 10\n";
     assert_eq!(
         lint_errors(example),
         0,
@@ -580,6 +580,14 @@ fn server_schema_follows_the_validator() {
         (
             "a listen address without a port",
             "server:\n  listen: 127.0.0.1\n",
+        ),
+        (
+            "a read timeout without a unit",
+            "server:\n  header-read-timeout: 10\n",
+        ),
+        (
+            "a read timeout that is no duration",
+            "server:\n  body-read-timeout: one minute\n",
         ),
     ] {
         assert!(lint_errors(text) > 0, "rune lint accepts {what}");
