@@ -164,3 +164,36 @@ fn list(keys: &[ObjectKey]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::EngineError;
+    use crate::server::store::IoFailure;
+    use crate::wire::error::{ErrorKind, ExitCode, WireError};
+
+    /// A full disk is 507 `insufficient_storage`, another store I/O failure 503
+    /// `store_unavailable`; both exit 8 and name the cause, which carries no path.
+    #[test]
+    fn store_io_failures_name_their_cause_and_exit_8() {
+        for (full, status, code) in [
+            (true, 507, "insufficient_storage"),
+            (false, 503, "store_unavailable"),
+        ] {
+            let cause = "the system's words (os error 5)".to_owned();
+            let wire = WireError::from(EngineError::StoreIo(IoFailure {
+                full,
+                cause: cause.clone(),
+            }));
+            assert_eq!(wire.kind.http_status(), status);
+            assert_eq!(wire.code, code);
+            assert_eq!(wire.kind.exit_code(), ExitCode::Unreachable);
+            assert_eq!(wire.details["cause"], cause.as_str());
+            assert!(wire.message.contains(&cause), "{}", wire.message);
+            assert_eq!(
+                wire.kind == ErrorKind::InsufficientStorage,
+                full,
+                "{wire:?}"
+            );
+        }
+    }
+}
