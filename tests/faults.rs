@@ -105,6 +105,11 @@ fn a_full_disk_answers_507_and_runed_recovers_without_a_restart() {
             .post("/v1/namespaces/default/configmaps", &body)
             .expect(201);
     }
+    let secret = json!({"kind": "secret", "namespace": "default", "name": "before-secret",
+                        "spec": {"data": {"pw": "PlainTextMarker-full-disk"}}});
+    server
+        .post("/v1/namespaces/default/secrets", &secret)
+        .expect(201);
     let work = Workspace::new()
         .file("big.yaml", &big_runefile("big-cast"))
         .file("small.yaml", "configmap:\n  name: small\n  data: {a: b}\n");
@@ -174,6 +179,16 @@ fn a_full_disk_answers_507_and_runed_recovers_without_a_restart() {
         let path = format!("/v1/namespaces/default/configmaps/{name}");
         assert_eq!(server.get(&path).expect(200)["data"]["a"], name.as_str());
     }
+    let kept = server.get("/v1/namespaces/default/secrets/before-secret");
+    assert_eq!(kept.expect(200)["keys"], json!(["pw"]));
+    let local_small = work
+        .rune()
+        .arg("--data-dir")
+        .arg(&local)
+        .args(["get", "configmap", "small", "-o", "json"])
+        .output()
+        .expect("run rune");
+    assert!(local_small.status.success(), "{local_small:?}");
     for gone in ["big", "big-cast"] {
         let path = format!("/v1/namespaces/default/configmaps/{gone}");
         server.get(&path).error(404, "not_found");
