@@ -175,24 +175,7 @@ fn a_full_disk_answers_507_and_runed_recovers_without_a_restart() {
         log.contains("reopened the store") && log.contains("the store works again"),
         "{log}"
     );
-    for name in &before {
-        let path = format!("/v1/namespaces/default/configmaps/{name}");
-        assert_eq!(server.get(&path).expect(200)["data"]["a"], name.as_str());
-    }
-    let kept = server.get("/v1/namespaces/default/secrets/before-secret");
-    assert_eq!(kept.expect(200)["keys"], json!(["pw"]));
-    let local_small = work
-        .rune()
-        .arg("--data-dir")
-        .arg(&local)
-        .args(["get", "configmap", "small", "-o", "json"])
-        .output()
-        .expect("run rune");
-    assert!(local_small.status.success(), "{local_small:?}");
-    for gone in ["big", "big-cast"] {
-        let path = format!("/v1/namespaces/default/configmaps/{gone}");
-        server.get(&path).error(404, "not_found");
-    }
+    everything_from_before_is_there(&server, &work, &local, &before);
     // The big one fits now, through the same runed.
     server
         .post(
@@ -202,6 +185,34 @@ fn a_full_disk_answers_507_and_runed_recovers_without_a_restart() {
         .expect(201);
     assert!(embedded("big.yaml").status.success(), "embedded cast after");
     drop(server);
+}
+
+/// After the recovery: every object committed before the disk filled up is there (in runed's
+/// store and the embedded one), and nothing of the writes that failed.
+fn everything_from_before_is_there(
+    server: &Server,
+    work: &Workspace,
+    local: &Path,
+    before: &[String],
+) {
+    for name in before {
+        let path = format!("/v1/namespaces/default/configmaps/{name}");
+        assert_eq!(server.get(&path).expect(200)["data"]["a"], name.as_str());
+    }
+    let kept = server.get("/v1/namespaces/default/secrets/before-secret");
+    assert_eq!(kept.expect(200)["keys"], json!(["pw"]));
+    let local_small = work
+        .rune()
+        .arg("--data-dir")
+        .arg(local)
+        .args(["get", "configmap", "small", "-o", "json"])
+        .output()
+        .expect("run rune");
+    assert!(local_small.status.success(), "{local_small:?}");
+    for gone in ["big", "big-cast"] {
+        let path = format!("/v1/namespaces/default/configmaps/{gone}");
+        server.get(&path).error(404, "not_found");
+    }
 }
 
 /// A runefile that sets short read timeouts.
