@@ -62,19 +62,6 @@ fn fill(path: &Path) {
     let _ = file.sync_all();
 }
 
-/// runed's log once it holds `needle` (the log is read on another thread, so a line written
-/// before a response may arrive after it), or as it is after a few seconds.
-fn log_with(server: &Server, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let log = server.log();
-        if log.contains(needle) || Instant::now() > deadline {
-            return log;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// A configmap of about 1 MiB: more than a full disk has room for, under the default limits.
 fn big_data() -> Value {
     (0..16)
@@ -150,7 +137,7 @@ fn a_full_disk_answers_507_and_runed_recovers_without_a_restart() {
     assert_eq!(details["full"], true, "{details}");
     let cause = details["cause"].as_str().unwrap_or_default();
     assert!(cause.contains("No space left"), "{details}");
-    let log = log_with(&server, "No space left");
+    let log = server.log_with("No space left");
     assert!(
         log.contains("No space left"),
         "the log names the cause:\n{log}"
@@ -183,7 +170,7 @@ fn a_full_disk_answers_507_and_runed_recovers_without_a_restart() {
         )
         .expect(201);
     assert_eq!(server.get("/healthz").expect(200)["store"], "ok");
-    let log = log_with(&server, "the store works again");
+    let log = server.log_with("the store works again");
     assert!(
         log.contains("reopened the store") && log.contains("the store works again"),
         "{log}"

@@ -619,7 +619,9 @@ fn revoking_every_token_or_deleting_the_token_file_never_reopens_the_server() {
     let token = create_token(&data, "only", &[]);
     server.get("/v1/namespaces").error(401, "unauthorized");
     assert!(
-        server.log().contains("leaving open mode for good"),
+        server
+            .log_with("leaving open mode for good")
+            .contains("leaving open mode for good"),
         "{}",
         server.log()
     );
@@ -644,7 +646,9 @@ fn revoking_every_token_or_deleting_the_token_file_never_reopens_the_server() {
     let server = setup.start();
     server.get("/v1/namespaces").error(401, "unauthorized");
     assert!(
-        server.log().contains("a token was created for this store"),
+        server
+            .log_with("a token was created for this store")
+            .contains("a token was created for this store"),
         "{}",
         server.log()
     );

@@ -242,6 +242,19 @@ impl Server {
         self.log.lock().expect("log lock").clone()
     }
 
+    /// The log once it holds `needle` (or after 5 s): runed's stderr is read on another thread,
+    /// so a line written just before a response may not be here yet when the response is.
+    pub fn log_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let log = self.log();
+            if log.contains(needle) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Every response body this harness received from the server.
     pub fn replies(&self) -> Vec<String> {
         self.replies.lock().expect("replies lock").clone()
