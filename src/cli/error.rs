@@ -109,6 +109,38 @@ impl CliError {
         }
     }
 
+    /// A stable, machine-readable code for `-o json`: the server's own code for a failure it
+    /// reported (`in_use`, `already_exists`, …), else one per exit code.
+    #[must_use]
+    pub fn code(&self) -> String {
+        if let CliError::Client(ClientError::Api(error)) = self {
+            return error.code.clone();
+        }
+        match self.exit_code() {
+            ExitCode::Success | ExitCode::ChangesPending | ExitCode::Other => "internal",
+            ExitCode::Usage => "usage",
+            ExitCode::Auth => "unauthenticated",
+            ExitCode::NotFound => "not_found",
+            ExitCode::Conflict => "conflict",
+            ExitCode::Validation => "invalid",
+            ExitCode::Timeout => "timeout",
+            ExitCode::Unreachable => "unavailable",
+        }
+        .to_owned()
+    }
+
+    /// The failure as `-o json` prints it on stdout (`schemas/error-output.schema.json`).
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": {
+                "code": self.code(),
+                "message": self.to_string(),
+                "exitCode": self.exit_code() as u8,
+            }
+        })
+    }
+
     /// Whether the failure goes without an `error:` line: its findings were printed already,
     /// or nobody reads stdout any more.
     #[must_use]
@@ -243,6 +275,10 @@ mod tests {
             ),
             (
                 CliError::Config(ConfigError::UnknownContext("c".into())),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Config(ConfigError::NoCurrentContext),
                 ExitCode::Usage,
             ),
             (
