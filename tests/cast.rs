@@ -742,7 +742,10 @@ Plan (offline): 3 objects would be created or updated; the server was not contac
         .rune(&["cast", "quickstart.yaml", "--offline", "-o", "json"])
         .ok()
         .json();
-    assert_eq!(json["offline"], true);
+    // The online shape (issue #13): the plan, every action `unknown`, and no result.
+    assert_eq!(json["plan"]["summary"]["unknown"], 3, "{json:#}");
+    assert_eq!(json["plan"]["changes"][0]["action"], "unknown", "{json:#}");
+    assert_eq!(json["result"], serde_json::Value::Null, "{json:#}");
     assert!(
         !w.data_dir().exists(),
         "--offline opened the embedded engine"

@@ -42,6 +42,9 @@ pub enum CliError {
     /// A key or recipients file named by a flag or the environment that cannot be used.
     #[error(transparent)]
     KeyFile(#[from] KeyFileError),
+    /// Something the command line names does not exist (a namespace).
+    #[error("{0}")]
+    NotFound(String),
     /// A failure with no better code (a server that answers nonsense).
     #[error("{0}")]
     Other(String),
@@ -98,7 +101,9 @@ impl CliError {
             | CliError::Seal(SealError::NoRecipients)
             | CliError::Rewrite(RewriteError::Seal(SealError::NoRecipients))
             | CliError::Usage(_) => ExitCode::Usage,
-            CliError::Rewrite(RewriteError::NoSuchSecret { .. }) => ExitCode::NotFound,
+            CliError::NotFound(_) | CliError::Rewrite(RewriteError::NoSuchSecret { .. }) => {
+                ExitCode::NotFound
+            }
             CliError::Other(_)
             | CliError::Rewrite(
                 RewriteError::Seal(SealError::Encrypt(_))
@@ -208,6 +213,7 @@ mod tests {
                 ExitCode::Unreachable,
             ),
             (CliError::Invalid("i".into()), ExitCode::Validation),
+            (CliError::NotFound("n".into()), ExitCode::NotFound),
             (CliError::Other("o".into()), ExitCode::Other),
             (CliError::Usage("u".into()), ExitCode::Usage),
             (CliError::Validation, ExitCode::Validation),
