@@ -28,7 +28,13 @@ const GLOBAL: &str = "Global options";
 
 /// Declarative `GitOps` for namespaces, secrets, configmaps and services.
 #[derive(Debug, Parser)]
-#[command(name = "rune", version, about, after_long_help = help::ROOT)]
+#[command(
+    name = "rune",
+    version,
+    about,
+    after_help = help::ROOT_SHORT,
+    after_long_help = help::ROOT
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

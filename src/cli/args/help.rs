@@ -1,9 +1,21 @@
 //! The long texts of `--help`: the exit codes, `rune seal`'s modes, and every command's
 //! examples (SPEC §3: every command's `--help` ends with examples).
 
+/// The examples of `rune -h` and `rune --help`.
+macro_rules! root_examples {
+    () => {
+        "Examples:
+  rune lint -r .                         # check every runefile below here, offline
+  rune diff -r .                         # what a cast would change (exit 1 when something would)
+  rune cast -r .                         # apply them
+  rune get secrets -n prod               # secrets' metadata, never their values
+  rune login prod --server https://runed.example --token-stdin < token.txt"
+    };
+}
+
 /// The end of `rune --help`.
-pub const ROOT: &str = "\
-Exit codes:
+pub const ROOT: &str = concat!(
+    "Exit codes:
   0  success; for `diff`/`--exit-code`: no changes
   1  changes pending (`diff`, `cast --dry-run --exit-code` only)
   2  usage error
@@ -15,15 +27,15 @@ Exit codes:
   8  server unreachable / I/O failure
   9  any other error
 
-Examples:
-  rune lint -r .                         # check every runefile below here, offline
-  rune diff -r .                         # what a cast would change (exit 1 when something would)
-  rune cast -r .                         # apply them
-  rune get secrets -n prod               # secrets' metadata, never their values
-  rune login prod --server https://runed.example --token-stdin < token.txt
-
 Documentation: the README and docs/ in rune's repository (docs/diagnostics.md explains every
-finding's code).";
+finding's code).
+
+",
+    root_examples!()
+);
+
+/// The end of `rune -h`.
+pub const ROOT_SHORT: &str = root_examples!();
 
 /// The end of `rune seal --help`.
 pub const SEAL: &str = "\
