@@ -251,7 +251,7 @@ fn dry_run_client_and_server() {
         &["apply", "-f", "app.yaml", "--dry-run=server", "--exit-code"],
     ] {
         let planned = w.run(args);
-        let wanted = if args.contains(&"--exit-code") { 1 } else { 0 };
+        let wanted = i32::from(args.contains(&"--exit-code"));
         assert!(
             stdout(expect(&planned, wanted)).contains("1 to create"),
             "{args:?}"

@@ -1,5 +1,5 @@
 //! Shell completion, as kubectl does it: the script `rune completion SHELL` prints calls `rune`
-//! back (clap_complete's dynamic completion, `COMPLETE=SHELL rune -- WORDS…`), which offers
+//! back (`clap_complete`'s dynamic completion, `COMPLETE=SHELL rune -- WORDS…`), which offers
 //! kinds, and names, namespaces and contexts.
 //!
 //! Names and namespaces come from the configured server, asked with a short timeout; any
@@ -94,8 +94,9 @@ pub fn context_names() -> ArgValueCandidates {
         let names = contexts::path()
             .ok()
             .and_then(|path| ConfigFile::load(&path).ok())
-            .map(|config| config.contexts.into_iter().map(|c| c.name).collect())
-            .unwrap_or_else(Vec::<String>::new);
+            .map_or_else(Vec::new, |config| {
+                config.contexts.into_iter().map(|c| c.name).collect()
+            });
         candidates(names)
     })
 }

@@ -100,19 +100,19 @@ pub fn uses(path: &str) -> Uses {
 fn leaves(root: &clap::Command) -> Vec<String> {
     let mut paths = Vec::new();
     for sub in root.get_subcommands() {
-        collect(sub, String::new(), &mut paths);
+        collect(sub, "", &mut paths);
     }
     paths
 }
 
-fn collect(command: &clap::Command, prefix: String, paths: &mut Vec<String>) {
+fn collect(command: &clap::Command, prefix: &str, paths: &mut Vec<String>) {
     let path = if prefix.is_empty() {
         command.get_name().to_owned()
     } else {
         format!("{prefix} {}", command.get_name())
     };
     for sub in command.get_subcommands() {
-        collect(sub, path.clone(), paths);
+        collect(sub, &path, paths);
     }
     paths.push(path);
 }

@@ -3,6 +3,7 @@
 //! needs the token (unless `--no-verify`). TLS files given with `--ca-file`, `--client-cert` and `--client-key` are saved
 //! as absolute paths, so the context works from any directory.
 
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -162,7 +163,7 @@ fn contexts_table(config: &ConfigFile) -> String {
                 if i + 1 == row.len() {
                     line.push_str(cell);
                 } else {
-                    line.push_str(&format!("{cell:<width$}   ", width = widths[i]));
+                    let _ = write!(line, "{cell:<width$}   ", width = widths[i]);
                 }
             }
             line.trim_end().to_owned() + "\n"
