@@ -41,7 +41,7 @@ use crate::cli::output::Output;
 #[must_use]
 pub fn run() -> ExitCode {
     // A shell asking for completions (`COMPLETE=bash rune -- …`) gets them, and the process ends.
-    clap_complete::CompleteEnv::with_factory(args::command)
+    clap_complete::CompleteEnv::with_factory(complete::command)
         .var(cmd::completion::VAR)
         .complete();
     let cli = match parse() {

@@ -15,10 +15,6 @@ pub mod uses;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::cli::complete::{
-    context_names, kinds_described, kinds_plural, kinds_singular, names, namespace_names,
-    service_names,
-};
 use crate::secrets::Secret;
 
 /// The help heading of the flags that choose and reach the target.
@@ -83,8 +79,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "NAME",
-        help_heading = TARGET,
-        add = context_names()
+        help_heading = TARGET
     )]
     pub context: Option<String>,
     /// The embedded engine's data directory (when no server is configured) [default: ~/.rune/local]
@@ -97,8 +92,7 @@ pub struct GlobalArgs {
         global = true,
         env = "RUNE_NAMESPACE",
         value_name = "NS",
-        help_heading = TARGET,
-        add = namespace_names()
+        help_heading = TARGET
     )]
     pub namespace: Option<String>,
     /// Disable colour (also when `NO_COLOR` is set or the output is not a terminal)
@@ -406,10 +400,8 @@ pub struct GetArgs {
     pub all_namespaces: bool,
     /// `secrets`, `configs`, `services`, `namespaces`, `storageclasses`, `volumes` (or
     /// singular); `KIND/NAME` names one object
-    #[arg(add = kinds_plural())]
     pub kind: String,
     /// One object's name
-    #[arg(add = names())]
     pub name: Option<String>,
     /// Only objects with these labels (`key=value[,key2=value2]`: all must match)
     #[arg(short = 'l', long, value_name = "SELECTOR", conflicts_with = "name")]
@@ -443,20 +435,16 @@ pub struct DeleteArgs {
     #[arg(long)]
     pub force: bool,
     /// `secret`, `config`, `service`, `namespace`, `storageclass`, `volume`
-    #[arg(add = kinds_singular())]
     pub kind: String,
     /// The object's name
-    #[arg(add = names())]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
     /// `service`
-    #[arg(add = kinds_described())]
     pub kind: String,
     /// The service's name
-    #[arg(add = names())]
     pub name: String,
 }
 
@@ -469,14 +457,12 @@ pub struct LogsArgs {
     #[arg(long, value_name = "N")]
     pub instance: Option<u32>,
     /// The service's name
-    #[arg(add = service_names())]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RestartArgs {
     /// The service's name
-    #[arg(add = service_names())]
     pub name: String,
     /// Return once the rolling restart has begun instead of waiting for it
     #[arg(long)]
@@ -549,7 +535,6 @@ pub enum ConfigCommand {
     /// Delete a context
     DeleteContext {
         /// The context's name
-        #[arg(add = context_names())]
         name: String,
     },
     /// List the contexts: the current one marked `*`, each with its server and namespace
@@ -558,7 +543,6 @@ pub enum ConfigCommand {
     /// and `--client-key` set its fields)
     SetContext {
         /// The context's name (created when it does not exist)
-        #[arg(add = context_names())]
         name: String,
         /// Read a new token from standard input
         #[arg(long)]
@@ -567,7 +551,6 @@ pub enum ConfigCommand {
     /// Make a context current
     UseContext {
         /// The context's name
-        #[arg(add = context_names())]
         name: String,
     },
     /// Print the config file (tokens masked)

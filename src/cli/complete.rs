@@ -11,13 +11,60 @@ use std::ffi::OsStr;
 use std::time::Duration;
 
 use clap::FromArgMatches;
-use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, CompletionCandidate};
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 use crate::cli::args::GlobalArgs;
 use crate::cli::contexts::{self, ConfigFile};
 use crate::cli::{present, target};
 use crate::client::Backend;
 use crate::resource::Kind;
+
+/// The command line of [`crate::cli::args::command`] with the completers below attached to
+/// the arguments they complete: what the completion scripts call into.
+#[must_use]
+pub fn command() -> clap::Command {
+    let mut root = crate::cli::args::command();
+    attach_everywhere(&mut root);
+    let specific = [
+        ("get", "kind", kinds_plural()),
+        ("get", "name", names()),
+        ("delete", "kind", kinds_singular()),
+        ("delete", "name", names()),
+        ("describe", "kind", kinds_described()),
+        ("describe", "name", names()),
+        ("logs", "name", service_names()),
+        ("restart", "name", service_names()),
+        ("config use-context", "name", context_names()),
+        ("config delete-context", "name", context_names()),
+        ("config set-context", "name", context_names()),
+    ];
+    for (path, id, completer) in specific {
+        let mut command = &mut root;
+        for name in path.split(' ') {
+            command = command
+                .find_subcommand_mut(name)
+                .unwrap_or_else(|| panic!("no command `{path}`"));
+        }
+        *command = std::mem::take(command).mut_arg(id, |a| a.add(completer));
+    }
+    root
+}
+
+/// `-n` and `--context` complete alike on every command that has them.
+fn attach_everywhere(command: &mut clap::Command) {
+    let has = |c: &clap::Command, id: &str| c.get_arguments().any(|a| a.get_id() == id);
+    let mut shaped = std::mem::take(command);
+    if has(&shaped, "namespace") {
+        shaped = shaped.mut_arg("namespace", |a| a.add(namespace_names()));
+    }
+    if has(&shaped, "context") {
+        shaped = shaped.mut_arg("context", |a| a.add(context_names()));
+    }
+    for sub in shaped.get_subcommands_mut() {
+        attach_everywhere(sub);
+    }
+    *command = shaped;
+}
 
 /// How long a completion may wait for the server.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -40,26 +87,24 @@ const SINGULAR: &[&str] = &[
 ];
 
 /// `rune get` kinds, and `KIND/NAME` once a `/` is typed.
-#[must_use]
-pub fn kinds_plural() -> ArgValueCompleter {
+fn kinds_plural() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| kinds_or_names(current, PLURAL))
 }
 
 /// `rune delete` kinds.
-#[must_use]
-pub fn kinds_singular() -> ArgValueCandidates {
-    ArgValueCandidates::new(|| candidates(SINGULAR.iter().copied()))
+fn kinds_singular() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
+        filtered(current, SINGULAR.iter().map(|&k| k.to_owned()).collect())
+    })
 }
 
 /// `rune describe` kinds.
-#[must_use]
-pub fn kinds_described() -> ArgValueCandidates {
-    ArgValueCandidates::new(|| candidates(["service"]))
+fn kinds_described() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| filtered(current, vec!["service".to_owned()]))
 }
 
 /// The names of the kind given before (`rune get secrets <TAB>`).
-#[must_use]
-pub fn names() -> ArgValueCompleter {
+fn names() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| {
         let (global, kind) = line();
         let Some(kind) = kind.as_deref().and_then(present::parse_kind) else {
@@ -70,8 +115,7 @@ pub fn names() -> ArgValueCompleter {
 }
 
 /// Service names (`rune logs <TAB>`).
-#[must_use]
-pub fn service_names() -> ArgValueCompleter {
+fn service_names() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| {
         let (global, _) = line();
         filtered(current, names_of(&global, Kind::Service))
@@ -79,8 +123,7 @@ pub fn service_names() -> ArgValueCompleter {
 }
 
 /// Namespaces, from the server.
-#[must_use]
-pub fn namespace_names() -> ArgValueCompleter {
+fn namespace_names() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| {
         let (global, _) = line();
         filtered(current, names_of(&global, Kind::Namespace))
@@ -88,16 +131,15 @@ pub fn namespace_names() -> ArgValueCompleter {
 }
 
 /// The contexts of the config file.
-#[must_use]
-pub fn context_names() -> ArgValueCandidates {
-    ArgValueCandidates::new(|| {
+fn context_names() -> ArgValueCompleter {
+    ArgValueCompleter::new(|current: &OsStr| {
         let names = contexts::path()
             .ok()
             .and_then(|path| ConfigFile::load(&path).ok())
             .map_or_else(Vec::new, |config| {
                 config.contexts.into_iter().map(|c| c.name).collect()
             });
-        candidates(names)
+        filtered(current, names)
     })
 }
 
