@@ -300,6 +300,13 @@ fn get_kind_slash_name_and_label_selectors() {
         expect(&w.run(args), 2);
     }
     expect(&w.run(&["get", "secret/missing"]), 4);
+    // `delete` and `describe` take KIND/NAME too.
+    expect(&w.run(&["describe", "service/nope"]), 4);
+    expect(&w.run(&["describe", "secret/db"]), 2);
+    expect(&w.run(&["delete", "secret"]), 2);
+    expect(&w.run(&["delete", "secret/other"]), 0);
+    let left = w.run(&["get", "secrets", "-o", "json"]);
+    assert_eq!(names(&json(expect(&left, 0))), ["api-key", "db"]);
 }
 
 /// Item 12: `get -n MISSING` says the namespace does not exist (exit 4), for a list and for

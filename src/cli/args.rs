@@ -434,18 +434,19 @@ pub struct DeleteArgs {
     /// Delete even while a service uses it
     #[arg(long)]
     pub force: bool,
-    /// `secret`, `config`, `service`, `namespace`, `storageclass`, `volume`
+    /// `secret`, `config`, `service`, `namespace`, `storageclass`, `volume`; `KIND/NAME`
+    /// names the object
     pub kind: String,
     /// The object's name
-    pub name: String,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
-    /// `service`
+    /// `service`; `service/NAME` names it
     pub kind: String,
     /// The service's name
-    pub name: String,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

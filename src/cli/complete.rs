@@ -91,16 +91,14 @@ fn kinds_plural() -> ArgValueCompleter {
     ArgValueCompleter::new(|current: &OsStr| kinds_or_names(current, PLURAL))
 }
 
-/// `rune delete` kinds.
+/// `rune delete` kinds, and `KIND/NAME` once a `/` is typed.
 fn kinds_singular() -> ArgValueCompleter {
-    ArgValueCompleter::new(|current: &OsStr| {
-        filtered(current, SINGULAR.iter().map(|&k| k.to_owned()).collect())
-    })
+    ArgValueCompleter::new(|current: &OsStr| kinds_or_names(current, SINGULAR))
 }
 
-/// `rune describe` kinds.
+/// `rune describe` kinds, and `service/NAME` once a `/` is typed.
 fn kinds_described() -> ArgValueCompleter {
-    ArgValueCompleter::new(|current: &OsStr| filtered(current, vec!["service".to_owned()]))
+    ArgValueCompleter::new(|current: &OsStr| kinds_or_names(current, &["service"]))
 }
 
 /// The names of the kind given before (`rune get secrets <TAB>`).

@@ -16,24 +16,7 @@ use crate::wire::object::{KindName, ObjectKey};
 use crate::wire::runner::RunnerStatus;
 
 pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let (kind_word, name) = match args.kind.split_once('/') {
-        Some((_, _)) if args.name.is_some() => {
-            return Err(CliError::Usage(format!(
-                "`{}` names the object already: drop `{}`",
-                args.kind,
-                args.name.as_deref().unwrap_or_default()
-            )));
-        }
-        Some((kind, name)) if !name.is_empty() && !name.contains('/') => (kind, Some(name)),
-        Some(_) => {
-            return Err(CliError::Usage(format!(
-                "`{}` is not KIND/NAME (like `secret/db`)",
-                args.kind
-            )));
-        }
-        None => (args.kind.as_str(), args.name.as_deref()),
-    };
-    let kind = kind(kind_word)?;
+    let (kind, name) = kind_and_name(&args.kind, args.name.as_deref())?;
     let selector = args.selector.as_deref().map(selector).transpose()?;
     if selector.is_some() && name.is_some() {
         return Err(CliError::Usage(
@@ -160,6 +143,39 @@ fn namespace_exists(backend: &dyn Backend, namespace: &str) -> Result<(), CliErr
             "namespace `{namespace}` does not exist (see `rune get namespaces`)"
         ))),
         _ => Ok(()),
+    }
+}
+
+/// `KIND/NAME` (kubectl's `secret/db`) or `KIND [NAME]`.
+pub fn kind_and_name<'a>(
+    kind_word: &'a str,
+    name: Option<&'a str>,
+) -> Result<(Kind, Option<&'a str>), CliError> {
+    match kind_word.split_once('/') {
+        Some(_) if name.is_some() => Err(CliError::Usage(format!(
+            "`{kind_word}` names the object already: drop `{}`",
+            name.unwrap_or_default()
+        ))),
+        Some((word, name)) if !name.is_empty() && !name.contains('/') => {
+            Ok((kind(word)?, Some(name)))
+        }
+        Some(_) => Err(CliError::Usage(format!(
+            "`{kind_word}` is not KIND/NAME (like `secret/db`)"
+        ))),
+        None => Ok((kind(kind_word)?, name)),
+    }
+}
+
+/// [`kind_and_name`] for commands that need a name.
+pub fn kind_and_required_name(
+    kind_word: &str,
+    name: Option<&str>,
+) -> Result<(Kind, String), CliError> {
+    match kind_and_name(kind_word, name)? {
+        (kind, Some(name)) => Ok((kind, name.to_owned())),
+        (_, None) => Err(CliError::Usage(format!(
+            "name the object: `{kind_word} NAME` or `{kind_word}/NAME`"
+        ))),
     }
 }
 
