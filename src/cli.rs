@@ -48,7 +48,7 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let error = CliError::Args(error);
-            report(&error, false);
+            report(&error, asks_for_json(std::env::args_os()));
             return error.exit_code();
         }
     };
@@ -95,12 +95,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     }
 }
 
+/// Whether the raw arguments ask for `-o json`, for a command line that does not parse (clap
+/// says nothing of the values it read then).
+fn asks_for_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    args.iter().enumerate().any(|(i, arg)| {
+        matches!(arg.as_str(), "-ojson" | "-o=json" | "--output=json")
+            || (matches!(arg.as_str(), "-o" | "--output")
+                && args.get(i + 1).is_some_and(|next| next == "json"))
+    })
+}
+
 /// Says on stderr what failed, unless clap says it itself, it was said already (findings), or
 /// nobody reads the output any more. With `-o json`, stdout also gets the failure as
 /// `{"error": {"code", "message", "exitCode"}}`, so that a script reading stdout sees it.
 fn report(error: &CliError, json: bool) {
-    if let CliError::Args(error) = error {
-        let _ = error.print();
+    if let CliError::Args(clap_error) = error {
+        if json && clap_error.use_stderr() {
+            let _ = writeln!(std::io::stdout(), "{}", error.to_json());
+        }
+        let _ = clap_error.print();
         return;
     }
     if matches!(error, CliError::Output(_)) && error.is_silent() {

@@ -385,6 +385,22 @@ fn json_errors_on_stdout() {
         }
         assert!(stderr(output).starts_with("error: "), "{}", stderr(output));
     }
+    // A command line that does not parse, with -o json in it: JSON too.
+    for args in [
+        &["get", "secrets", "--bogus", "-o", "json"][..],
+        &["lint", "-o", "json", "x.yaml"],
+        &["get", "--output=json"],
+    ] {
+        let output = w.run(args);
+        let error = json(expect(&output, 2));
+        assert_eq!(error["error"]["code"], "usage", "{args:?}: {error:#}");
+        assert!(validator.is_valid(&error), "{error:#}");
+        assert!(
+            stderr(&output).starts_with("error: "),
+            "{}",
+            stderr(&output)
+        );
+    }
     // Without -o json, stdout stays empty.
     let plain = w.run(&["get", "secret/missing"]);
     assert_eq!(stdout(expect(&plain, 4)), "");

@@ -137,10 +137,21 @@ impl CliError {
     /// The failure as `-o json` prints it on stdout (`schemas/error-output.schema.json`).
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
+        // clap's message is the whole report (`error: …`, usage, a hint): its first paragraph
+        // says what is wrong.
+        let message = match self {
+            CliError::Args(error) => {
+                let text = error.render().to_string();
+                let first = text.split("\n\n").next().unwrap_or_default();
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                first.split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+            other => other.to_string(),
+        };
         serde_json::json!({
             "error": {
                 "code": self.code(),
-                "message": self.to_string(),
+                "message": message,
                 "exitCode": self.exit_code() as u8,
             }
         })
