@@ -2,6 +2,7 @@
 //! over the library; each lives in `cli/cmd/<verb>.rs`.
 
 pub mod args;
+pub mod complete;
 pub mod cmd {
     pub mod cast;
     pub mod completion;
@@ -29,20 +30,33 @@ pub mod validation;
 
 use std::io::Write;
 
+use clap::FromArgMatches;
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::args::{Cli, Command};
+use crate::cli::args::{Cli, Command, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output::Output;
 
 /// Runs `rune` with the process's arguments and returns its exit code.
 #[must_use]
 pub fn run() -> ExitCode {
-    match parse().map_err(CliError::Args).and_then(dispatch) {
+    // A shell asking for completions (`COMPLETE=bash rune -- …`) gets them, and the process ends.
+    clap_complete::CompleteEnv::with_factory(complete::command)
+        .var(cmd::completion::VAR)
+        .complete();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let error = CliError::Args(error);
+            report(&error, asks_for_json(std::env::args_os()));
+            return error.exit_code();
+        }
+    };
+    let json = cli.global.output == Some(OutputFormat::Json);
+    match dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
-            report(&error);
+            report(&error, json);
             error.exit_code()
         }
     }
@@ -50,12 +64,13 @@ pub fn run() -> ExitCode {
 
 /// The arguments, and where the token came from: clap knows, and forgets it in the derived struct.
 fn parse() -> Result<Cli, clap::Error> {
-    let mut matches = Cli::command().try_get_matches()?;
+    let mut command = args::command();
+    let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    args::uses::check(&mut command, &matches)?;
     let from_env = matches.value_source("token") == Some(ValueSource::EnvVariable);
-    let mut cli =
-        Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))?;
+    let mut cli = Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))?;
     cli.global.token_from_env = from_env;
-    Ok(cli)
+    Ok(cli.normalized())
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
@@ -76,16 +91,39 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Restart(args) => cmd::restart::run(&args, &cli.global),
         Command::Seal(args) => cmd::seal::run(&args, &cli.global, &out),
         Command::Status(args) => cmd::status::run(&args, &cli.global),
-        Command::Version => cmd::version::run(),
+        Command::Version => cmd::version::run(&cli.global),
     }
 }
 
+/// Whether the raw arguments ask for `-o json`, for a command line that does not parse (clap
+/// says nothing of the values it read then).
+fn asks_for_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    args.iter().enumerate().any(|(i, arg)| {
+        matches!(arg.as_str(), "-ojson" | "-o=json" | "--output=json")
+            || (matches!(arg.as_str(), "-o" | "--output")
+                && args.get(i + 1).is_some_and(|next| next == "json"))
+    })
+}
+
 /// Says on stderr what failed, unless clap says it itself, it was said already (findings), or
-/// nobody reads the output any more.
-fn report(error: &CliError) {
-    if let CliError::Args(error) = error {
-        let _ = error.print();
-    } else if !error.is_silent() {
+/// nobody reads the output any more. With `-o json`, stdout also gets the failure as
+/// `{"error": {"code", "message", "exitCode"}}`, so that a script reading stdout sees it.
+fn report(error: &CliError, json: bool) {
+    if let CliError::Args(clap_error) = error {
+        if json && clap_error.use_stderr() {
+            let _ = writeln!(std::io::stdout(), "{}", error.to_json());
+        }
+        let _ = clap_error.print();
+        return;
+    }
+    if matches!(error, CliError::Output(_)) && error.is_silent() {
+        return;
+    }
+    if json {
+        let _ = writeln!(std::io::stdout(), "{}", error.to_json());
+    }
+    if !error.is_silent() {
         let _ = writeln!(std::io::stderr(), "error: {error}");
     }
 }

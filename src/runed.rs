@@ -28,7 +28,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The server runefile (SPEC §4.1); flags override it
+    /// The server runefile (see the README, section `runed`); flags override it
     #[arg(long, short = 'c', value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
     /// Where the store, the token file and (by default) the KEK live [default: /var/lib/rune]

@@ -619,3 +619,21 @@ fn runed_records_the_token_as_the_caller() {
     assert_eq!(object["provenance"]["castBy"], "token:deployer");
     assert!(object["provenance"]["castAt"].is_string(), "{object:#}");
 }
+
+/// The installed hook is silent when the commit is clean, like other pre-commit hooks (issue
+/// #13): no "no problems" summary on every commit. A failing commit still shows its errors
+/// (`hook_refuses_plaintext_and_ignores_unstaged_fixes`).
+#[test]
+fn the_hook_is_silent_on_success() {
+    let s = Scratch::new();
+    s.rune().args(["hook", "install"]).assert().success();
+    s.write(
+        "app.yaml",
+        "configmap:\n  name: app\n  data:\n    LOG_LEVEL: info\n",
+    );
+    s.git(&["add", "app.yaml"]);
+    let done = s.commit(&[]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert_eq!(stderr(&done), "", "the hook spoke on success");
+    assert_eq!(String::from_utf8_lossy(&done.stdout), "");
+}

@@ -9,6 +9,7 @@ mod fixtures;
 mod git;
 mod input;
 mod isolation;
+mod kubectl;
 mod lint;
 mod permissions;
 mod properties;

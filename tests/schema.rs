@@ -20,7 +20,8 @@ use crate::util::{Workspace, root};
 const RUNEFILE: &str = "runefile.schema.json";
 const SERVER_RUNEFILE: &str = "server-runefile.schema.json";
 const LINT_OUTPUT: &str = "lint-output.schema.json";
-const SCHEMAS: [&str; 3] = [RUNEFILE, SERVER_RUNEFILE, LINT_OUTPUT];
+const ERROR_OUTPUT: &str = "error-output.schema.json";
+const SCHEMAS: [&str; 4] = [RUNEFILE, SERVER_RUNEFILE, LINT_OUTPUT, ERROR_OUTPUT];
 
 /// A schema file of `schemas/`, parsed.
 fn schema(name: &str) -> Value {

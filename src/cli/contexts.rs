@@ -58,6 +58,8 @@ pub enum ConfigError {
     Invalid { message: String, path: PathBuf },
     #[error("no context is named `{0}` (see `rune config view`)")]
     UnknownContext(String),
+    #[error("no current context: make one current with `rune config use-context NAME`")]
+    NoCurrentContext,
     #[error("no config file location: set `RUNE_CONFIG` or `HOME`")]
     NoHome,
 }

@@ -42,6 +42,9 @@ pub enum CliError {
     /// A key or recipients file named by a flag or the environment that cannot be used.
     #[error(transparent)]
     KeyFile(#[from] KeyFileError),
+    /// Something the command line names does not exist (a namespace).
+    #[error("{0}")]
+    NotFound(String),
     /// A failure with no better code (a server that answers nonsense).
     #[error("{0}")]
     Other(String),
@@ -98,7 +101,9 @@ impl CliError {
             | CliError::Seal(SealError::NoRecipients)
             | CliError::Rewrite(RewriteError::Seal(SealError::NoRecipients))
             | CliError::Usage(_) => ExitCode::Usage,
-            CliError::Rewrite(RewriteError::NoSuchSecret { .. }) => ExitCode::NotFound,
+            CliError::NotFound(_) | CliError::Rewrite(RewriteError::NoSuchSecret { .. }) => {
+                ExitCode::NotFound
+            }
             CliError::Other(_)
             | CliError::Rewrite(
                 RewriteError::Seal(SealError::Encrypt(_))
@@ -107,6 +112,49 @@ impl CliError {
             )
             | CliError::Seal(SealError::Encrypt(_)) => ExitCode::Other,
         }
+    }
+
+    /// A stable, machine-readable code for `-o json`: the server's own code for a failure it
+    /// reported (`in_use`, `already_exists`, …), else one per exit code.
+    #[must_use]
+    pub fn code(&self) -> String {
+        if let CliError::Client(ClientError::Api(error)) = self {
+            return error.code.clone();
+        }
+        match self.exit_code() {
+            ExitCode::Success | ExitCode::ChangesPending | ExitCode::Other => "internal",
+            ExitCode::Usage => "usage",
+            ExitCode::Auth => "unauthenticated",
+            ExitCode::NotFound => "not_found",
+            ExitCode::Conflict => "conflict",
+            ExitCode::Validation => "invalid",
+            ExitCode::Timeout => "timeout",
+            ExitCode::Unreachable => "unavailable",
+        }
+        .to_owned()
+    }
+
+    /// The failure as `-o json` prints it on stdout (`schemas/error-output.schema.json`).
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        // clap's message is the whole report (`error: …`, usage, a hint): its first paragraph
+        // says what is wrong.
+        let message = match self {
+            CliError::Args(error) => {
+                let text = error.render().to_string();
+                let first = text.split("\n\n").next().unwrap_or_default();
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                first.split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+            other => other.to_string(),
+        };
+        serde_json::json!({
+            "error": {
+                "code": self.code(),
+                "message": message,
+                "exitCode": self.exit_code() as u8,
+            }
+        })
     }
 
     /// Whether the failure goes without an `error:` line: its findings were printed already,
@@ -176,6 +224,7 @@ mod tests {
                 ExitCode::Unreachable,
             ),
             (CliError::Invalid("i".into()), ExitCode::Validation),
+            (CliError::NotFound("n".into()), ExitCode::NotFound),
             (CliError::Other("o".into()), ExitCode::Other),
             (CliError::Usage("u".into()), ExitCode::Usage),
             (CliError::Validation, ExitCode::Validation),
@@ -245,6 +294,10 @@ mod tests {
             ),
             (
                 CliError::Config(ConfigError::UnknownContext("c".into())),
+                ExitCode::Usage,
+            ),
+            (
+                CliError::Config(ConfigError::NoCurrentContext),
                 ExitCode::Usage,
             ),
             (

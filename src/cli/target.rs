@@ -165,3 +165,24 @@ fn tls_files(global: &GlobalArgs, own: Option<&Context>) -> TlsFiles {
         client_cert,
     }
 }
+
+/// The configured server (flags, `RUNE_SERVER`, else the context) with a short timeout, for
+/// shell completion; `None` when no server is configured: a completion never opens the
+/// embedded engine, which would create its data directory.
+pub fn remote_only(global: &GlobalArgs, timeout: Duration) -> Result<Option<Remote>, CliError> {
+    let config = ConfigFile::load(&contexts::path()?)?;
+    let context = config.context(global.context.as_deref())?;
+    let Some(server) = global
+        .server
+        .clone()
+        .or_else(|| context.map(|c| c.server.clone()))
+    else {
+        return Ok(None);
+    };
+    let own = context.filter(|c| global.server.as_ref().is_none_or(|s| *s == c.server));
+    let (token, _) = token(global, own)?;
+    let remote = Remote::new(&server, token, timeout)
+        .with_tls(tls_files(global, own))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(Some(remote))
+}

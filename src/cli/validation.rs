@@ -13,6 +13,7 @@ use crate::validate::Options;
 pub fn options(global: &GlobalArgs, allow_file_root: &[PathBuf]) -> Result<Options, CliError> {
     Ok(Options {
         default_namespace: target::namespace(global)?,
+        namespace_flag: global.namespace.clone(),
         allow_file_roots: roots(allow_file_root)?,
         ..Options::default()
     })

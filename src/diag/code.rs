@@ -72,6 +72,7 @@ codes! {
     YamlKeyDuplicate = "E-YAML-KEY-DUPLICATE", "A mapping repeats a key.";
     YamlSyntax = "E-YAML-SYNTAX", "A document is not valid YAML.";
     EnvKeyInvalid = "W-ENV-KEY-INVALID", "An `envFrom` key is not a valid environment variable name; the runtime skips it.";
+    NamespaceMismatch = "W-NAMESPACE-MISMATCH", "A document names a namespace other than the one `-n` (or `RUNE_NAMESPACE`) gives; the document's wins.";
     NamespaceUndeclared = "W-NAMESPACE-UNDECLARED", "A resource uses a namespace that these files do not declare.";
     RefUnresolved = "W-REF-UNRESOLVED", "A reference names a resource these files do not declare; it must exist on the server.";
     SealedUnopened = "W-SEALED-UNOPENED", "The local key file cannot open a sealed value, so its size, emptiness and place were not checked offline.";

@@ -36,7 +36,9 @@ pub enum Previous {
 /// The hook script. It runs the binary that installed it while that is still executable (so a
 /// hook keeps working when `rune` is not on the `PATH` git runs hooks with), else `rune`.
 pub fn script(binary: Option<&Path>, paths: &[String]) -> String {
-    let mut command = String::from("exec \"$rune\" lint --staged");
+    // `-q`: silent on success, like every other pre-commit hook; errors still print and stop
+    // the commit.
+    let mut command = String::from("exec \"$rune\" -q lint --staged");
     if !paths.is_empty() {
         command.push_str(" --");
         for path in paths {
@@ -142,8 +144,8 @@ mod tests {
         assert!(text.starts_with("#!/bin/sh\n"));
         assert!(text.lines().any(|l| l == MARKER));
         assert!(text.contains(r"rune='/opt/it'\''s/rune'"));
-        assert!(text.ends_with("exec \"$rune\" lint --staged -- 'deploy' 'a b'\n"));
-        assert!(script(None, &[]).ends_with("exec \"$rune\" lint --staged\n"));
+        assert!(text.ends_with("exec \"$rune\" -q lint --staged -- 'deploy' 'a b'\n"));
+        assert!(script(None, &[]).ends_with("exec \"$rune\" -q lint --staged\n"));
     }
 
     /// Our hook is replaced freely; a foreign one only with `force`, and never removed.

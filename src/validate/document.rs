@@ -255,7 +255,13 @@ fn decode_resource(
         .and_then(|n| ctx.dns_name(n, "name", &format!("{kind} name")));
     let namespace = if kind.is_namespaced() {
         match fields.optional("namespace") {
-            Some(ns) => ctx.dns_name(ns, "namespace", "namespace").map(Some),
+            Some(ns) => {
+                let namespace = ctx.dns_name(ns, "namespace", "namespace");
+                if let Some(namespace) = &namespace {
+                    mismatch(ctx, namespace, kind);
+                }
+                namespace.map(Some)
+            }
             None => Some(Some(Spanned::new(
                 ctx.options.default_namespace.clone(),
                 span,
@@ -288,6 +294,32 @@ fn decode_resource(
         },
         spec,
     });
+}
+
+/// `W-NAMESPACE-MISMATCH`: `-n` names one namespace and the document another; the document's
+/// wins, so the flag does not do what its user may think.
+fn mismatch(ctx: &mut DocContext<'_>, namespace: &Spanned<String>, kind: Kind) {
+    let Some(flag) = ctx.options.namespace_flag.clone() else {
+        return;
+    };
+    if flag == namespace.value {
+        return;
+    }
+    ctx.push(
+        Diagnostic::new(
+            Code::NamespaceMismatch,
+            namespace.span,
+            format!(
+                "this {kind} names namespace `{}`, but -n names `{flag}`: the document's wins",
+                namespace.value
+            ),
+        )
+        .label(format!("not `{flag}`"))
+        .help(format!(
+            "drop `namespace:` to let -n choose, or run without `-n {flag}` (it applies only to \
+             documents that name no namespace)"
+        )),
+    );
 }
 
 fn decode_spec(ctx: &mut DocContext<'_>, kind: Kind, fields: &Fields<'_>) -> Option<Spec> {

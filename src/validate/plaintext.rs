@@ -93,7 +93,7 @@ fn plaintext(key: &Spanned<String>, place: InGit) -> Diagnostic {
     )
     .label("plaintext secret value")
     .help(
-        "seal it with `rune seal --in-place FILE` (SPEC §6), read it from a `file:` kept out of git, or set `allowPlaintext: true` on the secret if this value is not secret",
+        "seal it with `rune seal --in-place FILE` (see `rune seal --help`), read it from a `file:` kept out of git, or set `allowPlaintext: true` on the secret if this value is not secret",
     )
 }
 

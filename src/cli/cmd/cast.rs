@@ -225,14 +225,31 @@ fn confirm_prune(plan: &Plan, args: &CastArgs) -> Result<(), CliError> {
 /// `--offline`: no server, so every object is a "would create or update".
 fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode, CliError> {
     if json {
-        let items: Vec<serde_json::Value> = desired
+        // The online shape (SPEC §3.2), each object's action `unknown`: without the server,
+        // nobody knows whether it would be created, updated or left unchanged.
+        let changes: Vec<serde_json::Value> = desired
             .iter()
-            .map(|d| serde_json::json!({"action": "unknown", "kind": d.key.kind.0.singular(), "namespace": d.key.namespace, "name": d.key.name}))
+            .map(|d| {
+                serde_json::json!({
+                    "action": "unknown",
+                    "kind": d.key.kind.0.singular(),
+                    "namespace": d.key.namespace,
+                    "name": d.key.name,
+                    "fromVersion": null,
+                    "toVersion": null,
+                })
+            })
             .collect();
+        let summary = serde_json::json!({
+            "create": 0, "update": 0, "delete": 0, "unchanged": 0, "unknown": changes.len(),
+        });
+        let output = serde_json::json!({
+            "plan": {"summary": summary, "changes": changes},
+            "result": null,
+        });
         output::print(format!(
             "{}\n",
-            serde_json::to_string_pretty(&serde_json::json!({"offline": true, "changes": items}))
-                .unwrap_or_default()
+            serde_json::to_string_pretty(&output).unwrap_or_default()
         ))?;
     } else {
         let mut text = format!(

@@ -3,6 +3,7 @@
 //! needs the token (unless `--no-verify`). TLS files given with `--ca-file`, `--client-cert` and `--client-key` are saved
 //! as absolute paths, so the context works from any directory.
 
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,13 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
                 serde_saphyr::to_string(&shown).map_err(|e| CliError::Usage(e.to_string()))?;
             return say(&text);
         }
+        ConfigCommand::CurrentContext => {
+            return match &config.current_context {
+                Some(name) => say(&format!("{name}\n")),
+                None => Err(ConfigError::NoCurrentContext.into()),
+            };
+        }
+        ConfigCommand::GetContexts => return say(&contexts_table(&config)),
         ConfigCommand::UseContext { name } => {
             config.context(Some(name))?;
             config.current_context = Some(name.clone());
@@ -123,6 +131,44 @@ pub fn run(command: &ConfigCommand, global: &GlobalArgs) -> Result<ExitCode, Cli
     }
     config.save(&path)?;
     say(&format!("updated {}\n", path.display()))
+}
+
+/// `CURRENT NAME SERVER NAMESPACE`, as `kubectl config get-contexts` prints them.
+fn contexts_table(config: &ConfigFile) -> String {
+    let rows: Vec<[String; 4]> = config
+        .contexts
+        .iter()
+        .map(|c| {
+            let current = config.current_context.as_ref() == Some(&c.name);
+            [
+                if current { "*" } else { "" }.to_owned(),
+                c.name.clone(),
+                c.server.clone(),
+                c.namespace.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["CURRENT", "NAME", "SERVER", "NAMESPACE"].map(str::to_owned);
+    let mut widths = header.each_ref().map(String::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    std::iter::once(&header)
+        .chain(&rows)
+        .map(|row| {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    let _ = write!(line, "{cell:<width$}   ", width = widths[i]);
+                }
+            }
+            line.trim_end().to_owned() + "\n"
+        })
+        .collect()
 }
 
 /// Sets the TLS files the flags name (and only those) on `context`.

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::cli::args::{DescribeArgs, GlobalArgs, OutputFormat};
-use crate::cli::cmd::get::kind;
+use crate::cli::cmd::get::kind_and_required_name;
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::output;
 use crate::cli::present;
@@ -85,7 +85,8 @@ struct Description {
 }
 
 pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    if kind(&args.kind)? != Kind::Service {
+    let (kind, name) = kind_and_required_name(&args.kind, args.name.as_deref())?;
+    if kind != Kind::Service {
         return Err(CliError::Usage(
             "`rune describe` describes services: `rune describe service NAME`".to_owned(),
         ));
@@ -93,7 +94,7 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
     let target = target::select(global)?;
     let key = ObjectKey {
         kind: KindName(Kind::Service),
-        name: args.name.clone(),
+        name,
         namespace: target.namespace.clone(),
     };
     let listed = target.backend.get(&key)?;

@@ -39,7 +39,7 @@ pub fn mark(data_dir: &Path) -> Result<(), TokenError> {
     let path = marker_path(data_dir);
     let text = format!(
         "A token was created for this store at {}: runed requires authentication from now on, \
-         even when every token is revoked or tokens.json is deleted (SPEC 4.4). Deleting this \
+         even when every token is revoked or tokens.json is deleted (README: runed, Tokens). Deleting this \
          file does not reopen the server: the store records it as well.\n",
         clock::now()
     );
