@@ -268,7 +268,7 @@ fn decode_resource(
     };
     let labels = fields
         .optional("labels")
-        .map(|l| labels(ctx, l))
+        .map(|l| labels(ctx, l, fields.key_span("labels").unwrap_or(l.span)))
         .unwrap_or_default();
     let Some(spec) = decode_spec(ctx, kind, &fields) else {
         return;
@@ -290,10 +290,10 @@ fn decode_resource(
 }
 
 /// A resource's labels, each key and value and their count checked.
-fn labels(ctx: &mut DocContext<'_>, node: &Node) -> BTreeMap<String, String> {
+fn labels(ctx: &mut DocContext<'_>, node: &Node, key_span: Span) -> BTreeMap<String, String> {
     let pairs = ctx.string_map(node, "labels");
     if let Some(problem) = rules::label_count(pairs.len()) {
-        ctx.push(problem.at(node.span));
+        ctx.push(problem.at(key_span));
     }
     for (key, value) in &pairs {
         if let Some(problem) = rules::label_key(&key.value) {
