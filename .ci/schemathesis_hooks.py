@@ -10,9 +10,49 @@ as root on CI, at scales up to 2^32-1 (thousands of instances exhaust the machin
 values are therefore defused before they are sent: a string `command` becomes `/bin/true` and a
 valid `scale` above 2 becomes 2. Both stay valid (only valid values are touched), so a
 generated invalid body stays invalid.
+
+Some of the rules runed shares with `rune lint` (issue #12) are not expressible in JSON Schema:
+the same object twice in one batch, two mounts of one service with the same name, mount paths
+that are equal or nested, more than 256 mounts in `secretMounts` and `configMounts` together.
+The schema states them in its descriptions; bodies that break them are not generated as
+"valid" (runed refuses them with 400, and tests/validation.rs covers that).
 """
 
 import schemathesis
+
+
+def _key(obj):
+    return (str(obj.get("kind", "")).lower(), obj.get("namespace") or "", obj.get("name"))
+
+
+def _mounts_conflict(obj):
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return False
+    mounts = []
+    for field in ("secretMounts", "configMounts"):
+        items = spec.get(field)
+        if isinstance(items, list):
+            mounts.extend(m for m in items if isinstance(m, dict))
+    if len(mounts) > 256:
+        return True
+    names = [m.get("name") for m in mounts]
+    if len(names) != len(set(map(str, names))):
+        return True
+    paths = [m.get("mountPath") for m in mounts if isinstance(m.get("mountPath"), str)]
+    for i, a in enumerate(paths):
+        for b in paths[i + 1:]:
+            if a == b or b.startswith(a + "/") or a.startswith(b + "/"):
+                return True
+    return False
+
+
+def _beyond_schema(body):
+    objects = _objects(body)
+    keys = [_key(o) for o in objects]
+    if len(keys) != len(set(map(repr, keys))):
+        return True
+    return any(_mounts_conflict(o) for o in objects)
 
 
 def _objects(body):
@@ -31,13 +71,14 @@ def _has_sealed(obj):
 
 @schemathesis.hook
 def filter_body(context, body):
-    return not any(_has_sealed(o) for o in _objects(body))
+    return not any(_has_sealed(o) for o in _objects(body)) and not _beyond_schema(body)
 
 
 @schemathesis.hook
 def filter_case(context, case):
     # The coverage phase builds its cases without `filter_body`.
-    return not any(_has_sealed(o) for o in _objects(case.body))
+    body = case.body
+    return not any(_has_sealed(o) for o in _objects(body)) and not _beyond_schema(body)
 
 
 SAFE_COMMAND = "/bin/true"

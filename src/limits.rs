@@ -35,7 +35,7 @@ pub const MAX_LABELS: usize = 64;
 /// The longest label key, in bytes (a DNS-style prefix and a name).
 pub const MAX_LABEL_KEY: usize = 253;
 
-/// The longest label value, in bytes.
+/// The longest label value, in characters.
 pub const MAX_LABEL_VALUE: usize = 256;
 
 /// The most mounts (`secretMounts` and `configMounts` together) of one service: their paths are

@@ -21,5 +21,6 @@ mod tls;
 mod transport;
 mod untrusted;
 mod util;
+mod validation;
 mod yaml_defects;
 mod yaml_suite;

@@ -55,7 +55,7 @@ codes! {
     FieldValue = "E-FIELD-VALUE", "A field's value is out of range or not one of the allowed values.";
     GitUnchecked = "E-GIT-UNCHECKED", "Git could not say whether it tracks a file holding plaintext secret values (`rune lint` only), so the plaintext guard could not run.";
     InputEncoding = "E-INPUT-ENCODING", "A runefile is not valid UTF-8.";
-    LabelInvalid = "E-LABEL-INVALID", "A label key is not `[-._/a-zA-Z0-9]+` of at most 253 characters, or a label value is longer than 256 bytes or holds a control character.";
+    LabelInvalid = "E-LABEL-INVALID", "A label key is not `[-._/a-zA-Z0-9]+` of at most 253 characters, or a label value is longer than 256 characters or holds a control character.";
     LimitKeys = "E-LIMIT-KEYS", "A secret or configmap has more keys than the limit allows.";
     LimitLabels = "E-LIMIT-LABELS", "A resource has more than 64 labels.";
     LimitValueSize = "E-LIMIT-VALUE-SIZE", "A value is larger than the limit allows.";

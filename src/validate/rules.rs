@@ -214,11 +214,11 @@ pub fn label_key(key: &str) -> Option<Problem> {
     )
 }
 
-/// A label value: text of at most [`MAX_LABEL_VALUE`] bytes, without control characters.
+/// A label value: text of at most [`MAX_LABEL_VALUE`] characters, without control characters.
 #[must_use]
 pub fn label_value(key: &str, value: &str) -> Option<Problem> {
-    let problem = if value.len() > MAX_LABEL_VALUE {
-        "it is longer than 256 bytes"
+    let problem = if value.chars().count() > MAX_LABEL_VALUE {
+        "it is longer than 256 characters"
     } else if value.chars().any(char::is_control) {
         "it contains a control character"
     } else {
@@ -233,7 +233,7 @@ pub fn label_value(key: &str, value: &str) -> Option<Problem> {
             ),
             "invalid label value",
         )
-        .help("label values are one line of text, at most 256 bytes"),
+        .help("label values are one line of text, at most 256 characters"),
     )
 }
 
