@@ -9,6 +9,7 @@ mod git;
 mod input;
 mod isolation;
 mod lint;
+mod parse_budget;
 mod permissions;
 mod properties;
 mod runed;

@@ -63,6 +63,7 @@ codes! {
     MountPathInvalid = "E-MOUNT-PATH-INVALID", "A mount path is not absolute and normalised.";
     MountPathOverlap = "E-MOUNT-PATH-OVERLAP", "Two mount paths of one service are equal or nested.";
     NameDns1123 = "E-NAME-DNS1123", "A name is not a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, 1-63 characters).";
+    ParseBudget = "E-PARSE-BUDGET", "The runefiles of one run are over the parse budget: input bytes or documents in all, a document's nesting or aliases, or the nodes and text built through aliases (docs/parse-budget.md).";
     RefKeyMissing = "E-REF-KEY-MISSING", "A secret reference names a key the secret does not have.";
     RefShorthandClusterScoped = "E-REF-SHORTHAND-CLUSTER", "A cluster-scoped resource uses the shorthand `secret:<name>/<key>`, which has no namespace to resolve in.";
     RefSyntax = "E-REF-SYNTAX", "A string secret reference is malformed.";
