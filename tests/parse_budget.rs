@@ -7,6 +7,7 @@
 //! parallel; so the test runs its own test binary again, as a probe whose only child is `rune`,
 //! and reads the figure the probe prints.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -26,7 +27,7 @@ fn bomb() -> String {
         String::from("x0: &x0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     for level in 1..=7 {
         let below = vec![format!("*x{}", level - 1); 7].join(",");
-        text.push_str(&format!("x{level}: &x{level} [{below}]\n"));
+        let _ = writeln!(text, "x{level}: &x{level} [{below}]");
     }
     text.push_str("top: [*x7, *x7, *x7]\n");
     text

@@ -3,6 +3,8 @@
 //! diagnostic code and the field path of the value — on the batch routes (`/v1/plan`,
 //! `/v1/apply`), on the object routes (PUT), and by the embedded engine. Nothing is stored.
 
+use std::fmt::Write as _;
+
 use serde_json::{Value, json};
 
 use crate::runed::Setup;
@@ -22,15 +24,25 @@ fn service(name: &str, spec: &Value) -> Value {
     json!({"kind": "service", "namespace": "default", "name": name, "spec": spec})
 }
 
+/// 65 entries `{prefix}0: x` … as a JSON map and as YAML lines indented by four.
+fn many(prefix: &str) -> (serde_json::Map<String, Value>, String) {
+    let map = (0..65)
+        .map(|i| (format!("{prefix}{i}"), Value::from("x")))
+        .collect();
+    let yaml = (0..65).fold(String::new(), |mut yaml, i| {
+        let _ = writeln!(yaml, "    {prefix}{i}: x");
+        yaml
+    });
+    (map, yaml)
+}
+
 fn cases() -> Vec<Case> {
-    let many_labels: serde_json::Map<String, Value> = (0..65)
-        .map(|i| (format!("l{i}"), Value::from("x")))
-        .collect();
-    let many_labels_yaml: String = (0..65).map(|i| format!("    l{i}: x\n")).collect();
-    let many_keys: serde_json::Map<String, Value> = (0..65)
-        .map(|i| (format!("k{i}"), Value::from("x")))
-        .collect();
-    let many_keys_yaml: String = (0..65).map(|i| format!("    k{i}: x\n")).collect();
+    let mut cases = service_cases();
+    cases.extend(other_cases());
+    cases
+}
+
+fn service_cases() -> Vec<Case> {
     vec![
         Case {
             what: "both image and process",
@@ -81,6 +93,13 @@ fn cases() -> Vec<Case> {
             code: "E-MOUNT-PATH-INVALID",
             field: "spec.secretMounts[0].mountPath".into(),
         },
+    ]
+}
+
+fn other_cases() -> Vec<Case> {
+    let (many_labels, many_labels_yaml) = many("l");
+    let (many_keys, many_keys_yaml) = many("k");
+    vec![
         Case {
             what: "a label key with NUL",
             runefile: "configmap:\n  name: nul-label\n  labels:\n    \"a\\0b\": x\n  data:\n    k: v\n".into(),

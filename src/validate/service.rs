@@ -60,9 +60,7 @@ fn runtime(ctx: &mut DocContext<'_>, fields: &Fields<'_>) -> Option<Runtime> {
         (Some(image), None) => ctx.string(image, "image").map(|i| Runtime::Image(i.value)),
         (None, Some(process)) => self::process(ctx, process).map(Runtime::Process),
         (image, process) => {
-            let Some(problem) = rules::runtime(image.is_some(), process.is_some()) else {
-                return None;
-            };
+            let problem = rules::runtime(image.is_some(), process.is_some())?;
             let mut diagnostic = match fields.key_span("process").filter(|_| image.is_some()) {
                 Some(span) => problem.at(span),
                 None => problem.at(fields.anchor()),

@@ -1,7 +1,7 @@
 //! A service's own rules on the wire form: runtime shape, process, scale, environment, mounts
 //! and ports — the functions lint's `validate::service` calls, at wire field paths.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use crate::resource::Kind;
 use crate::server::violation::Findings;
@@ -111,7 +111,7 @@ fn check_mounts(found: &mut Findings<'_>, spec: &ServiceSpec) {
         found.add("spec", Some(problem));
         return;
     }
-    let mut names: HashMap<&str, ()> = HashMap::with_capacity(all.len());
+    let mut names: HashSet<&str> = HashSet::with_capacity(all.len());
     let mut valid = Vec::with_capacity(all.len());
     for (field, mount, what) in &all {
         found.add(
@@ -119,7 +119,7 @@ fn check_mounts(found: &mut Findings<'_>, spec: &ServiceSpec) {
             rules::name("mount name", &mount.name),
         );
         found.add(format!("{field}.source"), rules::name(what, &mount.source));
-        if names.insert(&mount.name, ()).is_some() {
+        if !names.insert(&mount.name) {
             found.add(
                 format!("{field}.name"),
                 Some(rules::mount_name_duplicate(&mount.name)),
