@@ -12,6 +12,7 @@
 mod reference;
 mod service;
 
+use std::borrow::Cow;
 use std::ops::RangeInclusive;
 
 use crate::diag::{Code, Diagnostic};
@@ -25,6 +26,27 @@ pub use service::{
     command, env_from_shape, env_name, env_prefix, mount_count, mount_name_duplicate,
     mount_overlap, mount_path, no_nul, protocol, runtime,
 };
+
+/// Text as a message may quote it: control characters (a NUL, an escape sequence that would
+/// drive the terminal) escaped, everything else as written.
+#[must_use]
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
 
 /// One broken rule, before it is placed at a span (lint) or a field path (runed).
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -85,7 +107,7 @@ pub fn name(what: &str, value: &str) -> Option<Problem> {
     Some(
         Problem::new(
             Code::NameDns1123,
-            format!("{what} `{value}` is not a valid name: {problem}"),
+            format!("{what} `{}` is not a valid name: {problem}", visible(value)),
             "not a DNS-1123 label",
         )
         .help(help),
@@ -99,7 +121,7 @@ pub fn data_key(key: &str) -> Option<Problem> {
     Some(
         Problem::new(
             Code::DataKeyInvalid,
-            format!("data key `{key}` is not valid: {problem}"),
+            format!("data key `{}` is not valid: {problem}", visible(key)),
             "invalid data key",
         )
         .help("each key becomes a file name in a mount: use letters, digits, `-`, `.` and `_`"),
@@ -154,7 +176,8 @@ pub fn data_value_size(
         Problem::new(
             Code::LimitValueSize,
             format!(
-                "the value of `{key}` is {observed}; the limit is {} bytes (`max-value-size`)",
+                "the value of `{}` is {observed}; the limit is {} bytes (`max-value-size`)",
+                visible(key),
                 limits.max_value_size
             ),
             "value too large",
@@ -207,7 +230,7 @@ pub fn label_key(key: &str) -> Option<Problem> {
     Some(
         Problem::new(
             Code::LabelInvalid,
-            format!("label key `{}` is not valid: {problem}", key.escape_debug()),
+            format!("label key `{}` is not valid: {problem}", visible(key)),
             "invalid label key",
         )
         .help("label keys are letters, digits, `-`, `.`, `_` and `/`, at most 253 characters"),
@@ -229,7 +252,7 @@ pub fn label_value(key: &str, value: &str) -> Option<Problem> {
             Code::LabelInvalid,
             format!(
                 "the value of label `{}` is not valid: {problem}",
-                key.escape_debug()
+                visible(key)
             ),
             "invalid label value",
         )
@@ -273,7 +296,7 @@ pub fn quantity(size: &str) -> Option<Problem> {
     (!ok).then(|| {
         Problem::new(
             Code::FieldValue,
-            format!("`{size}` is not a size"),
+            format!("`{}` is not a size", visible(size)),
             "not a size",
         )
         .help("write a size as a number with an optional unit: `512Mi`, `10Gi`, `1T`")
@@ -305,6 +328,13 @@ mod tests {
         ] {
             assert!(quantity(bad).is_some(), "{bad}");
         }
+    }
+
+    #[test]
+    fn messages_quote_control_characters_escaped() {
+        let problem = name("name", "a\u{1b}[2Jb").expect("not a name");
+        assert!(!problem.message.contains('\u{1b}'), "{}", problem.message);
+        assert_eq!(visible("My \"DB\""), "My \"DB\"");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::diag::Code;
 use crate::validate::names::{data_key_problem, dns1123_problem};
-use crate::validate::rules::Problem;
+use crate::validate::rules::{Problem, visible};
 
 /// A part of a reference and its byte offset in the whole text.
 pub type Part<'a> = (usize, &'a str);
@@ -26,7 +26,7 @@ pub fn secret_ref(text: &str) -> Result<RefParts<'_>, Vec<(Problem, Option<Part<
         vec![(
             Problem::new(
                 Code::RefSyntax,
-                format!("`{text}` is not a secret reference: {problem}"),
+                format!("`{}` is not a secret reference: {problem}", visible(text)),
                 "malformed reference",
             )
             .help(FORMS_HELP),
@@ -67,7 +67,7 @@ pub fn secret_ref(text: &str) -> Result<RefParts<'_>, Vec<(Problem, Option<Part<
                     Code::RefSyntax,
                     format!(
                         "{what} `{}` in the secret reference is not valid: {problem}",
-                        part.1
+                        visible(part.1)
                     ),
                     "not a DNS-1123 label",
                 )
@@ -82,7 +82,7 @@ pub fn secret_ref(text: &str) -> Result<RefParts<'_>, Vec<(Problem, Option<Part<
                 Code::RefSyntax,
                 format!(
                     "key `{}` in the secret reference is not valid: {problem}",
-                    key.1
+                    visible(key.1)
                 ),
                 "not a data key",
             )

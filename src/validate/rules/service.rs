@@ -5,7 +5,7 @@ use crate::diag::Code;
 use crate::limits::MAX_MOUNTS;
 use crate::resource::Protocol;
 use crate::validate::names::is_env_name;
-use crate::validate::rules::Problem;
+use crate::validate::rules::{Problem, visible};
 
 /// Exactly one of `image:` and `process:`.
 #[must_use]
@@ -84,7 +84,7 @@ pub fn env_name(name: &str) -> Option<Problem> {
             Code::EnvNameInvalid,
             format!(
                 "`{}` is not a valid environment variable name",
-                name.escape_debug()
+                visible(name)
             ),
             "invalid name",
         )
@@ -100,7 +100,7 @@ pub fn env_prefix(prefix: &str) -> Option<Problem> {
             Code::EnvNameInvalid,
             format!(
                 "prefix `{}` cannot start an environment variable name",
-                prefix.escape_debug()
+                visible(prefix)
             ),
             "invalid prefix",
         )
@@ -127,7 +127,10 @@ pub fn mount_count(count: usize) -> Option<Problem> {
 pub fn mount_name_duplicate(name: &str) -> Problem {
     Problem::new(
         Code::MountNameDuplicate,
-        format!("mount name `{name}` is used twice in this service"),
+        format!(
+            "mount name `{}` is used twice in this service",
+            visible(name)
+        ),
         "used again here",
     )
     .help("mount names are unique across `secretMounts` and `configMounts`")
@@ -156,10 +159,7 @@ pub fn mount_path(path: &str) -> Option<Problem> {
     Some(
         Problem::new(
             Code::MountPathInvalid,
-            format!(
-                "mount path `{}` is not usable: {problem}",
-                path.escape_debug()
-            ),
+            format!("mount path `{}` is not usable: {problem}", visible(path)),
             "invalid mount path",
         )
         .help(help),
@@ -173,7 +173,7 @@ pub fn mount_overlap(a: &str, b: &str) -> Option<Problem> {
     Some(
         Problem::new(
             Code::MountPathOverlap,
-            format!("mount path `{b}` {relation} `{a}`"),
+            format!("mount path `{}` {relation} `{}`", visible(b), visible(a)),
             "overlapping mount",
         )
         .help("each mount is its own directory: give every mount a path outside the others"),
@@ -218,7 +218,7 @@ pub fn protocol(text: &str) -> Result<Protocol, Problem> {
     } else {
         Err(Problem::new(
             Code::FieldValue,
-            format!("unknown protocol `{}`", text.escape_debug()),
+            format!("unknown protocol `{}`", visible(text)),
             "not a protocol",
         )
         .help("`protocol` is `tcp` or `udp`"))
