@@ -6,7 +6,7 @@ else (400). Generated bodies therefore leave `sealed` empty; tests/sealed.rs cov
 values with real payloads.
 
 runed *runs* the `process:` services it accepts. Generated ones would start random commands,
-as root on CI, at scales up to 2^32-1 (thousands of instances exhaust the machine). Their valid
+as root on CI, at scales up to 1000 (hundreds of instances exhaust the machine). Their valid
 values are therefore defused before they are sent: a string `command` becomes `/bin/true` and a
 valid `scale` above 2 becomes 2. Both stay valid (only valid values are touched), so a
 generated invalid body stays invalid.
@@ -21,8 +21,20 @@ The schema states them in its descriptions; bodies that break them are not gener
 import schemathesis
 
 
+# runed reads a kind in any case, singular or plural.
+_KINDS = {
+    "namespaces": "namespace",
+    "secrets": "secret",
+    "configmaps": "configmap",
+    "services": "service",
+    "storageclasses": "storageclass",
+    "volumes": "volume",
+}
+
+
 def _key(obj):
-    return (str(obj.get("kind", "")).lower(), obj.get("namespace") or "", obj.get("name"))
+    kind = str(obj.get("kind", "")).lower()
+    return (_KINDS.get(kind, kind), obj.get("namespace") or "", obj.get("name"))
 
 
 def _mounts_conflict(obj):
@@ -83,7 +95,8 @@ def filter_case(context, case):
 
 SAFE_COMMAND = "/bin/true"
 MAX_SCALE = 2
-U32_MAX = 4294967295
+# The schema's (and runed's) bound: a larger scale is invalid and must stay so.
+SCHEMA_MAX_SCALE = 1000
 
 
 def _defuse(obj):
@@ -94,7 +107,7 @@ def _defuse(obj):
     integral = (isinstance(scale, int) and not isinstance(scale, bool)) or (
         isinstance(scale, float) and scale.is_integer()
     )
-    if integral and MAX_SCALE < scale <= U32_MAX:
+    if integral and MAX_SCALE < scale <= SCHEMA_MAX_SCALE:
         spec["scale"] = MAX_SCALE
     process = spec.get("process")
     if isinstance(process, dict) and isinstance(process.get("command"), str):
