@@ -125,13 +125,23 @@ pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
 /// # Errors
 /// A [`SyntaxError`] when the text is not YAML or exceeds the parser's budget.
 pub fn parse_document(text: &str, source: SourceId, base: u32) -> Result<Node, SyntaxError> {
+    parse_within(text, source, base, &budget::Invocation::default())
+}
+
+/// [`parse_document`] drawing from the budget of the whole invocation.
+fn parse_within(
+    text: &str,
+    source: SourceId,
+    base: u32,
+    budget: &budget::Invocation,
+) -> Result<Node, SyntaxError> {
     let at = Anchor { base, source, text };
     if let Some(root) = block::parse(&at) {
         return Ok(root);
     }
     let root = match events::parse(&at) {
         Some(root) => root,
-        None => saphyr::parse(&at)?,
+        None => saphyr::parse(&at, budget)?,
     };
     conform::document(root, &at)
 }
@@ -151,11 +161,16 @@ fn parse_sources(loaded: &mut Loaded) {
         }
     }
     loaded.document_count = jobs.iter().filter(|job| job.1.is_some()).count();
+    if let Some(refusal) = over_budget(loaded, &jobs) {
+        loaded.diagnostics.push(refusal);
+        return;
+    }
+    let budget = budget::Invocation::default();
     let sources = &loaded.sources;
     let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
         let text = &sources.get(source).text()[slice.start..slice.end];
         let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
-        parse_document(text, source, base).map(|root| {
+        parse_within(text, source, base, &budget).map(|root| {
             index.map(|index| Document {
                 index,
                 root,
@@ -167,6 +182,20 @@ fn parse_sources(loaded: &mut Loaded) {
     for result in parsed {
         match result {
             Ok(document) => loaded.documents.extend(document),
+            Err(error) if error.message == budget::SPENT => {
+                loaded
+                    .diagnostics
+                    .push(budget_diagnostic(error.span, error.message));
+            }
+            Err(error) if is_budget(&error) => loaded.diagnostics.push(budget_diagnostic(
+                error.span,
+                format!(
+                    "this document is over the parse budget ({}); a document nests at most 64 levels, holds at most 10,000 aliases and builds at most {} nodes and {} MiB of text",
+                    error.message,
+                    budget::MAX_DOCUMENT_NODES,
+                    budget::MAX_DOCUMENT_SCALAR_BYTES >> 20
+                ),
+            )),
             Err(error) => loaded.diagnostics.push(
                 Diagnostic::new(
                     Code::YamlSyntax,
@@ -177,4 +206,52 @@ fn parse_sources(loaded: &mut Loaded) {
             ),
         }
     }
+}
+
+/// The run's input over the invocation's byte or document budget: one finding, at the start of
+/// the first file past it, and nothing is parsed.
+fn over_budget(
+    loaded: &Loaded,
+    jobs: &[(SourceId, Option<usize>, split::DocumentSlice)],
+) -> Option<Diagnostic> {
+    let mut bytes = 0usize;
+    for file in &loaded.files {
+        bytes = bytes.saturating_add(loaded.sources.get(file.source).text().len());
+        if bytes > budget::MAX_INPUT_BYTES {
+            return Some(budget_diagnostic(
+                crate::source::Span::new(file.source, 0, 0),
+                format!(
+                    "the input of this run is larger than {} MiB in all; rune parses no more",
+                    budget::MAX_INPUT_BYTES >> 20
+                ),
+            ));
+        }
+    }
+    if loaded.document_count > budget::MAX_DOCUMENTS {
+        let (source, _, slice) = jobs
+            .iter()
+            .filter(|job| job.1.is_some())
+            .nth(budget::MAX_DOCUMENTS)?;
+        let start = u32::try_from(slice.start).unwrap_or(u32::MAX);
+        return Some(budget_diagnostic(
+            crate::source::Span::new(*source, start, start),
+            format!(
+                "this run has {} documents, more than {}; rune parses none of them",
+                loaded.document_count,
+                budget::MAX_DOCUMENTS
+            ),
+        ));
+    }
+    None
+}
+
+fn budget_diagnostic(span: crate::source::Span, message: String) -> Diagnostic {
+    Diagnostic::new(Code::ParseBudget, span, message)
+        .label("over the parse budget")
+        .help("split the input over several runs; the limits are in docs/parse-budget.md")
+}
+
+/// serde-saphyr's refusal of a document over its budget (nodes, scalar bytes, aliases, depth).
+pub(crate) fn is_budget(error: &SyntaxError) -> bool {
+    error.message.to_ascii_lowercase().contains("budget")
 }

@@ -208,7 +208,7 @@ fn missing_prerequisites_are_conflicts() {
         message.contains("namespace `nowhere` does not exist"),
         "{message}"
     );
-    let web = service(&json!({"scale": 1, "envFrom": [{"secretRef": "db"}]}));
+    let web = service(&json!({"image": "nginx", "scale": 1, "envFrom": [{"secretRef": "db"}]}));
     let details = server
         .post("/v1/namespaces/team/services", &web)
         .error(409, "unresolved");

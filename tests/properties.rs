@@ -361,8 +361,23 @@ fn any_text(plain: bool) -> BoxedStrategy<String> {
     }
 }
 
+/// Text the operating system takes (process arguments, environment values): no NUL.
+fn os_text(plain: bool) -> BoxedStrategy<String> {
+    if plain {
+        any_text(true)
+    } else {
+        "(?s:[^\\x00]{0,24})".boxed()
+    }
+}
+
+/// Label keys `[-._/a-zA-Z0-9]+`; values one line without control characters.
 fn labels(plain: bool) -> impl Strategy<Value = Vec<(String, String)>> {
-    prop::collection::vec((any_text(plain), any_text(plain)), 0..3)
+    let value = if plain {
+        any_text(true)
+    } else {
+        "[^\\p{Cc}]{0,24}".boxed()
+    };
+    prop::collection::vec(("[a-zA-Z0-9][-._/a-zA-Z0-9]{0,20}", value), 0..3)
 }
 
 fn namespace_plan(plain: bool) -> impl Strategy<Value = NamespacePlan> {
@@ -413,7 +428,7 @@ fn runtime_plan(plain: bool) -> impl Strategy<Value = RuntimePlan> {
         "[a-z0-9./:-]{1,30}".prop_map(RuntimePlan::Image),
         (
             "[a-z/][a-z0-9/._ -]{0,16}",
-            prop::collection::vec(any_text(plain), 0..3),
+            prop::collection::vec(os_text(plain), 0..3),
             prop::option::of("/[a-z0-9/]{0,12}"),
         )
             .prop_map(|(command, args, workdir)| RuntimePlan::Process {
@@ -439,7 +454,7 @@ fn service_plan(plain: bool) -> impl Strategy<Value = ServicePlan> {
             runtime_plan(plain),
         ),
         prop::option::of(0i64..=1000),
-        prop::collection::vec((env_name(), any_text(plain)), 0..3),
+        prop::collection::vec((env_name(), os_text(plain)), 0..3),
         prop::collection::vec(
             (any::<bool>(), any::<Index>(), prop::option::of(env_name())),
             0..3,

@@ -55,12 +55,15 @@ codes! {
     FieldValue = "E-FIELD-VALUE", "A field's value is out of range or not one of the allowed values.";
     GitUnchecked = "E-GIT-UNCHECKED", "Git could not say whether it tracks a file holding plaintext secret values (`rune lint` only), so the plaintext guard could not run.";
     InputEncoding = "E-INPUT-ENCODING", "A runefile is not valid UTF-8.";
+    LabelInvalid = "E-LABEL-INVALID", "A label key is not `[-._/a-zA-Z0-9]+` of at most 253 characters, or a label value is longer than 256 characters or holds a control character.";
     LimitKeys = "E-LIMIT-KEYS", "A secret or configmap has more keys than the limit allows.";
+    LimitLabels = "E-LIMIT-LABELS", "A resource has more than 64 labels.";
     LimitValueSize = "E-LIMIT-VALUE-SIZE", "A value is larger than the limit allows.";
     MountNameDuplicate = "E-MOUNT-NAME-DUPLICATE", "Two mounts of one service share a name.";
     MountPathInvalid = "E-MOUNT-PATH-INVALID", "A mount path is not absolute and normalised.";
     MountPathOverlap = "E-MOUNT-PATH-OVERLAP", "Two mount paths of one service are equal or nested.";
     NameDns1123 = "E-NAME-DNS1123", "A name is not a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, 1-63 characters).";
+    ParseBudget = "E-PARSE-BUDGET", "The runefiles of one run are over the parse budget: input bytes or documents in all, a document's nesting or aliases, or the nodes and text built through aliases (docs/parse-budget.md).";
     RefKeyMissing = "E-REF-KEY-MISSING", "A secret reference names a key the secret does not have.";
     RefShorthandClusterScoped = "E-REF-SHORTHAND-CLUSTER", "A cluster-scoped resource uses the shorthand `secret:<name>/<key>`, which has no namespace to resolve in.";
     RefSyntax = "E-REF-SYNTAX", "A string secret reference is malformed.";

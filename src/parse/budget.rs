@@ -1,9 +1,13 @@
-//! What the parser accepts: serde-saphyr's options and budget, and the shortcuts' limits under it.
+//! What the parser accepts: serde-saphyr's options, the budget of a whole invocation, and the
+//! shortcuts' limits under it.
 //!
 //! In: nothing. Out: [`parser_options`] for serde-saphyr (and, through it, for granit-parser on
 //! the events path), and [`MAX_BYTES`] and [`MAX_DEPTH`], past which the shortcut paths leave a
 //! document to serde-saphyr. Both shortcuts read these from here, so that neither imports the
 //! other. Changing a value here changes what rune accepts: every path must keep agreeing.
+//! The limits are documented in `docs/parse-budget.md`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Larger documents go to serde-saphyr, whose budget (node and event counts) they might exceed.
 pub(super) const MAX_BYTES: usize = 256 * 1024;
@@ -11,16 +15,78 @@ pub(super) const MAX_BYTES: usize = 256 * 1024;
 /// Deeper nesting goes to serde-saphyr, which enforces the depth budget.
 pub(super) const MAX_DEPTH: usize = 48;
 
-pub(super) fn parser_options() -> serde_saphyr::Options {
-    // Each call sees exactly one document (the reader splits files), so the stream budget is
-    // the per-document budget: generous for real runefiles, finite against alias bombs.
+/// The budget of one invocation (SPEC §2.3: bounded for the whole run, not per document):
+/// every document and file one `rune` command parses draws from it. Input bytes and documents
+/// are counted before parsing; the nodes and scalar bytes of the documents serde-saphyr builds
+/// (those with anchors, aliases, tags, or over [`MAX_BYTES`]: where an alias can expand) are
+/// drawn as each is built, and each such document may use only what is left. The shortcut
+/// paths build one node per written node, so the input bytes bound them.
+pub struct Invocation {
+    nodes: AtomicUsize,
+    scalar_bytes: AtomicUsize,
+}
+
+/// Input bytes of one invocation, all files together.
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024 * 1024;
+/// YAML documents of one invocation, all files together.
+pub const MAX_DOCUMENTS: usize = 10_000_000;
+/// Nodes built by serde-saphyr in one invocation (alias expansions included), and at most
+/// [`MAX_DOCUMENT_NODES`] of them in one document.
+pub const MAX_EXPANDED_NODES: usize = 1_000_000;
+pub const MAX_DOCUMENT_NODES: usize = 500_000;
+/// Scalar bytes built by serde-saphyr in one invocation (alias expansions included), and at most
+/// [`MAX_DOCUMENT_SCALAR_BYTES`] in one document.
+pub const MAX_EXPANDED_SCALAR_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_DOCUMENT_SCALAR_BYTES: usize = 16 * 1024 * 1024;
+
+impl Default for Invocation {
+    fn default() -> Self {
+        Self {
+            nodes: AtomicUsize::new(MAX_EXPANDED_NODES),
+            scalar_bytes: AtomicUsize::new(MAX_EXPANDED_SCALAR_BYTES),
+        }
+    }
+}
+
+impl Invocation {
+    /// What one more document may use: the per-document budget, or what is left if less.
+    /// `None` once the invocation's budget is spent.
+    pub(super) fn allowance(&self) -> Option<(usize, usize)> {
+        let nodes = self.nodes.load(Ordering::Relaxed).min(MAX_DOCUMENT_NODES);
+        let bytes = self
+            .scalar_bytes
+            .load(Ordering::Relaxed)
+            .min(MAX_DOCUMENT_SCALAR_BYTES);
+        (nodes > 0 && bytes > 0).then_some((nodes, bytes))
+    }
+
+    /// Draws what a built document used. Documents build in parallel, so two may each have
+    /// been allowed what is left: the overshoot is at most one document's budget per thread.
+    pub(super) fn draw(&self, nodes: usize, scalar_bytes: usize) {
+        let take = |counter: &AtomicUsize, n: usize| {
+            let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                Some(left.saturating_sub(n))
+            });
+        };
+        take(&self.nodes, nodes);
+        take(&self.scalar_bytes, scalar_bytes);
+    }
+}
+
+/// The message of a document refused because the invocation's budget is spent.
+pub(super) const SPENT: &str = "the parse budget of this run is spent: the documents before this one expanded (through aliases) to more than 1,000,000 nodes or 64 MiB of text in all; rune stops here rather than exhaust memory";
+
+pub(super) fn parser_options(nodes: usize, scalar_bytes: usize) -> serde_saphyr::Options {
+    // Each call sees exactly one document (the reader splits files), with what is left of the
+    // invocation's budget: generous for real runefiles, finite against alias bombs however
+    // many documents and files carry them.
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_documents: 1,
             max_depth: 64,
-            max_nodes: 1_000_000,
+            max_nodes: nodes,
             max_aliases: 10_000,
-            max_total_scalar_bytes: 64 * 1024 * 1024,
+            max_total_scalar_bytes: scalar_bytes,
         },
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
         // YAML 1.2 core: `yes`, `on` and `y` stay strings, as the user wrote them.
@@ -36,5 +102,25 @@ pub(super) fn parser_options() -> serde_saphyr::Options {
         // `!!binary` scalars reach `conform` as their base64 text, which decodes them: bytes
         // that are not UTF-8 are then a value of the wrong type, not a syntax error.
         ignore_binary_tag_for_string: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Invocation, MAX_DOCUMENT_NODES, MAX_DOCUMENT_SCALAR_BYTES, MAX_EXPANDED_NODES};
+
+    /// Each document may use the per-document budget or what is left, whichever is less; once
+    /// the run's budget is drawn, no document is allowed anything.
+    #[test]
+    fn the_budget_is_shared_by_the_whole_run() {
+        let run = Invocation::default();
+        assert_eq!(
+            run.allowance(),
+            Some((MAX_DOCUMENT_NODES, MAX_DOCUMENT_SCALAR_BYTES))
+        );
+        run.draw(MAX_EXPANDED_NODES - 10, 0);
+        assert_eq!(run.allowance(), Some((10, MAX_DOCUMENT_SCALAR_BYTES)));
+        run.draw(MAX_DOCUMENT_NODES, 0);
+        assert_eq!(run.allowance(), None);
     }
 }

@@ -22,14 +22,16 @@ use std::sync::LazyLock;
 
 use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle};
 
-use crate::parse::budget::{MAX_BYTES, MAX_DEPTH, parser_options};
+use crate::parse::budget::{
+    MAX_BYTES, MAX_DEPTH, MAX_DOCUMENT_NODES, MAX_DOCUMENT_SCALAR_BYTES, parser_options,
+};
 use crate::parse::node::{Anchor, Node, Value};
 use crate::parse::scalar::{key, scalar};
 use crate::source::Span;
 
 /// granit-parser's options as serde-saphyr derives them from ours.
 static PARSER_OPTIONS: LazyLock<granit_parser::Options> = LazyLock::new(|| {
-    let options = parser_options();
+    let options = parser_options(MAX_DOCUMENT_NODES, MAX_DOCUMENT_SCALAR_BYTES);
     let budget = options.budget.clone().unwrap_or_default();
     let mut parser = granit_parser::Options::default();
     parser.simple_key_max_lookahead = budget.simple_key_max_lookahead;

@@ -10,7 +10,7 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::parse::budget::parser_options;
+use crate::parse::budget::{Invocation, SPENT, parser_options};
 use crate::parse::conform;
 use crate::parse::node::{Anchor, Node, SyntaxError, Value};
 use crate::parse::scalar::key;
@@ -18,11 +18,58 @@ use crate::source::{SourceId, Span};
 
 /// The general path: serde-saphyr resolves everything (anchors, merge keys, tags) and words the
 /// syntax errors.
-pub(super) fn parse(at: &Anchor<'_>) -> Result<Node, SyntaxError> {
-    match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(at.text, parser_options()) {
-        Ok(raw) => attach(raw, at),
-        Err(error) => Err(syntax_error(&error, at.text, at.source, at.base)),
+/// Parses one document with what is left of the invocation's budget, and draws what it built.
+pub(super) fn parse(at: &Anchor<'_>, budget: &Invocation) -> Result<Node, SyntaxError> {
+    let Some((nodes, scalar_bytes)) = budget.allowance() else {
+        let end = at
+            .base
+            .saturating_add(u32::try_from(at.text.len().min(1)).unwrap_or(0));
+        return Err(SyntaxError {
+            message: SPENT.to_owned(),
+            span: Span::new(at.source, at.base, end),
+        });
+    };
+    let options = parser_options(nodes, scalar_bytes);
+    match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(at.text, options) {
+        Ok(raw) => {
+            let root = attach(raw, at)?;
+            let (nodes, bytes) = size(&root);
+            budget.draw(nodes, bytes);
+            Ok(root)
+        }
+        Err(error) => {
+            let error = syntax_error(&error, at.text, at.source, at.base);
+            if super::is_budget(&error) {
+                // The work was done before the breach: it counts, so that a run of many
+                // bombs stops after the first few instead of expanding each up to its cap.
+                budget.draw(nodes, scalar_bytes);
+            }
+            Err(error)
+        }
     }
+}
+
+/// The nodes and scalar bytes of a built tree.
+fn size(node: &Node) -> (usize, usize) {
+    let mut nodes = 0;
+    let mut bytes = 0;
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        nodes += 1;
+        match &node.value {
+            Value::String(s) => bytes += s.len(),
+            Value::Binary(b) => bytes += b.len(),
+            Value::Seq(items) => stack.extend(items),
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Value::Bool(_) | Value::Float(_) | Value::Int(_) | Value::Null => {}
+        }
+    }
+    (nodes, bytes)
 }
 
 /// The node tree as serde-saphyr hands it over: spans relative to the parsed text, not yet

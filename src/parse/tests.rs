@@ -33,7 +33,7 @@ fn paths_agree(text: &str) -> Result<Taken, String> {
     if block.is_none() && fast.is_none() {
         return Ok(taken);
     }
-    let slow = saphyr::parse(&at).map_err(|error| {
+    let slow = saphyr::parse(&at, &super::budget::Invocation::default()).map_err(|error| {
         format!(
             "a shortcut accepted {text:?} ({taken:?}), serde-saphyr refused: {}",
             error.message

@@ -111,22 +111,11 @@ impl DocContext<'_> {
             );
             return None;
         };
-        if range.contains(&n) {
-            return Some(n);
+        if let Some(problem) = super::rules::in_range(field, n, &range) {
+            self.push(problem.at(node.span));
+            return None;
         }
-        self.push(
-            Diagnostic::new(
-                Code::FieldValue,
-                node.span,
-                format!(
-                    "`{field}` must be between {} and {}, found {n}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-            .label("out of range"),
-        );
-        None
+        Some(n)
     }
 
     /// The items of a list field.
@@ -198,24 +187,10 @@ impl DocContext<'_> {
 
     /// Reports a name that is not a DNS-1123 label; `what` says whose name it is.
     pub fn check_dns_name(&mut self, name: &Spanned<String>, what: &str) -> bool {
-        let Some(problem) = super::names::dns1123_problem(&name.value) else {
+        let Some(problem) = super::rules::name(what, &name.value) else {
             return true;
         };
-        let help = match super::names::dns1123_suggestion(&name.value) {
-            Some(fixed) => format!(
-                "names are DNS-1123 labels: lower-case letters, digits and `-`, at most 63 characters; try `{fixed}`"
-            ),
-            None => "names are DNS-1123 labels: lower-case letters, digits and `-`, at most 63 characters, starting and ending with a letter or digit".to_owned(),
-        };
-        self.push(
-            Diagnostic::new(
-                Code::NameDns1123,
-                name.span,
-                format!("{what} `{}` is not a valid name: {problem}", name.value),
-            )
-            .label("not a DNS-1123 label")
-            .help(help),
-        );
+        self.push(problem.at(name.span));
         false
     }
 }

@@ -10,7 +10,7 @@ use crate::resource::{DataEntry, DataKind, DataSource, Plaintext, Spanned};
 use crate::source::Span;
 use crate::validate::context::DocContext;
 use crate::validate::fields::{Fields, Seen, allowed};
-use crate::validate::names::data_key_problem;
+use crate::validate::rules;
 
 const AGE_ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const AGE_ARMOR_END: &str = "-----END AGE ENCRYPTED FILE-----";
@@ -321,16 +321,8 @@ fn outside_root(ctx: &mut DocContext<'_>, path: &Spanned<String>, through_link: 
 }
 
 fn check_key(ctx: &mut DocContext<'_>, key: &Spanned<String>) {
-    if let Some(problem) = data_key_problem(&key.value) {
-        ctx.push(
-            Diagnostic::new(
-                Code::DataKeyInvalid,
-                key.span,
-                format!("data key `{}` is not valid: {problem}", key.value),
-            )
-            .label("invalid data key")
-            .help("each key becomes a file name in a mount: use letters, digits, `-`, `.` and `_`"),
-        );
+    if let Some(problem) = rules::data_key(&key.value) {
+        ctx.push(problem.at(key.span));
     }
 }
 
@@ -370,24 +362,8 @@ fn check_limits(
     kind: DataKind,
     limits: DataLimits,
 ) {
-    let (what, limit_name) = match kind {
-        DataKind::ConfigMap => ("configmap", "max-keys-per-configmap"),
-        DataKind::Secret => ("secret", "max-keys-per-secret"),
-    };
-    if entries.len() > limits.max_keys {
-        ctx.push(
-            Diagnostic::new(
-                Code::LimitKeys,
-                data_span,
-                format!(
-                    "{what} has {} keys, more than the limit of {} (`{limit_name}`)",
-                    entries.len(),
-                    limits.max_keys
-                ),
-            )
-            .label("too many keys")
-            .help("split the data into several resources, or raise the server's limit"),
-        );
+    if let Some(problem) = rules::data_key_count(kind, entries.len(), &limits) {
+        ctx.push(problem.at(data_span));
     }
     for entry in entries {
         let size = match &entry.source {
@@ -401,24 +377,10 @@ fn check_limits(
             // The size of a sealed value is known only after unsealing.
             DataSource::Sealed(_) => None,
         };
-        if size.is_some_and(|size| size > limits.max_value_size as u64) {
-            // A secret's size is information about the secret: say only that it is too large.
-            let observed = match kind {
-                DataKind::ConfigMap => format!("{} bytes", size.unwrap_or_default()),
-                DataKind::Secret => "larger than the limit".to_owned(),
-            };
-            ctx.push(
-                Diagnostic::new(
-                    Code::LimitValueSize,
-                    entry.key.span,
-                    format!(
-                        "the value of `{}` is {observed}; the limit is {} bytes (`max-value-size`)",
-                        entry.key.value, limits.max_value_size
-                    ),
-                )
-                .label("value too large")
-                .help("store large payloads elsewhere, or raise the server's `max-value-size`"),
-            );
+        if let Some(problem) =
+            size.and_then(|size| rules::data_value_size(kind, &entry.key.value, size, &limits))
+        {
+            ctx.push(problem.at(entry.key.span));
         }
     }
 }

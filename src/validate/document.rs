@@ -1,5 +1,7 @@
 //! Decoding one document: its kind keys, then each resource under them.
 
+use std::collections::BTreeMap;
+
 use crate::diag::{Code, Diagnostic};
 use crate::parse::node::{Node, Value};
 use crate::resource::{DataKind, Kind, NamespaceSpec, Origin, Resource, Spanned, Spec};
@@ -8,7 +10,7 @@ use crate::source::Span;
 use crate::suggest::did_you_mean;
 use crate::validate::context::DocContext;
 use crate::validate::fields::{Fields, allowed, duplicate_key};
-use crate::validate::{data, server_config, service, storage};
+use crate::validate::{data, rules, server_config, service, storage};
 
 /// The top-level keys of a server runefile (SPEC §4.1).
 pub const SERVER_SECTIONS: [&str; 5] = ["auth", "crypto", "runner", "server", "storage"];
@@ -272,11 +274,8 @@ fn decode_resource(
     };
     let labels = fields
         .optional("labels")
-        .map(|l| ctx.string_map(l, "labels"))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k.value, v.value))
-        .collect();
+        .map(|l| labels(ctx, l, fields.key_span("labels").unwrap_or(l.span)))
+        .unwrap_or_default();
     let Some(spec) = decode_spec(ctx, kind, &fields) else {
         return;
     };
@@ -320,6 +319,23 @@ fn mismatch(ctx: &mut DocContext<'_>, namespace: &Spanned<String>, kind: Kind) {
              documents that name no namespace)"
         )),
     );
+}
+
+/// A resource's labels, each key and value and their count checked.
+fn labels(ctx: &mut DocContext<'_>, node: &Node, key_span: Span) -> BTreeMap<String, String> {
+    let pairs = ctx.string_map(node, "labels");
+    if let Some(problem) = rules::label_count(pairs.len()) {
+        ctx.push(problem.at(key_span));
+    }
+    for (key, value) in &pairs {
+        if let Some(problem) = rules::label_key(&key.value) {
+            ctx.push(problem.at(key.span));
+        }
+        if let Some(problem) = rules::label_value(&key.value, &value.value) {
+            ctx.push(problem.at(value.span));
+        }
+    }
+    pairs.into_iter().map(|(k, v)| (k.value, v.value)).collect()
 }
 
 fn decode_spec(ctx: &mut DocContext<'_>, kind: Kind, fields: &Fields<'_>) -> Option<Spec> {

@@ -3,20 +3,20 @@
 
 use std::collections::HashMap;
 
-use crate::diag::{Code, Diagnostic};
+use crate::limits::MAX_MOUNTS;
 use crate::parse::node::Node;
 use crate::resource::{
     DataKind, EnvFrom, Mount, Port, Process, Protocol, Runtime, ServiceSpec, Spanned,
 };
 use crate::validate::context::DocContext;
 use crate::validate::fields::{Fields, allowed};
-use crate::validate::names::is_env_name;
+use crate::validate::rules;
 
 pub fn decode(ctx: &mut DocContext<'_>, fields: &Fields<'_>) -> Option<ServiceSpec> {
     let runtime = runtime(ctx, fields);
     let scale = fields
         .optional("scale")
-        .map_or(Some(1), |n| ctx.integer(n, "scale", 0..=1000))
+        .map_or(Some(1), |n| ctx.integer(n, "scale", rules::SCALE))
         .and_then(|n| u32::try_from(n).ok());
     let env = fields
         .optional("env")
@@ -59,35 +59,16 @@ fn runtime(ctx: &mut DocContext<'_>, fields: &Fields<'_>) -> Option<Runtime> {
     match (fields.optional("image"), fields.optional("process")) {
         (Some(image), None) => ctx.string(image, "image").map(|i| Runtime::Image(i.value)),
         (None, Some(process)) => self::process(ctx, process).map(Runtime::Process),
-        (Some(_), Some(_)) => {
-            let span = fields.key_span("process").unwrap_or(fields.anchor());
-            let mut diagnostic = Diagnostic::new(
-                Code::FieldConflict,
-                span,
-                "a service has either `image` or `process`, not both",
-            )
-            .label("second runtime");
-            if let Some(image) = fields.key_span("image") {
+        (image, process) => {
+            let problem = rules::runtime(image.is_some(), process.is_some())?;
+            let mut diagnostic = match fields.key_span("process").filter(|_| image.is_some()) {
+                Some(span) => problem.at(span),
+                None => problem.at(fields.anchor()),
+            };
+            if let (Some(_), Some(image)) = (process, fields.key_span("image")) {
                 diagnostic = diagnostic.also(image, "first runtime");
             }
-            ctx.push(
-                diagnostic
-                    .help("`process:` runs a command under runed; `image:` names a container"),
-            );
-            None
-        }
-        (None, None) => {
-            ctx.push(
-                Diagnostic::new(
-                    Code::FieldRequired,
-                    fields.anchor(),
-                    "service has neither `image` nor `process`",
-                )
-                .label("no runtime")
-                .help(
-                    "add `process: {command: …}` to run a command, or `image: …` for a container",
-                ),
-            );
+            ctx.push(diagnostic);
             None
         }
     }
@@ -100,26 +81,39 @@ fn process(ctx: &mut DocContext<'_>, node: &Node) -> Option<Process> {
         .required(ctx, "command")
         .and_then(|c| ctx.string(c, "command"));
     if let Some(command) = &command
-        && command.value.trim().is_empty()
+        && let Some(problem) =
+            rules::command(&command.value).or_else(|| rules::no_nul("command", &command.value))
     {
-        ctx.push(
-            Diagnostic::new(Code::FieldValue, command.span, "`command` is empty")
-                .label("empty command"),
-        );
+        ctx.push(problem.at(command.span));
     }
     let args = fields
         .optional("args")
         .map(|n| {
             ctx.list(n, "args")
                 .iter()
-                .filter_map(|a| ctx.string(a, "args").map(|s| s.value))
+                .filter_map(|a| {
+                    let a = ctx.string(a, "args")?;
+                    match rules::no_nul("args", &a.value) {
+                        Some(problem) => {
+                            ctx.push(problem.at(a.span));
+                            None
+                        }
+                        None => Some(a.value),
+                    }
+                })
                 .collect()
         })
         .unwrap_or_default();
     let workdir = fields
         .optional("workdir")
-        .and_then(|w| ctx.string(w, "workdir"))
-        .map(|w| w.value);
+        .and_then(|w| ctx.string(w, "workdir"));
+    if let Some(problem) = workdir
+        .as_ref()
+        .and_then(|w| rules::no_nul("workdir", &w.value))
+    {
+        ctx.push(problem.at(workdir.as_ref().map_or(node.span, |w| w.span)));
+    }
+    let workdir = workdir.map(|w| w.value);
     Some(Process {
         args,
         command: command?.value,
@@ -129,17 +123,12 @@ fn process(ctx: &mut DocContext<'_>, node: &Node) -> Option<Process> {
 
 fn env(ctx: &mut DocContext<'_>, node: &Node) -> Vec<(Spanned<String>, String)> {
     let pairs = ctx.string_map(node, "env");
-    for (name, _) in &pairs {
-        if !is_env_name(&name.value) {
-            ctx.push(
-                Diagnostic::new(
-                    Code::EnvNameInvalid,
-                    name.span,
-                    format!("`{}` is not a valid environment variable name", name.value),
-                )
-                .label("invalid name")
-                .help("environment variable names match `[A-Za-z_][A-Za-z0-9_]*`"),
-            );
+    for (name, value) in &pairs {
+        if let Some(problem) = rules::env_name(&name.value) {
+            ctx.push(problem.at(name.span));
+        }
+        if let Some(problem) = rules::no_nul(&format!("env.{}", name.value), &value.value) {
+            ctx.push(problem.at(value.span));
         }
     }
     pairs
@@ -155,46 +144,21 @@ fn env_from(ctx: &mut DocContext<'_>, item: &Node) -> Option<EnvFrom> {
         .optional("prefix")
         .and_then(|p| ctx.string(p, "prefix"));
     if let Some(prefix) = &prefix
-        && !prefix.value.is_empty()
-        && !is_env_name(&prefix.value)
+        && let Some(problem) = rules::env_prefix(&prefix.value)
     {
-        ctx.push(
-            Diagnostic::new(
-                Code::EnvNameInvalid,
-                prefix.span,
-                format!(
-                    "prefix `{}` cannot start an environment variable name",
-                    prefix.value
-                ),
-            )
-            .label("invalid prefix")
-            .help("a prefix matches `[A-Za-z_][A-Za-z0-9_]*`"),
-        );
+        ctx.push(problem.at(prefix.span));
     }
     let (kind, field) = match (fields.optional("secretRef"), fields.optional("configRef")) {
         (Some(node), None) => (DataKind::Secret, node),
         (None, Some(node)) => (DataKind::ConfigMap, node),
-        (Some(_), Some(_)) => {
-            ctx.push(
-                Diagnostic::new(
-                    Code::FieldConflict,
-                    fields.key_span("configRef").unwrap_or(fields.anchor()),
-                    "an `envFrom` entry has either `secretRef` or `configRef`, not both",
-                )
-                .label("second source")
-                .help("write one `envFrom` entry per source"),
-            );
-            return None;
-        }
-        (None, None) => {
-            ctx.push(
-                Diagnostic::new(
-                    Code::FieldRequired,
-                    fields.anchor(),
-                    "`envFrom` entry names no source",
-                )
-                .label("needs `secretRef` or `configRef`"),
-            );
+        (secret, config) => {
+            if let Some(problem) = rules::env_from_shape(secret.is_some(), config.is_some()) {
+                let span = match (secret, fields.key_span("configRef")) {
+                    (Some(_), Some(span)) => span,
+                    _ => fields.anchor(),
+                };
+                ctx.push(problem.at(span));
+            }
             return None;
         }
     };
@@ -250,106 +214,41 @@ fn check_mounts(ctx: &mut DocContext<'_>, secret_mounts: &[Mount], config_mounts
     // In file order, so that "first used here" is the one written first.
     let mut all: Vec<&Mount> = secret_mounts.iter().chain(config_mounts).collect();
     all.sort_by_key(|m| m.name.span);
+    if let Some(problem) = rules::mount_count(all.len()) {
+        ctx.push(problem.at(all[MAX_MOUNTS].name.span));
+        return;
+    }
     let mut names: HashMap<&str, &Mount> = HashMap::new();
     for mount in &all {
         if let Some(first) = names.insert(&mount.name.value, mount) {
             ctx.push(
-                Diagnostic::new(
-                    Code::MountNameDuplicate,
-                    mount.name.span,
-                    format!(
-                        "mount name `{}` is used twice in this service",
-                        mount.name.value
-                    ),
-                )
-                .label("used again here")
-                .also(first.name.span, "first used here")
-                .help("mount names are unique across `secretMounts` and `configMounts`"),
+                rules::mount_name_duplicate(&mount.name.value)
+                    .at(mount.name.span)
+                    .also(first.name.span, "first used here"),
             );
         }
     }
     let valid: Vec<&Mount> = all
         .into_iter()
-        .filter(|m| check_mount_path(ctx, &m.mount_path))
+        .filter(|m| match rules::mount_path(&m.mount_path.value) {
+            Some(problem) => {
+                ctx.push(problem.at(m.mount_path.span));
+                false
+            }
+            None => true,
+        })
         .collect();
     for (i, a) in valid.iter().enumerate() {
         for b in &valid[i + 1..] {
-            if let Some(relation) = overlap(&a.mount_path.value, &b.mount_path.value) {
+            if let Some(problem) = rules::mount_overlap(&a.mount_path.value, &b.mount_path.value) {
                 ctx.push(
-                    Diagnostic::new(
-                        Code::MountPathOverlap,
-                        b.mount_path.span,
-                        format!(
-                            "mount path `{}` {relation} `{}`",
-                            b.mount_path.value, a.mount_path.value
-                        ),
-                    )
-                    .label("overlapping mount")
-                    .also(a.mount_path.span, "the other mount")
-                    .help("each mount is its own directory: give every mount a path outside the others"),
+                    problem
+                        .at(b.mount_path.span)
+                        .also(a.mount_path.span, "the other mount"),
                 );
             }
         }
     }
-}
-
-fn overlap(a: &str, b: &str) -> Option<&'static str> {
-    if a == b {
-        Some("is the same as")
-    } else if b.starts_with(a) && b.as_bytes().get(a.len()) == Some(&b'/') {
-        Some("lies inside")
-    } else if a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'/') {
-        Some("contains")
-    } else {
-        None
-    }
-}
-
-fn check_mount_path(ctx: &mut DocContext<'_>, path: &Spanned<String>) -> bool {
-    let problem = if !path.value.starts_with('/') {
-        Some("it is not absolute")
-    } else if path.value == "/" {
-        Some("mounting over `/` would hide the whole file system")
-    } else if path.value.ends_with('/') || path.value.contains("//") {
-        Some("it has an empty component or a trailing `/`")
-    } else if path.value.split('/').any(|c| c == "." || c == "..") {
-        Some("it has a `.` or `..` component")
-    } else {
-        None
-    };
-    let Some(problem) = problem else { return true };
-    let normalised = normalise(&path.value);
-    let help = match normalised {
-        Some(n) if n != path.value => format!("write it as `{n}`"),
-        _ => "mount paths are absolute and normalised, like `/etc/secrets/db`".to_owned(),
-    };
-    ctx.push(
-        Diagnostic::new(
-            Code::MountPathInvalid,
-            path.span,
-            format!("mount path `{}` is not usable: {problem}", path.value),
-        )
-        .label("invalid mount path")
-        .help(help),
-    );
-    false
-}
-
-fn normalise(path: &str) -> Option<String> {
-    if !path.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    (!parts.is_empty()).then(|| format!("/{}", parts.join("/")))
 }
 
 fn port(ctx: &mut DocContext<'_>, item: &Node) -> Option<Port> {
@@ -357,11 +256,11 @@ fn port(ctx: &mut DocContext<'_>, item: &Node) -> Option<Port> {
     fields.reject_unknown(ctx, allowed::PORT);
     let number = fields
         .required(ctx, "port")
-        .and_then(|p| ctx.integer(p, "port", 1..=65_535))
+        .and_then(|p| ctx.integer(p, "port", rules::PORT))
         .and_then(|p| u16::try_from(p).ok());
     let target_port = fields
         .optional("targetPort")
-        .and_then(|p| ctx.integer(p, "targetPort", 1..=65_535))
+        .and_then(|p| ctx.integer(p, "targetPort", rules::PORT))
         .and_then(|p| u16::try_from(p).ok());
     let name = fields
         .optional("name")
@@ -372,20 +271,13 @@ fn port(ctx: &mut DocContext<'_>, item: &Node) -> Option<Port> {
         .and_then(|p| ctx.string(p, "protocol"))
     {
         None => Protocol::Tcp,
-        Some(p) if p.value.eq_ignore_ascii_case("tcp") => Protocol::Tcp,
-        Some(p) if p.value.eq_ignore_ascii_case("udp") => Protocol::Udp,
-        Some(p) => {
-            ctx.push(
-                Diagnostic::new(
-                    Code::FieldValue,
-                    p.span,
-                    format!("unknown protocol `{}`", p.value),
-                )
-                .label("not a protocol")
-                .help("`protocol` is `tcp` or `udp`"),
-            );
-            return None;
-        }
+        Some(p) => match rules::protocol(&p.value) {
+            Ok(protocol) => protocol,
+            Err(problem) => {
+                ctx.push(problem.at(p.span));
+                return None;
+            }
+        },
     };
     Some(Port {
         name,
@@ -393,24 +285,4 @@ fn port(ctx: &mut DocContext<'_>, item: &Node) -> Option<Port> {
         protocol,
         target_port,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{normalise, overlap};
-
-    #[test]
-    fn nested_and_equal_paths_overlap() {
-        assert_eq!(overlap("/etc/a", "/etc/a"), Some("is the same as"));
-        assert_eq!(overlap("/etc", "/etc/a"), Some("lies inside"));
-        assert_eq!(overlap("/etc/a", "/etc"), Some("contains"));
-        assert_eq!(overlap("/etc/a", "/etc/ab"), None);
-    }
-
-    #[test]
-    fn normalising_paths() {
-        assert_eq!(normalise("/etc//a/./b/").as_deref(), Some("/etc/a/b"));
-        assert_eq!(normalise("/etc/a/../b").as_deref(), Some("/etc/b"));
-        assert_eq!(normalise("etc"), None);
-    }
 }

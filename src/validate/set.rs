@@ -10,6 +10,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::resource::{Kind, Resource, SecretRef, Spanned, Spec};
 use crate::suggest::did_you_mean;
 use crate::validate::names::is_env_name;
+use crate::validate::rules;
 
 /// Namespaces that every server has from its first start.
 pub const BUILTIN_NAMESPACES: [&str; 2] = ["default", "system"];
@@ -96,14 +97,9 @@ fn build_index<'a>(resources: &'a [Resource], diagnostics: &mut Vec<Diagnostic>)
         );
         if let Some(first) = by_key.get(&key) {
             diagnostics.push(
-                Diagnostic::new(
-                    Code::ResourceDuplicate,
-                    resource.name.span,
-                    format!("{} is declared twice", resource.display_name()),
-                )
-                .label("declared again here")
-                .also(first.name.span, "first declared here")
-                .help("each resource is declared once per cast; remove or rename one of them"),
+                rules::duplicate(&resource.display_name())
+                    .at(resource.name.span)
+                    .also(first.name.span, "first declared here"),
             );
             continue;
         }

@@ -1,12 +1,11 @@
 //! Decoding storage classes and volumes, and the string secret references in their parameters.
 
-use crate::diag::{Code, Diagnostic};
 use crate::parse::node::Node;
 use crate::resource::{Parameter, SecretRef, Spanned, StorageClassSpec, VolumeSpec};
 use crate::source::Span;
 use crate::validate::context::DocContext;
 use crate::validate::fields::Fields;
-use crate::validate::names::{data_key_problem, dns1123_problem};
+use crate::validate::rules;
 
 pub fn storage_class(ctx: &mut DocContext<'_>, fields: &Fields<'_>) -> Option<StorageClassSpec> {
     let provisioner = fields
@@ -27,17 +26,9 @@ pub fn volume(ctx: &mut DocContext<'_>, fields: &Fields<'_>) -> Option<VolumeSpe
         .required(ctx, "size")
         .and_then(|s| ctx.string(s, "size"));
     if let Some(size) = &size
-        && !is_quantity(&size.value)
+        && let Some(problem) = rules::quantity(&size.value)
     {
-        ctx.push(
-            Diagnostic::new(
-                Code::FieldValue,
-                size.span,
-                format!("`{}` is not a size", size.value),
-            )
-            .label("not a size")
-            .help("write a size as a number with an optional unit: `512Mi`, `10Gi`, `1T`"),
-        );
+        ctx.push(problem.at(size.span));
     }
     let parameters = parameters(ctx, fields.optional("parameters"));
     Some(VolumeSpec {
@@ -45,23 +36,6 @@ pub fn volume(ctx: &mut DocContext<'_>, fields: &Fields<'_>) -> Option<VolumeSpe
         size: size?.value,
         storage_class_name: storage_class_name?,
     })
-}
-
-/// `10Gi`, `512M`, `1.5T`, `1000`: a decimal with an optional SI or binary suffix.
-fn is_quantity(text: &str) -> bool {
-    const SUFFIXES: [&str; 13] = [
-        "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "K", "M", "G", "T", "P", "E",
-    ];
-    let number = SUFFIXES
-        .iter()
-        .find_map(|s| text.strip_suffix(s))
-        .unwrap_or(text);
-    let mut parts = number.splitn(2, '.');
-    let whole = parts.next().unwrap_or("");
-    let fraction = parts.next();
-    !whole.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn parameters(ctx: &mut DocContext<'_>, node: Option<&Node>) -> Vec<Parameter> {
@@ -86,101 +60,29 @@ fn parameters(ctx: &mut DocContext<'_>, node: Option<&Node>) -> Vec<Parameter> {
 /// Parses `secret:<name>/<key>` or `secret:<name>.<namespace>.rune/<key>`, pointing findings at
 /// the part of the scalar that is wrong.
 fn parse_secret_ref(ctx: &mut DocContext<'_>, value: &Spanned<String>) -> Option<SecretRef> {
-    let text = value.value.as_str();
-    let body = &text["secret:".len()..];
-    let Some(slash) = body.find('/') else {
-        ref_syntax(ctx, value, "it has no `/<key>`");
-        return None;
-    };
-    let (target, key) = (&body[..slash], &body[slash + 1..]);
-    let target_at = "secret:".len();
-    let key_at = target_at + slash + 1;
-    let (name, namespace) = match target.strip_suffix(".rune") {
-        Some(qualified) => {
-            let Some((name, namespace)) = qualified.split_once('.') else {
-                ref_syntax(
-                    ctx,
-                    value,
-                    "the qualified form is `<name>.<namespace>.rune`",
-                );
-                return None;
-            };
-            let ns_at = target_at + name.len() + 1;
-            (
-                sub(ctx, value, target_at, name),
-                Some(sub(ctx, value, ns_at, namespace)),
-            )
-        }
-        None if target.contains('.') => {
-            ref_syntax(
-                ctx,
-                value,
-                "a name with dots must be the qualified `<name>.<namespace>.rune`",
-            );
-            return None;
-        }
-        None => (sub(ctx, value, target_at, target), None),
-    };
-    let key = sub(ctx, value, key_at, key);
-    let mut ok = true;
-    for (part, what) in
-        std::iter::once((&name, "secret name")).chain(namespace.iter().map(|ns| (ns, "namespace")))
-    {
-        if let Some(problem) = dns1123_problem(&part.value) {
-            ctx.push(
-                Diagnostic::new(
-                    Code::RefSyntax,
-                    part.span,
-                    format!(
-                        "{what} `{}` in the secret reference is not valid: {problem}",
-                        part.value
-                    ),
-                )
-                .label("not a DNS-1123 label")
-                .help(FORMS_HELP),
-            );
-            ok = false;
+    match rules::secret_ref(&value.value) {
+        Ok(parts) => Some(SecretRef {
+            key: sub(ctx, value, parts.key),
+            name: sub(ctx, value, parts.name),
+            namespace: parts.namespace.map(|ns| sub(ctx, value, ns)),
+        }),
+        Err(problems) => {
+            for (problem, part) in problems {
+                let span = part.map_or(value.span, |part| sub(ctx, value, part).span);
+                ctx.push(problem.at(span));
+            }
+            None
         }
     }
-    if let Some(problem) = data_key_problem(&key.value) {
-        ctx.push(
-            Diagnostic::new(
-                Code::RefSyntax,
-                key.span,
-                format!(
-                    "key `{}` in the secret reference is not valid: {problem}",
-                    key.value
-                ),
-            )
-            .label("not a data key")
-            .help(FORMS_HELP),
-        );
-        ok = false;
-    }
-    ok.then_some(SecretRef {
-        key,
-        name,
-        namespace,
-    })
-}
-
-const FORMS_HELP: &str = "secret references are `secret:<name>/<key>` (same namespace) or `secret:<name>.<namespace>.rune/<key>`";
-
-fn ref_syntax(ctx: &mut DocContext<'_>, value: &Spanned<String>, problem: &str) {
-    ctx.push(
-        Diagnostic::new(
-            Code::RefSyntax,
-            value.span,
-            format!("`{}` is not a secret reference: {problem}", value.value),
-        )
-        .label("malformed reference")
-        .help(FORMS_HELP),
-    );
 }
 
 /// A part of a scalar with its own span: exact when the scalar is written as plain text or a
 /// simple quoted string; otherwise (escapes, folding) the whole scalar's span.
-fn sub(ctx: &DocContext<'_>, value: &Spanned<String>, at: usize, part: &str) -> Spanned<String> {
+fn sub(
+    ctx: &DocContext<'_>,
+    value: &Spanned<String>,
+    (at, part): rules::Part<'_>,
+) -> Spanned<String> {
     let written = ctx.source_text(value.span);
     let offset = if written == value.value {
         Some(0)
@@ -201,19 +103,4 @@ fn sub(ctx: &DocContext<'_>, value: &Spanned<String>, at: usize, part: &str) -> 
         )
     });
     Spanned::new(part.to_owned(), span)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_quantity;
-
-    #[test]
-    fn quantities() {
-        for good in ["10Gi", "512Mi", "1", "1.5T", "100k"] {
-            assert!(is_quantity(good), "{good}");
-        }
-        for bad in ["", "Gi", "10 Gi", "1.", "-1Gi", "10GB"] {
-            assert!(!is_quantity(bad), "{bad}");
-        }
-    }
 }

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::resource::Kind;
 use crate::server::engine::{Engine, EngineError, unseal};
 use crate::server::store::ReadTx;
-use crate::server::violation::{check_desired, service_references};
+use crate::server::violation::{
+    check_batch, check_desired, missing_namespace, missing_reference, reference_fields,
+};
 use crate::wire::batch::BatchOptions;
 use crate::wire::error::Violation;
 use crate::wire::object::{
@@ -26,7 +28,9 @@ pub(super) fn prepare<'a>(
     desired: &'a [Desired],
     options: &BatchOptions,
 ) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
-    let (desired, mut violations) = unseal::unseal_batch(&engine.sealing, desired);
+    let mut violations = check_batch(desired);
+    let (desired, unsealing) = unseal::unseal_batch(&engine.sealing, desired);
+    violations.extend(unsealing);
     violations.extend(
         desired
             .iter()
@@ -79,13 +83,7 @@ fn implied_namespaces<'a>(
                 spec: DesiredSpec::Namespace(NamespaceSpec::default()),
             }));
         } else {
-            violations.push(Violation::new(
-                &d.key,
-                format!(
-                    "namespace `{}` does not exist; declare it, create it with `rune create namespace {}`, or cast with `--create-namespace`",
-                    d.key.namespace, d.key.namespace
-                ),
-            ));
+            violations.push(missing_namespace(&d.key));
         }
     }
     Ok(implied)
@@ -101,17 +99,14 @@ fn unresolved_references(
         return Ok(Vec::new());
     };
     let mut violations = Vec::new();
-    for (kind, name) in service_references(spec) {
+    for (kind, name, field) in reference_fields(spec) {
         let key = ObjectKey {
             kind: KindName(kind),
             name: name.to_owned(),
             namespace: desired.key.namespace.clone(),
         };
         if !in_batch.contains(&key) && tx.object(&key)?.is_none() {
-            violations.push(Violation::new(
-                &desired.key,
-                format!("refers to {key}, which does not exist"),
-            ));
+            violations.push(missing_reference(&desired.key, &key, field));
         }
     }
     Ok(violations)

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use crate::diag::Code;
 use crate::secrets::{Keys, Place, UnsealError};
 use crate::wire::error::Violation;
 use crate::wire::object::{Desired, DesiredSpec};
@@ -44,27 +45,57 @@ fn unseal(sealing: &Keys, desired: &Desired) -> (Desired, Vec<Violation>) {
         for (key, armor) in std::mem::take(sealed) {
             let place = Place::new(&desired.key.namespace, &desired.key.name, &key);
             if data.0.contains_key(&key) {
-                violations.push(Violation::new(
-                    &desired.key,
-                    format!("key `{key}` is given both as a value and sealed"),
-                ));
+                violations.push(Violation {
+                    code: Some(Code::DataKeyDuplicate.as_str().to_owned()),
+                    field: Some(format!("spec.sealed.{key}")),
+                    key: Some(key.clone()),
+                    ..Violation::new(
+                        &desired.key,
+                        format!("key `{key}` is given both as a value and sealed"),
+                    )
+                });
                 continue;
             }
             match sealing.unseal_for(&armor, &place) {
+                Ok(value) if value.expose().is_empty() => violations.push(Violation {
+                    code: Some(Code::SealedEmpty.as_str().to_owned()),
+                    field: Some(format!("spec.sealed.{key}")),
+                    key: Some(key.clone()),
+                    ..Violation::new(
+                        &desired.key,
+                        format!("sealed key `{key}` opens to an empty value"),
+                    )
+                }),
                 Ok(value) => {
                     data.0.insert(key, value);
                 }
-                Err(error) => violations.push(Violation::new(
-                    &desired.key,
-                    format!(
-                        "sealed key `{key}` cannot be opened: {error}{}",
-                        unseal_help(&error)
-                    ),
-                )),
+                Err(error) => violations.push(Violation {
+                    code: Some(unseal_code(&error).as_str().to_owned()),
+                    field: Some(format!("spec.sealed.{key}")),
+                    key: Some(key.clone()),
+                    ..Violation::new(
+                        &desired.key,
+                        format!(
+                            "sealed key `{key}` cannot be opened: {error}{}",
+                            unseal_help(&error)
+                        ),
+                    )
+                }),
             }
         }
     }
     (object, violations)
+}
+
+/// The code `rune lint` gives the same fault when its key file can open the value (and, when
+/// it cannot, the warning that it could not).
+fn unseal_code(error: &UnsealError) -> Code {
+    match error {
+        UnsealError::WrongPlace(_) => Code::SealedPlace,
+        UnsealError::NoPlace => Code::SealedUnbound,
+        UnsealError::NotRecipient => Code::SealedUnopened,
+        UnsealError::Malformed(_) | UnsealError::NotText => Code::DataSealedForm,
+    }
 }
 
 fn unseal_help(error: &UnsealError) -> &'static str {

@@ -28,3 +28,21 @@ pub(crate) async fn blocking<T: Send + 'static>(
         Err(join) => Err(ApiError::internal(&format!("engine task failed: {join}"))),
     }
 }
+
+/// The objects' own problems and duplicates inside the request — the rules `rune lint` applies
+/// (SPEC §4.4) — as a 400 (or 413) with `violations`, before anything about the store is
+/// looked up or compared: a malformed request is told so, whatever the store holds.
+pub(crate) fn well_formed(
+    limits: &crate::limits::Limits,
+    objects: &[crate::wire::object::Desired],
+) -> Result<(), ApiError> {
+    let mut violations = crate::server::violation::check_batch(objects);
+    for desired in objects {
+        violations.extend(crate::server::violation::check_desired(desired, limits));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Invalid(violations).into())
+    }
+}

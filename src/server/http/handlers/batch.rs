@@ -14,7 +14,7 @@ use axum::{Extension, Json};
 use crate::server::http::ApiState;
 use crate::server::http::auth::{Caller, access};
 use crate::server::http::error::JsonBody;
-use crate::server::http::handlers::{Api, blocking, state};
+use crate::server::http::handlers::{Api, blocking, state, well_formed};
 use crate::wire::batch::{ApplyRequest, PlanRequest};
 
 pub(crate) async fn plan(
@@ -25,6 +25,7 @@ pub(crate) async fn plan(
     // Permissions first: what a caller may not see, it must not learn about from the checks
     // of state below either.
     access::check_plan(&c, &request)?;
+    well_formed(&s.engine.settings().limits, &request.objects)?;
     state::check(
         &s.engine,
         &request.objects,
@@ -46,6 +47,7 @@ pub(crate) async fn apply(
 ) -> Api {
     request.options.cast_by = c.identity();
     access::check_apply(&s, &c, &request).await?;
+    well_formed(&s.engine.settings().limits, &request.objects)?;
     state::check(
         &s.engine,
         &request.objects,

@@ -26,16 +26,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::resource::Kind;
-use crate::server::engine::EngineError;
 use crate::server::http::ApiState;
 use crate::server::http::auth::{Caller, access};
 use crate::server::http::error::{ApiError, JsonBody, query};
-use crate::server::http::handlers::{Api, blocking, state};
+use crate::server::http::handlers::{Api, blocking, state, well_formed};
 use crate::server::tokens::Permission;
-use crate::server::violation::check_desired;
-use crate::validate::names::{data_key_problem, dns1123_problem};
-use crate::wire::error::Violation;
-use crate::wire::object::{Desired, DesiredSpec, KindName, ObjectKey, namespace_key};
+use crate::validate::names::dns1123_problem;
+use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
 
 /// `secrets`, `configmaps` (or `configs`), `services`, `volumes`, `storageclasses`.
 fn kind_segment(segment: &str) -> Option<Kind> {
@@ -69,31 +66,6 @@ fn existing(key: ObjectKey) -> Result<ObjectKey, ApiError> {
         Ok(key)
     } else {
         Err(ApiError::not_found(format!("no such {}", key.kind.0)))
-    }
-}
-
-/// The engine's own checks of the object alone (names, from the path too, keys, limits), and
-/// the names of its sealed keys: a malformed write is a 400 (or 413) with the engine's
-/// `violations`, whatever `If-Match` says, before the engine compares revisions.
-fn well_formed(state: &ApiState, desired: &Desired) -> Result<(), ApiError> {
-    let mut violations = check_desired(desired, &state.engine.settings().limits);
-    if let DesiredSpec::Secret { sealed, .. } = &desired.spec {
-        violations.extend(sealed.keys().filter_map(|key| {
-            data_key_problem(key).map(|problem| Violation {
-                code: None,
-                field: None,
-                key: Some(key.clone()),
-                ..Violation::new(
-                    &desired.key,
-                    format!("data key `{key}` is not valid: {problem}"),
-                )
-            })
-        }));
-    }
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::Invalid(violations).into())
     }
 }
 
@@ -192,7 +164,11 @@ async fn write(
     revision: Option<u64>,
 ) -> Result<Response, ApiError> {
     access::check_writes(state, caller, &[&desired], &[]).await?;
-    well_formed(state, &desired)?;
+    // A malformed write is a 400 (or 413) whatever `If-Match` says.
+    well_formed(
+        &state.engine.settings().limits,
+        std::slice::from_ref(&desired),
+    )?;
     state::check(&state.engine, std::slice::from_ref(&desired), false).await?;
     let engine = state.engine.clone();
     let key = desired.key.clone();

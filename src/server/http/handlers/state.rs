@@ -18,6 +18,7 @@ use crate::resource::Kind;
 use crate::server::engine::{Engine, EngineError};
 use crate::server::http::error::ApiError;
 use crate::server::http::handlers::blocking;
+use crate::server::violation::{missing_namespace, missing_reference, reference_fields};
 use crate::validate::names::dns1123_problem;
 use crate::wire::error::{ErrorKind, UNRESOLVED, Violation};
 use crate::wire::object::{Desired, DesiredSpec, KindName, ObjectKey, namespace_key};
@@ -39,10 +40,10 @@ pub(crate) async fn check(
     let engine = engine.clone();
     let missing = blocking(move || {
         let mut missing = Vec::new();
-        for (user, key) in wanted {
+        for (user, key, field) in wanted {
             match engine.get(&key) {
                 Ok(_) => {}
-                Err(EngineError::NotFound(_)) => missing.push(violation(&user, &key)),
+                Err(EngineError::NotFound(_)) => missing.push(violation(&user, &key, field)),
                 Err(error) => return Err(error),
             }
         }
@@ -67,44 +68,45 @@ fn names_are_valid(key: &ObjectKey) -> bool {
 }
 
 /// `(user, needed)` for every object the batch needs and does not hold itself.
-fn wanted(objects: &[Desired], create_namespaces: bool) -> BTreeSet<(ObjectKey, ObjectKey)> {
+fn wanted(
+    objects: &[Desired],
+    create_namespaces: bool,
+) -> BTreeSet<(ObjectKey, ObjectKey, String)> {
     let in_batch: BTreeSet<&ObjectKey> = objects.iter().map(|d| &d.key).collect();
     let mut wanted = BTreeSet::new();
     for d in objects {
         if d.key.kind.0.is_namespaced() && !create_namespaces {
-            wanted.insert((d.key.clone(), namespace_key(&d.key.namespace)));
+            wanted.insert((
+                d.key.clone(),
+                namespace_key(&d.key.namespace),
+                "namespace".to_owned(),
+            ));
         }
         if let DesiredSpec::Service(spec) = &d.spec {
-            for (kind, name) in crate::server::violation::service_references(spec) {
+            for (kind, name, field) in reference_fields(spec) {
                 let used = ObjectKey {
                     kind: KindName(kind),
                     name: name.to_owned(),
                     namespace: d.key.namespace.clone(),
                 };
-                wanted.insert((d.key.clone(), used));
+                wanted.insert((d.key.clone(), used, field));
             }
         }
     }
-    wanted.retain(|(_, needed)| !in_batch.contains(needed));
+    wanted.retain(|(_, needed, _)| !in_batch.contains(needed));
     // One report per missing namespace is enough, as the engine gives it.
     let mut namespaces = BTreeSet::new();
-    wanted.retain(|(_, needed)| {
+    wanted.retain(|(_, needed, _)| {
         needed.kind.0 != Kind::Namespace || namespaces.insert(needed.clone())
     });
     wanted
 }
 
-/// The engine's wording, so that `rune` prints the same whichever side found it.
-fn violation(user: &ObjectKey, missing: &ObjectKey) -> Violation {
+/// The engine's wording and codes, so that `rune` prints the same whichever side found it.
+fn violation(user: &ObjectKey, missing: &ObjectKey, field: String) -> Violation {
     if missing.kind.0 == Kind::Namespace {
-        let ns = &missing.name;
-        Violation::new(
-            user,
-            format!(
-                "namespace `{ns}` does not exist; declare it, create it with `rune create namespace {ns}`, or cast with `--create-namespace`"
-            ),
-        )
+        missing_namespace(user)
     } else {
-        Violation::new(user, format!("refers to {missing}, which does not exist"))
+        missing_reference(user, missing, field)
     }
 }
