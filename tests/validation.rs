@@ -278,6 +278,50 @@ fn the_same_object_twice_in_one_batch_is_refused() {
         .expect(404);
 }
 
+/// JSON lets an object name a key twice and serde would keep the last; lint refuses the same map
+/// in a runefile (`E-DATA-KEY-DUPLICATE`), so runed refuses the body.
+#[test]
+fn a_data_key_twice_in_one_body_is_refused() {
+    let ws = Workspace::new().file(
+        "rune.yaml",
+        "configmap:\n  name: twice\n  data:\n    k: v\n    k: w\n",
+    );
+    let out = ws
+        .rune()
+        .args(["lint", "rune.yaml"])
+        .output()
+        .expect("run rune");
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("E-DATA-KEY-DUPLICATE"));
+
+    let setup = Setup::new();
+    let server = setup.start();
+    let object = r#"{"kind": "configmap", "namespace": "default", "name": "twice", "spec": {"data": {"k": "v", "k": "w"}}}"#;
+    for (method, route, body) in [
+        ("POST", "/v1/plan", format!(r#"{{"objects": [{object}]}}"#)),
+        ("POST", "/v1/apply", format!(r#"{{"objects": [{object}]}}"#)),
+        (
+            "PUT",
+            "/v1/namespaces/default/configmaps/twice",
+            object.to_owned(),
+        ),
+    ] {
+        let reply = server.request(method, route).raw(&body).send();
+        assert_eq!(reply.status, 400, "{method} {route}: {:?}", reply.json());
+        assert!(
+            reply.json()["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("`k` appears twice"),
+            "{method} {route}: {:?}",
+            reply.json()
+        );
+    }
+    server
+        .get("/v1/namespaces/default/configmaps/twice")
+        .expect(404);
+}
+
 #[test]
 fn the_embedded_engine_refuses_the_same_way() {
     use rune::client::{Backend, ClientError};

@@ -7,6 +7,9 @@
 //! and a float with no fractional part is handed on as the integer it equals. Nothing else is
 //! touched; paths (`serde_path_to_error`) track through it.
 
+mod keys;
+
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -144,7 +147,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.0.visit_map(Map(map))
+        self.0.visit_map(Map {
+            inner: map,
+            seen: HashSet::new(),
+        })
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
@@ -180,8 +186,11 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<A> {
     }
 }
 
-/// Keys are read as they are (strings); values strictly.
-struct Map<A>(A);
+/// Keys are read as they are (strings), each at most once; values strictly.
+struct Map<A> {
+    inner: A,
+    seen: HashSet<String>,
+}
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<A> {
     type Error = A::Error;
@@ -190,15 +199,18 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(seed)
+        self.inner.next_key_seed(keys::KeySeed {
+            seed,
+            seen: &mut self.seen,
+        })
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.next_value_seed(Seed(seed))
+        self.inner.next_value_seed(Seed(seed))
     }
 
     fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
+        self.inner.size_hint()
     }
 }
 
@@ -235,5 +247,24 @@ mod tests {
         assert!(read(r#"{"ports": [], "scale": -1.0}"#).is_err());
         let value = serde_json::json!({"ports": [[1, null]], "scale": 1});
         assert!(Spec::deserialize(Strict(value)).is_err());
+    }
+
+    /// serde keeps the last of two equal keys; the wire refuses the second, as lint does.
+    #[test]
+    fn a_key_twice_in_one_object_is_refused_at_its_path() {
+        let text = r#"{"data": {"a": "1", "b": "2", "a": "3"}}"#;
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let error = serde_path_to_error::deserialize::<_, serde_json::Value>(Strict(&mut reader))
+            .unwrap_err();
+        // The key never became a path segment (it was refused), so the path ends at its map.
+        assert!(error.path().to_string().starts_with("data"), "{error}");
+        assert!(
+            error.inner().to_string().contains("`a` appears twice"),
+            "{error}"
+        );
+        assert!(read(r#"{"ports": [], "scale": 1, "scale": 2}"#).is_err());
+        let nested = r#"{"a": {"k": 1}, "b": {"k": 2}}"#;
+        let mut reader = serde_json::Deserializer::from_str(nested);
+        assert!(serde_json::Value::deserialize(Strict(&mut reader)).is_ok());
     }
 }
