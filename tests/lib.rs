@@ -17,6 +17,7 @@ mod seal;
 mod sealed;
 mod services;
 mod structure;
+mod target;
 mod tls;
 mod transport;
 mod untrusted;

@@ -48,6 +48,10 @@ pub struct GlobalArgs {
     /// The embedded engine's data directory (when no server is configured) [default: ~/.rune/local]
     #[arg(long, global = true, env = "RUNE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Use the embedded engine on purpose, even where a server or context is configured (in CI,
+    /// rune never falls back to it on its own)
+    #[arg(long, global = true)]
+    pub embedded: bool,
     /// The namespace of resources that do not name one [default: the context's, else `default`]
     #[arg(
         short = 'n',

@@ -46,7 +46,12 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     if args.offline {
         return offline(&desired, args, json);
     }
-    let target = target::select(global)?;
+    let access = if args.dry_run {
+        target::Access::Read
+    } else {
+        target::Access::Write
+    };
+    let target = target::select_for(global, access)?;
     let batch = BatchOptions {
         create_namespaces: args.create_namespace,
         force: args.force,

@@ -12,7 +12,7 @@ use crate::wire::runner::RunnerStatus;
 
 pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let kind = kind(&args.kind)?;
-    let target = target::select(global)?;
+    let target = target::select_for(global, target::Access::Read)?;
     let format = global.output.unwrap_or(OutputFormat::Table);
     let text = if let Some(name) = &args.name {
         let key = ObjectKey {

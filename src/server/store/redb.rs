@@ -52,6 +52,14 @@ impl RedbStore {
         restrict_to_owner(&path)?;
         Ok(Self { db })
     }
+
+    /// A fresh store in memory, gone when dropped: the empty state a read-only command
+    /// compares with when no store exists yet, without creating one on disk (SPEC §3).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db =
+            Database::builder().create_with_backend(::redb::backends::InMemoryBackend::new())?;
+        Ok(Self { db })
+    }
 }
 
 impl Store for RedbStore {
