@@ -2,24 +2,26 @@
 //!
 //! In: a [`PlanRequest`] or an [`ApplyRequest`]; the caller must be allowed to read every
 //! object of a plan (whose prune candidates are only those it sees), and to write every object
-//! and deletion of an apply and read its `expected` keys ([`access`]). Out: the plan, or what the apply wrote; after an apply the runner
-//! reconciles. The `castBy` of an apply comes from the caller, never from the body.
+//! and deletion of an apply and read its `expected` keys ([`access`]); the permission of the
+//! route itself ([`Planner`], [`Applier`]) is checked before the body is read. Out: the plan,
+//! or what the apply wrote; after an apply the runner reconciles. The `castBy` of an apply comes from the caller, never from the body.
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::{Extension, Json};
 
 use crate::server::http::ApiState;
-use crate::server::http::auth::{Caller, access};
+use crate::server::http::auth::access;
+use crate::server::http::auth::route::{Applier, Planner};
 use crate::server::http::error::JsonBody;
 use crate::server::http::handlers::{Api, blocking, state};
 use crate::wire::batch::{ApplyRequest, PlanRequest};
 
 pub(crate) async fn plan(
     State(s): State<Arc<ApiState>>,
-    Extension(c): Extension<Caller>,
+    Planner(c): Planner,
     JsonBody(request): JsonBody<PlanRequest>,
 ) -> Api {
     // Permissions first: what a caller may not see, it must not learn about from the checks
@@ -41,7 +43,7 @@ pub(crate) async fn plan(
 
 pub(crate) async fn apply(
     State(s): State<Arc<ApiState>>,
-    Extension(c): Extension<Caller>,
+    Applier(c): Applier,
     JsonBody(mut request): JsonBody<ApplyRequest>,
 ) -> Api {
     request.options.cast_by = c.identity();
