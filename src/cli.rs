@@ -20,6 +20,7 @@ pub mod cmd {
 }
 pub mod contexts;
 pub mod error;
+pub mod findings;
 pub mod keys;
 pub mod output;
 pub mod present;

@@ -16,6 +16,7 @@ mod runed;
 mod schema;
 mod seal;
 mod sealed;
+mod server_findings;
 mod services;
 mod structure;
 mod target;

@@ -60,6 +60,10 @@ pub enum CliError {
     /// Findings were printed already; the run failed validation.
     #[error("validation failed")]
     Validation,
+    /// The server rejected the batch, and its findings were printed already as diagnostics;
+    /// the exit code is that of the server's answer.
+    #[error("the server rejected the input: {0}")]
+    Rejected(ClientError),
     #[error("cannot write `{path}`: {source}")]
     Write {
         path: std::path::PathBuf,
@@ -75,7 +79,7 @@ impl CliError {
         match self {
             CliError::Args(error) if !error.use_stderr() => ExitCode::Success,
             CliError::Output(error) if error.kind() == ErrorKind::BrokenPipe => ExitCode::Success,
-            CliError::Client(error) => error.kind().exit_code(),
+            CliError::Client(error) | CliError::Rejected(error) => error.kind().exit_code(),
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
@@ -114,7 +118,7 @@ impl CliError {
     #[must_use]
     pub fn is_silent(&self) -> bool {
         match self {
-            CliError::Validation => true,
+            CliError::Validation | CliError::Rejected(_) => true,
             CliError::Output(error) => error.kind() == ErrorKind::BrokenPipe,
             _ => false,
         }
@@ -226,6 +230,22 @@ mod tests {
                 ExitCode::Other,
             ),
             (CliError::Client(ClientError::NoRunner), ExitCode::Other),
+            (
+                CliError::Rejected(ClientError::Api(WireError::new(
+                    ErrorKind::Invalid,
+                    "c",
+                    "m",
+                ))),
+                ExitCode::Validation,
+            ),
+            (
+                CliError::Rejected(ClientError::Api(WireError::new(
+                    ErrorKind::NotFound,
+                    "c",
+                    "m",
+                ))),
+                ExitCode::NotFound,
+            ),
         ]
     }
 

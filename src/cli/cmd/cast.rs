@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::findings;
 use crate::cli::keys;
 use crate::cli::output::{self, Output};
 use crate::cli::progress::Progress;
@@ -60,10 +61,8 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     };
     let progress = Progress::new(global.quiet);
     progress.stage(format!("planning {} objects", desired.len()));
-    let plan = target
-        .backend
-        .plan(&desired, &batch)
-        .map_err(with_violations)?;
+    let rejected = |error| rejected(error, &validated, &loaded, out);
+    let plan = target.backend.plan(&desired, &batch).map_err(rejected)?;
     let style = TextStyle {
         color: out.style().color,
         verbose: global.verbose,
@@ -91,7 +90,8 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         "applying {} changes",
         plan.summary.create + plan.summary.update + plan.summary.delete
     ));
-    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch)?;
+    let applied =
+        apply(target.backend.as_ref(), &plan, desired.clone(), &batch).map_err(rejected)?;
     progress.finish();
     let services_written = applied.versions.keys().any(|k| k.starts_with("service/"));
     if services_written && !global.quiet && !target.backend.runs_services() {
@@ -182,7 +182,7 @@ fn apply(
     plan: &Plan,
     objects: Vec<Desired>,
     batch: &BatchOptions,
-) -> Result<Applied, CliError> {
+) -> Result<Applied, ClientError> {
     let request = ApplyRequest {
         delete: plan
             .changes
@@ -197,7 +197,7 @@ fn apply(
             ..batch.clone()
         },
     };
-    backend.apply(&request).map_err(with_violations)
+    backend.apply(&request)
 }
 
 /// Deletions need `--yes`, or a "yes" typed at a terminal.
@@ -262,14 +262,31 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
     })
 }
 
-/// A rejected batch lists each violation before the summary error.
-fn with_violations(error: ClientError) -> CliError {
+/// A rejected batch: its violations are printed once, as diagnostics at the documents that
+/// declare the objects (even with `-q`: they are errors), and the failure is then silent.
+fn rejected(
+    error: ClientError,
+    validated: &validate::Validated,
+    loaded: &Loaded,
+    out: &Output,
+) -> CliError {
     let violations = error.violations();
-    if !violations.is_empty() {
-        let mut stderr = std::io::stderr().lock();
-        for v in &violations {
-            let _ = writeln!(stderr, "  - {v}");
-        }
+    if violations.is_empty() {
+        return CliError::Client(error);
     }
-    CliError::Client(error)
+    let (diagnostics, unplaced) =
+        findings::from_violations(&violations, &validated.resources, loaded);
+    let mut text = human::render(
+        &diagnostics,
+        &loaded.sources,
+        &validated.redactions,
+        out.style(),
+    );
+    for violation in &unplaced {
+        let _ = writeln!(text, "error: {violation}");
+    }
+    if std::io::stderr().lock().write_all(text.as_bytes()).is_err() {
+        return CliError::Client(error);
+    }
+    CliError::Rejected(error)
 }
