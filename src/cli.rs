@@ -1,6 +1,7 @@
 //! The `rune` command line: arguments → one command → an exit code. Commands are thin shells
 //! over the library; each lives in `cli/cmd/<verb>.rs`.
 
+pub mod annotations;
 pub mod args;
 pub mod cmd {
     pub mod cast;

@@ -7,6 +7,7 @@ mod cast;
 mod cli;
 mod fixtures;
 mod git;
+mod grouped;
 mod input;
 mod isolation;
 mod lint;

@@ -64,7 +64,7 @@ fn server_findings_point_at_the_runefiles_once() {
         assert_eq!(stdout, "", "rune {args:?}");
         assert_eq!(
             stderr.matches("missing-secret").count(),
-            // The server's finding (no `error:` line repeats it); without `-q`, lint's warning
+            // The server's finding (the `error:` line only counts); without `-q`, lint's warning
             // too (its message and its snippet).
             if args[0] == "-q" { 1 } else { 3 },
             "rune {args:?}: {stderr}"
@@ -80,7 +80,10 @@ fn server_findings_point_at_the_runefiles_once() {
             "rune {args:?}: {stderr}"
         );
         assert!(stderr.contains("rejected by the server"), "{stderr}");
-        assert!(!stderr.contains("error: "), "rune {args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("error: the server rejected the input: 2 findings above\n"),
+            "rune {args:?}: {stderr}"
+        );
     }
     let (_, stdout, _) = rune(&w, &server, &["get", "configmaps", "-A"]);
     assert!(!stdout.contains("fine"), "nothing applied: {stdout}");

@@ -60,10 +60,13 @@ pub enum CliError {
     /// Findings were printed already; the run failed validation.
     #[error("validation failed")]
     Validation,
-    /// The server rejected the batch, and its findings were printed already as diagnostics;
-    /// the exit code is that of the server's answer.
-    #[error("the server rejected the input: {0}")]
-    Rejected(ClientError),
+    /// The server rejected the batch, and its findings were printed already as diagnostics
+    /// (this only counts them); the exit code is that of the server's answer.
+    #[error(
+        "the server rejected the input: {findings} finding{} above",
+        if *findings == 1 { "" } else { "s" }
+    )]
+    Rejected { error: ClientError, findings: usize },
     #[error("cannot write `{path}`: {source}")]
     Write {
         path: std::path::PathBuf,
@@ -79,7 +82,7 @@ impl CliError {
         match self {
             CliError::Args(error) if !error.use_stderr() => ExitCode::Success,
             CliError::Output(error) if error.kind() == ErrorKind::BrokenPipe => ExitCode::Success,
-            CliError::Client(error) | CliError::Rejected(error) => error.kind().exit_code(),
+            CliError::Client(error) | CliError::Rejected { error, .. } => error.kind().exit_code(),
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
@@ -118,7 +121,7 @@ impl CliError {
     #[must_use]
     pub fn is_silent(&self) -> bool {
         match self {
-            CliError::Validation | CliError::Rejected(_) => true,
+            CliError::Validation => true,
             CliError::Output(error) => error.kind() == ErrorKind::BrokenPipe,
             _ => false,
         }
@@ -231,19 +234,17 @@ mod tests {
             ),
             (CliError::Client(ClientError::NoRunner), ExitCode::Other),
             (
-                CliError::Rejected(ClientError::Api(WireError::new(
-                    ErrorKind::Invalid,
-                    "c",
-                    "m",
-                ))),
+                CliError::Rejected {
+                    error: ClientError::Api(WireError::new(ErrorKind::Invalid, "c", "m")),
+                    findings: 1,
+                },
                 ExitCode::Validation,
             ),
             (
-                CliError::Rejected(ClientError::Api(WireError::new(
-                    ErrorKind::NotFound,
-                    "c",
-                    "m",
-                ))),
+                CliError::Rejected {
+                    error: ClientError::Api(WireError::new(ErrorKind::NotFound, "c", "m")),
+                    findings: 1,
+                },
                 ExitCode::NotFound,
             ),
         ]

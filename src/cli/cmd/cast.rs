@@ -263,7 +263,8 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
 }
 
 /// A rejected batch: its violations are printed once, as diagnostics at the documents that
-/// declare the objects (even with `-q`: they are errors), and the failure is then silent.
+/// declare the objects (even with `-q`: they are errors); the failure's own line only counts
+/// them.
 fn rejected(
     error: ClientError,
     validated: &validate::Validated,
@@ -288,5 +289,8 @@ fn rejected(
     if std::io::stderr().lock().write_all(text.as_bytes()).is_err() {
         return CliError::Client(error);
     }
-    CliError::Rejected(error)
+    CliError::Rejected {
+        error,
+        findings: violations.len(),
+    }
 }
