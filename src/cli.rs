@@ -22,6 +22,7 @@ pub mod cmd {
 pub mod contexts;
 pub mod error;
 pub mod findings;
+pub mod interrupt;
 pub mod keys;
 pub mod output;
 pub mod present;

@@ -9,6 +9,7 @@ mod fixtures;
 mod git;
 mod grouped;
 mod input;
+mod interrupt;
 mod isolation;
 mod lint;
 mod permissions;

@@ -8,6 +8,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::findings;
+use crate::cli::interrupt;
 use crate::cli::keys;
 use crate::cli::output::{self, Output};
 use crate::cli::progress::Progress;
@@ -26,6 +27,8 @@ use crate::wire::object::Desired;
 
 pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let json = global.output == Some(OutputFormat::Json);
+    // Before any thread starts: they all inherit the blocked signals (see `interrupt`).
+    let watch = interrupt::watch();
     let progress = Progress::new(global.quiet);
     progress.stage("reading runefiles");
     let (loaded, at_revision) = read(args)?;
@@ -90,8 +93,10 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         "applying {} changes",
         plan.summary.create + plan.summary.update + plan.summary.delete
     ));
-    let applied =
-        apply(target.backend.as_ref(), &plan, desired.clone(), &batch).map_err(rejected)?;
+    watch.applying(interrupt::diff_command(&check_args(args, global)));
+    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch);
+    watch.applied();
+    let applied = applied.map_err(rejected)?;
     progress.finish();
     let services_written = applied.versions.keys().any(|k| k.starts_with("service/"));
     if services_written && !global.quiet && !target.backend.runs_services() {
@@ -119,6 +124,31 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         output::print(text)?;
     }
     Ok(ExitCode::Success)
+}
+
+/// The arguments of the `rune diff` that tells whether an interrupted apply committed.
+fn check_args(args: &CastArgs, global: &GlobalArgs) -> Vec<String> {
+    let mut check = Vec::new();
+    if let Some(server) = &global.server {
+        check.extend(["--server".to_owned(), server.clone()]);
+    }
+    if let Some(context) = &global.context {
+        check.extend(["--context".to_owned(), context.clone()]);
+    }
+    if let Some(dir) = &global.data_dir {
+        check.extend(["--data-dir".to_owned(), dir.display().to_string()]);
+    }
+    if args.recursive {
+        check.push("-r".to_owned());
+    }
+    if let Some(rev) = &args.rev {
+        check.extend(["--rev".to_owned(), rev.clone()]);
+    }
+    if args.create_namespace {
+        check.push("--create-namespace".to_owned());
+    }
+    check.extend(args.paths.iter().cloned());
+    check
 }
 
 /// Only an offline cast opens sealed values itself; online, the server does, and the key file is

@@ -17,7 +17,8 @@ use crate::server::http::auth::access;
 use crate::server::http::auth::route::{Applier, Planner};
 use crate::server::http::error::JsonBody;
 use crate::server::http::handlers::{Api, blocking, state};
-use crate::wire::batch::{ApplyRequest, PlanRequest};
+use crate::server::log;
+use crate::wire::batch::{Applied, ApplyRequest, PlanRequest};
 
 pub(crate) async fn plan(
     State(s): State<Arc<ApiState>>,
@@ -56,19 +57,54 @@ pub(crate) async fn apply(
     .await?;
     let engine = s.engine.clone();
     let applied = blocking(move || {
-        let expected: Vec<_> = request
-            .expected
+        let mut request = request;
+        let expected: Vec<_> = std::mem::take(&mut request.expected)
             .into_iter()
             .map(|e| (e.key, e.revision))
             .collect();
-        engine.apply(
+        let applied = engine.apply(
             &request.objects,
             &request.delete,
             &expected,
             &request.options,
-        )
+        )?;
+        // Here, where the apply commits, not after the `.await`: a client that has gone drops
+        // the handler, never this task, and its apply must still be in the log (issue #13).
+        log::info(&committed(&request, &applied));
+        Ok(applied)
     })
     .await?;
     s.runner.reconcile().await;
     Ok(Json(applied).into_response())
+}
+
+/// The log line of a committed apply: who, how many objects and deletions, and the versions
+/// written (the first few; a large cast writes thousands). Names and versions only.
+fn committed(request: &ApplyRequest, applied: &Applied) -> String {
+    const SHOWN: usize = 10;
+    let mut versions: Vec<String> = applied
+        .versions
+        .iter()
+        .take(SHOWN)
+        .map(|(key, version)| format!("{key} v{version}"))
+        .collect();
+    if applied.versions.len() > SHOWN {
+        versions.push(format!("and {} more", applied.versions.len() - SHOWN));
+    }
+    format!(
+        "apply committed by {}: {} objects, {} deletions, {} changed; versions: {}",
+        request
+            .options
+            .cast_by
+            .as_deref()
+            .unwrap_or("an anonymous caller (open mode)"),
+        request.objects.len(),
+        request.delete.len(),
+        applied.applied,
+        if versions.is_empty() {
+            "none".to_owned()
+        } else {
+            versions.join(", ")
+        }
+    )
 }
