@@ -24,6 +24,7 @@ pub mod node;
 mod saphyr;
 mod scalar;
 pub mod split;
+mod syntax_help;
 #[cfg(test)]
 mod tests;
 
@@ -155,25 +156,28 @@ fn parse_sources(loaded: &mut Loaded) {
     let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
         let text = &sources.get(source).text()[slice.start..slice.end];
         let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
-        parse_document(text, source, base).map(|root| {
-            index.map(|index| Document {
-                index,
-                root,
-                source,
+        parse_document(text, source, base)
+            .map(|root| {
+                index.map(|index| Document {
+                    index,
+                    root,
+                    source,
+                })
             })
-        })
+            .map_err(|error| syntax_help::explain(error, text, base))
     });
     loaded.documents.reserve(parsed.len());
     for result in parsed {
         match result {
             Ok(document) => loaded.documents.extend(document),
-            Err(error) => loaded.diagnostics.push(
+            Err((error, help)) => loaded.diagnostics.push(
                 Diagnostic::new(
                     Code::YamlSyntax,
                     error.span,
                     format!("invalid YAML: {}", error.message),
                 )
-                .label("here"),
+                .label("here")
+                .maybe_help(help),
             ),
         }
     }

@@ -27,4 +27,5 @@ mod transport;
 mod untrusted;
 mod util;
 mod yaml_defects;
+mod yaml_errors;
 mod yaml_suite;
