@@ -12,6 +12,7 @@ pub mod cmd {
     pub mod describe;
     pub mod get;
     pub mod hook;
+    pub mod import;
     pub mod lint;
     pub mod logs;
     pub mod restart;
@@ -73,6 +74,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Describe(args) => cmd::describe::run(&args, &cli.global),
         Command::Get(args) => cmd::get::run(&args, &cli.global),
         Command::Hook(command) => cmd::hook::run(&command),
+        Command::Import(args) => cmd::import::run(&args, &cli.global),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Logs(args) => cmd::logs::run(&args, &cli.global),

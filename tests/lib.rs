@@ -8,6 +8,7 @@ mod cli;
 mod fixtures;
 mod git;
 mod grouped;
+mod import;
 mod input;
 mod interrupt;
 mod isolation;
