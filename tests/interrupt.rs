@@ -101,9 +101,19 @@ fn ctrl_c_while_applying_says_the_apply_may_have_committed() {
             seen.extend(bytes);
         }
     }
-    // The request is on its way once serialised and sent; runed then applies for seconds, and
-    // the ^C lands during that.
-    std::thread::sleep(Duration::from_secs(3));
+    // The ^C must land while runed applies (for seconds: 20,000 objects in a debug build), not
+    // while rune still serialises the request: wait for runed to say that the apply began.
+    let deadline = Instant::now() + Duration::from_secs(200);
+    while !server
+        .log()
+        .contains("apply by token:ci: 20000 objects, 0 deletions: begins")
+    {
+        assert!(Instant::now() < deadline, "runed's log: {}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+        while let Ok(bytes) = receiver.try_recv() {
+            seen.extend(bytes);
+        }
+    }
     keyboard.write_all(b"\x03").expect("type ^C");
     while let Ok(bytes) = receiver.recv_timeout(Duration::from_secs(60)) {
         seen.extend(bytes);

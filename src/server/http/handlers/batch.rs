@@ -58,6 +58,12 @@ pub(crate) async fn apply(
     let engine = s.engine.clone();
     let applied = blocking(move || {
         let mut request = request;
+        log::info(&format!(
+            "apply by {}: {} objects, {} deletions: begins",
+            caller_name(&request),
+            request.objects.len(),
+            request.delete.len()
+        ));
         let expected: Vec<_> = std::mem::take(&mut request.expected)
             .into_iter()
             .map(|e| (e.key, e.revision))
@@ -93,11 +99,7 @@ fn committed(request: &ApplyRequest, applied: &Applied) -> String {
     }
     format!(
         "apply committed by {}: {} objects, {} deletions, {} changed; versions: {}",
-        request
-            .options
-            .cast_by
-            .as_deref()
-            .unwrap_or("an anonymous caller (open mode)"),
+        caller_name(request),
         request.objects.len(),
         request.delete.len(),
         applied.applied,
@@ -107,4 +109,12 @@ fn committed(request: &ApplyRequest, applied: &Applied) -> String {
             versions.join(", ")
         }
     )
+}
+
+fn caller_name(request: &ApplyRequest) -> &str {
+    request
+        .options
+        .cast_by
+        .as_deref()
+        .unwrap_or("an anonymous caller (open mode)")
 }
