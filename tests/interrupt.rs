@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -25,42 +26,37 @@ fn many_configmaps(count: usize) -> String {
     text
 }
 
-#[test]
-fn ctrl_c_while_applying_says_the_apply_may_have_committed() {
-    if Command::new("setsid").arg("--version").output().is_err() {
-        cannot_run_here("`setsid` (util-linux) gives rune a controlling terminal");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let data = dir.path().join("runed");
-    let server = Server::start(&data, &[]);
-    let token = create_token(&data, "ci", &[]);
-    std::fs::write(dir.path().join("many.yaml"), many_configmaps(20_000))
-        .expect("write the runefile");
+/// `rune --server URL cast many.yaml` in `dir` on a new pseudo-terminal, as its controlling
+/// terminal: the process, the terminal's input, and what the terminal shows, as it comes.
+fn on_a_terminal(
+    dir: &Path,
+    url: &str,
+    token: &str,
+) -> (std::process::Child, File, mpsc::Receiver<Vec<u8>>) {
     let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
     let terminal = || Stdio::from(pty.slave.try_clone().expect("a terminal descriptor"));
     // `rune_process`'s environment, behind `setsid --ctty`.
-    let rune = rune_process(dir.path());
+    let rune = rune_process(dir);
     let mut command = Command::new("setsid");
     command
         .args(["--ctty", "--wait"])
         .arg(rune.get_program())
-        .args(["--server", &server.url(""), "cast", "many.yaml"])
-        .current_dir(dir.path())
+        .args(["--server", url, "cast", "many.yaml"])
+        .current_dir(dir)
         .env_clear()
         .envs(rune.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUNE_TOKEN", &token)
+        .env("RUNE_TOKEN", token)
         // A terminal that draws the spinner (without `TERM`, it counts as a dumb one).
         .env("TERM", "xterm")
         .stdin(terminal())
         .stdout(terminal())
         .stderr(terminal());
-    let mut child = command.spawn().expect("setsid runs");
+    let child = command.spawn().expect("setsid runs");
     drop(command);
     drop(pty.slave);
     let mut screen = File::from(pty.master);
-    let mut keyboard = screen.try_clone().expect("the terminal's input");
+    let keyboard = screen.try_clone().expect("the terminal's input");
     let (sender, receiver) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
         let mut buffer = [0_u8; 4096];
@@ -81,6 +77,22 @@ fn ctrl_c_while_applying_says_the_apply_may_have_committed() {
             }
         }
     });
+    (child, keyboard, receiver)
+}
+
+#[test]
+fn ctrl_c_while_applying_says_the_apply_may_have_committed() {
+    if Command::new("setsid").arg("--version").output().is_err() {
+        cannot_run_here("`setsid` (util-linux) gives rune a controlling terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("runed");
+    let server = Server::start(&data, &[]);
+    let token = create_token(&data, "ci", &[]);
+    std::fs::write(dir.path().join("many.yaml"), many_configmaps(20_000))
+        .expect("write the runefile");
+    let (mut child, mut keyboard, receiver) = on_a_terminal(dir.path(), &server.url(""), &token);
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(200);
     // Only the newest bytes are searched: the plan before the stage is megabytes long.
