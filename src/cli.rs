@@ -1,6 +1,7 @@
 //! The `rune` command line: arguments → one command → an exit code. Commands are thin shells
 //! over the library; each lives in `cli/cmd/<verb>.rs`.
 
+pub mod annotations;
 pub mod args;
 pub mod complete;
 pub mod cmd {
@@ -12,6 +13,7 @@ pub mod cmd {
     pub mod describe;
     pub mod get;
     pub mod hook;
+    pub mod import;
     pub mod lint;
     pub mod logs;
     pub mod restart;
@@ -21,6 +23,8 @@ pub mod cmd {
 }
 pub mod contexts;
 pub mod error;
+pub mod findings;
+pub mod interrupt;
 pub mod keys;
 pub mod output;
 pub mod present;
@@ -85,6 +89,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Describe(args) => cmd::describe::run(&args, &cli.global),
         Command::Get(args) => cmd::get::run(&args, &cli.global),
         Command::Hook(command) => cmd::hook::run(&command),
+        Command::Import(args) => cmd::import::run(&args, &cli.global),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Logs(args) => cmd::logs::run(&args, &cli.global),

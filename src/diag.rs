@@ -137,11 +137,18 @@ impl Diagnostics {
         self.items.len()
     }
 
-    /// Orders findings by file and position so that output is stable whatever the parallelism.
+    /// Orders findings by file (in the order the files were read), then by position, so that
+    /// one file's findings stay together and output is stable whatever the parallelism.
     pub fn sort(&mut self) {
-        self.items.sort_by(|a, b| {
-            (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
-        });
+        let order = |d: &Diagnostic| {
+            (
+                d.primary.span.source,
+                d.primary.span.start,
+                d.primary.span.end,
+            )
+        };
+        self.items
+            .sort_by(|a, b| (order(a), a.code, &a.message).cmp(&(order(b), b.code, &b.message)));
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {

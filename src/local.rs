@@ -55,6 +55,14 @@ impl Local {
         let engine = embedded::open(&data_dir).map_err(|e| ClientError::Local(e.to_string()))?;
         Ok(Self { data_dir, engine })
     }
+
+    /// Opens the engine in `data_dir` for a command that only reads: with no store there yet,
+    /// an empty state in memory, and nothing created on disk.
+    pub fn open_read_only(data_dir: PathBuf) -> Result<Self, ClientError> {
+        let engine =
+            embedded::open_read_only(&data_dir).map_err(|e| ClientError::Local(e.to_string()))?;
+        Ok(Self { data_dir, engine })
+    }
 }
 
 /// The engine's failure as runed would have reported it.

@@ -24,6 +24,7 @@ pub mod node;
 mod saphyr;
 mod scalar;
 pub mod split;
+mod syntax_help;
 #[cfg(test)]
 mod tests;
 
@@ -170,24 +171,26 @@ fn parse_sources(loaded: &mut Loaded) {
     let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
         let text = &sources.get(source).text()[slice.start..slice.end];
         let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
-        parse_within(text, source, base, &budget).map(|root| {
-            index.map(|index| Document {
-                index,
-                root,
-                source,
+        parse_within(text, source, base, &budget)
+            .map(|root| {
+                index.map(|index| Document {
+                    index,
+                    root,
+                    source,
+                })
             })
-        })
+            .map_err(|error| syntax_help::explain(error, text, base))
     });
     loaded.documents.reserve(parsed.len());
     for result in parsed {
         match result {
             Ok(document) => loaded.documents.extend(document),
-            Err(error) if error.message == budget::SPENT => {
+            Err((error, _)) if error.message == budget::SPENT => {
                 loaded
                     .diagnostics
                     .push(budget_diagnostic(error.span, error.message));
             }
-            Err(error) if is_budget(&error) => loaded.diagnostics.push(budget_diagnostic(
+            Err((error, _)) if is_budget(&error) => loaded.diagnostics.push(budget_diagnostic(
                 error.span,
                 format!(
                     "this document is over the parse budget ({}); a document nests at most 64 levels, holds at most 10,000 aliases and builds at most {} nodes and {} MiB of text",
@@ -196,13 +199,14 @@ fn parse_sources(loaded: &mut Loaded) {
                     budget::MAX_DOCUMENT_SCALAR_BYTES >> 20
                 ),
             )),
-            Err(error) => loaded.diagnostics.push(
+            Err((error, help)) => loaded.diagnostics.push(
                 Diagnostic::new(
                     Code::YamlSyntax,
                     error.span,
                     format!("invalid YAML: {}", error.message),
                 )
-                .label("here"),
+                .label("here")
+                .maybe_help(help),
             ),
         }
     }

@@ -1781,9 +1781,10 @@ fn contexts_switch_and_delete() {
     assert!(!local.stdout.contains("app"), "{local}");
 }
 
-/// With no server configured, `rune` says on stderr (one line) that it runs the engine
-/// embedded and where its data lives — `~/.rune/local`, `RUNE_DATA_DIR` or `--data-dir` — and
-/// `-q` silences it. Data stays on stdout.
+/// With no server configured, `rune` says on stderr (one line, even with `-q`: a plan means
+/// nothing without knowing what it compared with) that it runs the engine embedded and where its
+/// data lives — `~/.rune/local`, `RUNE_DATA_DIR` or `--data-dir`. Data stays on stdout, and a
+/// read-only command creates no data directory (issue #13).
 #[test]
 fn embedded_notice_names_the_data_directory() {
     let w = World::new(Mode::Embedded);
@@ -1792,17 +1793,15 @@ fn embedded_notice_names_the_data_directory() {
         |command: &mut assert_cmd::Command| Run::of("rune get namespaces".to_owned(), command);
 
     let default = run(w.bare().args(["get", "namespaces"])).ok();
-    assert_eq!(
-        default.stderr,
-        format!(
-            "rune: no server configured; using the embedded engine with data in {home}/.rune/local\n"
-        )
+    let notice = format!(
+        "rune: no server configured; using the embedded engine with data in {home}/.rune/local\n"
     );
+    assert_eq!(default.stderr, notice);
     assert!(default.stdout.starts_with("NAME"), "{default}");
-    assert!(w.path().join(".rune/local").is_dir());
+    assert!(!w.path().join(".rune").exists(), "a read-only command");
 
     let quiet = run(w.bare().args(["-q", "get", "namespaces"])).ok();
-    assert_eq!(quiet.stderr, "", "{quiet}");
+    assert_eq!(quiet.stderr, notice, "{quiet}");
 
     let env = run(w
         .bare()
@@ -1811,13 +1810,11 @@ fn embedded_notice_names_the_data_directory() {
     .ok();
     assert_eq!(
         env.stderr,
-        format!(
-            "rune: no server configured; using the embedded engine with data in {home}/from-env\n"
-        )
+        format!("rune: using the embedded engine with data in {home}/from-env\n")
     );
     let flag = run(w
         .bare()
-        .args(["get", "namespaces", "--data-dir", "flagged"]))
+        .args(["create", "namespace", "flagged-ns", "--data-dir", "flagged"]))
     .ok();
     assert!(flag.stderr.ends_with("with data in flagged\n"), "{flag}");
     assert!(w.path().join("flagged").is_dir());

@@ -2,12 +2,16 @@
 //! the library's public pipeline.
 
 mod api;
+mod big_body;
 mod cast;
 mod cli;
 mod faults;
 mod fixtures;
 mod git;
+mod grouped;
+mod import;
 mod input;
+mod interrupt;
 mod isolation;
 mod kubectl;
 mod lint;
@@ -18,12 +22,15 @@ mod runed;
 mod schema;
 mod seal;
 mod sealed;
+mod server_findings;
 mod services;
 mod structure;
+mod target;
 mod tls;
 mod transport;
 mod untrusted;
 mod util;
 mod validation;
 mod yaml_defects;
+mod yaml_errors;
 mod yaml_suite;

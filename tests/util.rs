@@ -23,8 +23,8 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `rune` with a normalised environment, run in `dir`. `GIT_*` variables go too: run from a
-/// git hook, they would point rune at the outer repository's index.
+/// `rune` with a normalised environment, run in `dir`. `CI` and `GIT_*` variables go too: run
+/// from a git hook, they would point rune at the outer repository's index.
 pub fn rune(dir: &Path) -> Command {
     Command::from_std(rune_process(dir))
 }
@@ -36,7 +36,10 @@ pub fn rune_process(dir: &Path) -> std::process::Command {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
-        .env("HOME", dir);
+        .env("HOME", dir)
+        // CI changes target selection (no implicit embedded engine): a test that wants it
+        // sets `CI` itself.
+        .env_remove("CI");
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
         if name_text.starts_with("RUNE_") || name_text.starts_with("GIT_") {

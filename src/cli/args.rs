@@ -14,12 +14,14 @@
 
 mod commands;
 mod help;
+mod import;
 pub mod uses;
 
 pub use commands::{
     ConfigCommand, CreateCommand, DataArgs, DeleteArgs, DescribeArgs, GetArgs, HookCommand,
     HookInstallArgs, LoginArgs, LogsArgs, RestartArgs, SealArgs, StatusArgs,
 };
+pub use import::ImportArgs;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -93,6 +95,10 @@ pub struct GlobalArgs {
     /// The embedded engine's data directory (when no server is configured) [default: ~/.rune/local]
     #[arg(long, global = true, env = "RUNE_DATA_DIR", value_name = "DIR", help_heading = TARGET)]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Use the embedded engine on purpose, even where a server or context is configured (in CI,
+    /// rune never falls back to it on its own)
+    #[arg(long, global = true, help_heading = TARGET)]
+    pub embedded: bool,
     /// The namespace of resources that do not name one [default: the context's, else `default`]
     #[arg(
         short = 'n',
@@ -176,6 +182,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// List or show objects; secrets show metadata only
     Get(GetArgs),
+    /// Convert Kubernetes `Secret` and `ConfigMap` manifests into runefiles (`--seal` seals the
+    /// secret values on the way)
+    Import(ImportArgs),
     /// Install or remove the git pre-commit hook that runs `rune lint --staged`
     #[command(subcommand)]
     Hook(HookCommand),

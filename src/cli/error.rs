@@ -63,6 +63,13 @@ pub enum CliError {
     /// Findings were printed already; the run failed validation.
     #[error("validation failed")]
     Validation,
+    /// The server rejected the batch, and its findings were printed already as diagnostics
+    /// (this only counts them); the exit code is that of the server's answer.
+    #[error(
+        "the server rejected the input: {findings} finding{} above",
+        if *findings == 1 { "" } else { "s" }
+    )]
+    Rejected { error: ClientError, findings: usize },
     #[error("cannot write `{path}`: {source}")]
     Write {
         path: std::path::PathBuf,
@@ -78,7 +85,7 @@ impl CliError {
         match self {
             CliError::Args(error) if !error.use_stderr() => ExitCode::Success,
             CliError::Output(error) if error.kind() == ErrorKind::BrokenPipe => ExitCode::Success,
-            CliError::Client(error) => error.kind().exit_code(),
+            CliError::Client(error) | CliError::Rejected { error, .. } => error.kind().exit_code(),
             CliError::Desired(DesiredError::File { .. })
             | CliError::Input(InputError::Io { .. })
             | CliError::Config(ConfigError::Io { .. })
@@ -130,6 +137,7 @@ impl CliError {
             ExitCode::Validation => "invalid",
             ExitCode::Timeout => "timeout",
             ExitCode::Unreachable => "unavailable",
+            ExitCode::Interrupted => "interrupted",
         }
         .to_owned()
     }
@@ -277,6 +285,20 @@ mod tests {
                 ExitCode::Other,
             ),
             (CliError::Client(ClientError::NoRunner), ExitCode::Other),
+            (
+                CliError::Rejected {
+                    error: ClientError::Api(WireError::new(ErrorKind::Invalid, "c", "m")),
+                    findings: 1,
+                },
+                ExitCode::Validation,
+            ),
+            (
+                CliError::Rejected {
+                    error: ClientError::Api(WireError::new(ErrorKind::NotFound, "c", "m")),
+                    findings: 1,
+                },
+                ExitCode::NotFound,
+            ),
         ]
     }
 

@@ -40,8 +40,23 @@ pub fn namespace(global: &GlobalArgs) -> Result<String, CliError> {
         .unwrap_or_else(|| "default".to_owned()))
 }
 
-/// Resolves the backend: a server from flags, `RUNE_SERVER` or the context; else embedded.
+/// What a command does with its target. A command that only reads (`diff`, `cast --dry-run`,
+/// `get`, `describe`, `status`) never creates the embedded engine's directory, store or KEK: a
+/// missing store is an empty state (SPEC §3, target selection).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Resolves the backend of a command that may write: see [`select_for`].
 pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
+    select_for(global, Access::Write)
+}
+
+/// Resolves the backend: a server from flags, `RUNE_SERVER` or the context; else embedded —
+/// on purpose (`--embedded`, `--data-dir`/`RUNE_DATA_DIR`) or, outside CI, by default.
+pub fn select_for(global: &GlobalArgs, access: Access) -> Result<Target, CliError> {
     let config = ConfigFile::load(&contexts::path()?)?;
     let context = config.context(global.context.as_deref())?;
     let namespace = global
@@ -52,7 +67,8 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
     let server = global
         .server
         .clone()
-        .or_else(|| context.map(|c| c.server.clone()));
+        .or_else(|| context.map(|c| c.server.clone()))
+        .filter(|_| !global.embedded);
     if let Some(server) = server {
         // A context's token and TLS files belong to its own server: `--server` naming another
         // one never receives them (SPEC §3, target selection).
@@ -69,21 +85,40 @@ pub fn select(global: &GlobalArgs) -> Result<Target, CliError> {
             namespace,
         });
     }
+    let on_purpose = global.embedded || global.data_dir.is_some();
+    if !on_purpose && in_ci() {
+        return Err(CliError::Usage(NO_TARGET_IN_CI.to_owned()));
+    }
     let data_dir = match &global.data_dir {
         Some(dir) => dir.clone(),
         None => local::default_data_dir().map_err(|e| CliError::Usage(e.to_string()))?,
     };
-    if !global.quiet {
-        let _ = writeln!(
-            std::io::stderr(),
-            "rune: no server configured; using the embedded engine with data in {}",
-            data_dir.display()
-        );
-    }
+    // Even with `-q`: a plan means nothing without knowing what it was compared with.
+    let _ = writeln!(
+        std::io::stderr(),
+        "rune: {}using the embedded engine with data in {}",
+        if on_purpose {
+            ""
+        } else {
+            "no server configured; "
+        },
+        data_dir.display()
+    );
+    let local = match access {
+        Access::Read => Local::open_read_only(data_dir)?,
+        Access::Write => Local::open(data_dir)?,
+    };
     Ok(Target {
-        backend: Box::new(Local::open(data_dir)?),
+        backend: Box::new(local),
         namespace,
     })
+}
+
+const NO_TARGET_IN_CI: &str = "no server configured, and in CI (`CI` is set) rune does not fall back to the embedded engine: set `RUNE_SERVER` (and `RUNE_TOKEN`) to the runed to use, or pass `--embedded` (or `--data-dir DIR`) to use the embedded engine on purpose";
+
+/// Whether this runs in CI: `CI` is set, and not empty, `false` or `0`.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Checks a context before it is saved (`rune login`): its server answers, over its TLS

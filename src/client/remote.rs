@@ -25,6 +25,13 @@ use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 /// bound against a misbehaving server.
 const MAX_RESPONSE_BYTES: u64 = 1 << 30;
 
+/// Bodies above this size are announced with `Expect: 100-continue` (RFC 9110 §10.1.1): runed
+/// answers a bad token (401) or a missing permission (403) from the headers, and the client
+/// then reads that answer instead of failing to write a body nobody reads ("Broken pipe",
+/// which reads as "unreachable", exit 8). Below it, the body fits the socket buffers and the
+/// extra round trip would only cost time.
+const EXPECT_CONTINUE_ABOVE: usize = 64 * 1024;
+
 /// A running runed.
 pub struct Remote {
     agent: ureq::Agent,
@@ -109,6 +116,11 @@ impl Remote {
                 // Secret values on their way to the server: wiped once sent.
                 let bytes = crate::secrets::wipe::to_json(body)
                     .map_err(|e| ClientError::Local(e.to_string()))?;
+                let builder = if bytes.len() > EXPECT_CONTINUE_ABOVE {
+                    builder.header("Expect", "100-continue")
+                } else {
+                    builder
+                };
                 let request = builder
                     .header("Content-Type", "application/json")
                     .body(bytes.as_slice())

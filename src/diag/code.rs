@@ -72,6 +72,7 @@ codes! {
     SealedPlace = "E-SEALED-PLACE", "A sealed value was sealed for another namespace, secret or key than the entry that holds it.";
     SealedUnbound = "E-SEALED-UNBOUND", "A sealed value opens but names no place: it was not written by `rune seal`.";
     SecretPlaintext = "E-SECRET-PLAINTEXT", "A secret holds a plaintext value in a file that git tracks or has staged (`rune lint` only).";
+    ServerRejected = "E-SERVER-REJECTED", "The server rejected an object at plan or apply time for a reason lint has no code for (its message says why).";
     YamlKeyDuplicate = "E-YAML-KEY-DUPLICATE", "A mapping repeats a key.";
     YamlSyntax = "E-YAML-SYNTAX", "A document is not valid YAML.";
     EnvKeyInvalid = "W-ENV-KEY-INVALID", "An `envFrom` key is not a valid environment variable name; the runtime skips it.";

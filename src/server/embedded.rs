@@ -5,8 +5,10 @@
 
 use std::path::Path;
 
-use crate::server::engine::{Engine, EngineError, Settings};
+use crate::server::crypto::{CryptoError, Kek};
+use crate::server::engine::{Engine, EngineError, Settings, store_path};
 use crate::server::kek::{self, KekError};
+use crate::server::store::redb::RedbStore;
 use crate::server_config::KekConfig;
 
 /// Why the local engine could not be opened.
@@ -16,6 +18,8 @@ pub enum EmbeddedError {
     Kek(#[from] KekError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
 }
 
 /// Opens the local engine in `data_dir` with the default limits and retention.
@@ -26,6 +30,21 @@ pub fn open(data_dir: &Path) -> Result<Engine, EmbeddedError> {
     };
     let loaded = kek::load(&config, data_dir)?;
     Ok(Engine::open(data_dir, loaded.kek, Settings::default())?)
+}
+
+/// Opens the local engine for a command that only reads: an existing store as [`open`] does,
+/// else an empty store in memory under a throw-away KEK, so that nothing (directory, store, KEK)
+/// is created on disk (SPEC §3, target selection).
+pub fn open_read_only(data_dir: &Path) -> Result<Engine, EmbeddedError> {
+    if store_path(data_dir).exists() {
+        return open(data_dir);
+    }
+    let store = RedbStore::in_memory().map_err(EngineError::from)?;
+    Ok(Engine::with_store(
+        Box::new(store),
+        Kek::generate()?,
+        Settings::default(),
+    )?)
 }
 
 #[cfg(test)]
@@ -44,5 +63,21 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    /// A read-only open of a directory with no store creates nothing and sees the seeded state.
+    #[test]
+    fn read_only_open_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("local");
+        let engine = super::open_read_only(&local).unwrap();
+        assert_eq!(
+            engine
+                .list(crate::resource::Kind::Namespace, None)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(!local.exists());
     }
 }

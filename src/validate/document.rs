@@ -84,6 +84,9 @@ pub fn decode(ctx: &mut DocContext<'_>, root: &Node) -> Decoded {
 }
 
 fn decode_resources(ctx: &mut DocContext<'_>, entries: &[(Node, Node)], decoded: &mut Decoded) {
+    if kubernetes_manifest(ctx, entries) {
+        return;
+    }
     let mut seen: Vec<(&str, Span)> = Vec::new();
     for (key, value) in entries {
         let Some(name) = ctx.key_text(key) else {
@@ -172,6 +175,39 @@ fn redact_undecoded(ctx: &mut DocContext<'_>, node: &Node) {
         }
         _ => {}
     }
+}
+
+/// A Kubernetes manifest (`apiVersion` and `kind` at the top) is no runefile: one finding
+/// that says what it is and how to convert it, instead of one per unknown key (issue #13). Its
+/// `data` and `stringData` values are masked in any snippet.
+fn kubernetes_manifest(ctx: &mut DocContext<'_>, entries: &[(Node, Node)]) -> bool {
+    let field = |name: &str| entries.iter().find(|(k, _)| k.as_str() == Some(name));
+    let (Some((api_version, _)), Some((_, kind))) = (field("apiVersion"), field("kind")) else {
+        return false;
+    };
+    for (key, value) in entries {
+        if matches!(key.as_str(), Some("data" | "stringData")) {
+            data::redact(ctx, value);
+        }
+    }
+    let what = kind.as_str().map_or_else(
+        || "a Kubernetes manifest".to_owned(),
+        |k| format!("a Kubernetes `{k}` manifest"),
+    );
+    let help = match kind.as_str() {
+        Some("Secret" | "ConfigMap") => "convert it into a runefile with `rune import FILE` (`--seal` seals the secret values on the way)".to_owned(),
+        _ => "rune casts runefiles, not Kubernetes manifests; `rune import FILE` converts `Secret` and `ConfigMap` manifests".to_owned(),
+    };
+    ctx.push(
+        Diagnostic::new(
+            Code::DocumentUnknownKey,
+            api_version.span,
+            format!("this document is {what}, not a runefile"),
+        )
+        .label("a Kubernetes manifest")
+        .help(help),
+    );
+    true
 }
 
 /// Which kind a top-level key names, and whether it is the plural form.

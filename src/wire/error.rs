@@ -27,6 +27,8 @@ pub enum ExitCode {
     Timeout = 7,
     Unreachable = 8,
     Other = 9,
+    /// Ended by Ctrl-C (SIGINT) or SIGTERM: the shell's 128 + SIGINT, whichever came.
+    Interrupted = 130,
 }
 
 /// What kind of failure a request met, whoever answered it.

@@ -26,6 +26,7 @@ pub const ROOT: &str = concat!(
   7  timeout
   8  server unreachable / I/O failure
   9  any other error
+  130  interrupted (Ctrl-C) while applying: the apply may have committed; `rune diff` tells
 
 Documentation: the README and docs/ in rune's repository (docs/diagnostics.md explains every
 finding's code).
@@ -72,6 +73,13 @@ Examples:
 /// The examples that end each command's help, by its path below `rune` (`config use-context`;
 /// `""` is `rune` itself). A test fails for any command without.
 const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "import",
+        "Examples:
+  rune import k8s/secrets.yaml --seal --output-file runefiles/secrets.yaml
+  kubectl get configmap app -o yaml | rune import -
+  rune import k8s/db.yaml k8s/app.yaml --seal --output-dir runefiles/   # one runefile a file",
+    ),
     (
         "cast",
         "Examples:

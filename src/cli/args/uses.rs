@@ -15,6 +15,7 @@ pub const TARGET: &[&str] = &[
     "client_key",
     "context",
     "data_dir",
+    "embedded",
     "namespace",
     "server",
     "token",
@@ -83,7 +84,7 @@ pub fn uses(path: &str) -> Uses {
         "create config" | "create namespace" | "create secret" | "delete" | "logs" => {
             (&[TARGET, QUIET], &[], "")
         }
-        "seal" => (&[TARGET, QUIET, COLOR], &[], ""),
+        "seal" | "import" => (&[TARGET, QUIET, COLOR], &[], ""),
         "lint" => (&[NAMESPACE, QUIET, COLOR], &[], ""),
         "login" | "config set-context" => (&[CONTEXT_FIELDS], &[], ""),
         "version" => (&[], &[Json], "`json`: `{\"version\": …}`"),

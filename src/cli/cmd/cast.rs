@@ -7,6 +7,8 @@ use std::io::{IsTerminal, Write};
 
 use crate::cli::args::{CastArgs, GlobalArgs, OutputFormat};
 use crate::cli::error::{CliError, ExitCode};
+use crate::cli::findings;
+use crate::cli::interrupt;
 use crate::cli::keys;
 use crate::cli::output::{self, Output};
 use crate::cli::progress::Progress;
@@ -25,6 +27,8 @@ use crate::wire::object::Desired;
 
 pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let json = global.output == Some(OutputFormat::Json);
+    // Before any thread starts: they all inherit the blocked signals (see `interrupt`).
+    let watch = interrupt::watch();
     let progress = Progress::new(global.quiet);
     progress.stage("reading runefiles");
     let (loaded, at_revision) = read(args)?;
@@ -46,7 +50,12 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     if args.offline {
         return offline(&desired, args, json);
     }
-    let target = target::select(global)?;
+    let access = if args.dry_run {
+        target::Access::Read
+    } else {
+        target::Access::Write
+    };
+    let target = target::select_for(global, access)?;
     let batch = BatchOptions {
         create_namespaces: args.create_namespace,
         force: args.force,
@@ -55,10 +64,8 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     };
     let progress = Progress::new(global.quiet);
     progress.stage(format!("planning {} objects", desired.len()));
-    let plan = target
-        .backend
-        .plan(&desired, &batch)
-        .map_err(with_violations)?;
+    let rejected = |error| rejected(error, &validated, &loaded, out);
+    let plan = target.backend.plan(&desired, &batch).map_err(rejected)?;
     let style = TextStyle {
         color: out.style().color,
         verbose: global.verbose,
@@ -86,7 +93,10 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         "applying {} changes",
         plan.summary.create + plan.summary.update + plan.summary.delete
     ));
-    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch)?;
+    watch.applying(interrupt::diff_command(&check_args(args, global)));
+    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch);
+    watch.applied();
+    let applied = applied.map_err(rejected)?;
     progress.finish();
     let services_written = applied.versions.keys().any(|k| k.starts_with("service/"));
     if services_written && !global.quiet && !target.backend.runs_services() {
@@ -114,6 +124,31 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         output::print(text)?;
     }
     Ok(ExitCode::Success)
+}
+
+/// The arguments of the `rune diff` that tells whether an interrupted apply committed.
+fn check_args(args: &CastArgs, global: &GlobalArgs) -> Vec<String> {
+    let mut check = Vec::new();
+    if let Some(server) = &global.server {
+        check.extend(["--server".to_owned(), server.clone()]);
+    }
+    if let Some(context) = &global.context {
+        check.extend(["--context".to_owned(), context.clone()]);
+    }
+    if let Some(dir) = &global.data_dir {
+        check.extend(["--data-dir".to_owned(), dir.display().to_string()]);
+    }
+    if args.recursive {
+        check.push("-r".to_owned());
+    }
+    if let Some(rev) = &args.rev {
+        check.extend(["--rev".to_owned(), rev.clone()]);
+    }
+    if args.create_namespace {
+        check.push("--create-namespace".to_owned());
+    }
+    check.extend(args.paths.iter().cloned());
+    check
 }
 
 /// Only an offline cast opens sealed values itself; online, the server does, and the key file is
@@ -177,7 +212,7 @@ fn apply(
     plan: &Plan,
     objects: Vec<Desired>,
     batch: &BatchOptions,
-) -> Result<Applied, CliError> {
+) -> Result<Applied, ClientError> {
     let request = ApplyRequest {
         delete: plan
             .changes
@@ -192,7 +227,7 @@ fn apply(
             ..batch.clone()
         },
     };
-    backend.apply(&request).map_err(with_violations)
+    backend.apply(&request)
 }
 
 /// Deletions need `--yes`, or a "yes" typed at a terminal.
@@ -274,14 +309,35 @@ fn offline(desired: &[Desired], args: &CastArgs, json: bool) -> Result<ExitCode,
     })
 }
 
-/// A rejected batch lists each violation before the summary error.
-fn with_violations(error: ClientError) -> CliError {
+/// A rejected batch: its violations are printed once, as diagnostics at the documents that
+/// declare the objects (even with `-q`: they are errors); the failure's own line only counts
+/// them.
+fn rejected(
+    error: ClientError,
+    validated: &validate::Validated,
+    loaded: &Loaded,
+    out: &Output,
+) -> CliError {
     let violations = error.violations();
-    if !violations.is_empty() {
-        let mut stderr = std::io::stderr().lock();
-        for v in &violations {
-            let _ = writeln!(stderr, "  - {v}");
-        }
+    if violations.is_empty() {
+        return CliError::Client(error);
     }
-    CliError::Client(error)
+    let (diagnostics, unplaced) =
+        findings::from_violations(&violations, &validated.resources, loaded);
+    let mut text = human::render(
+        &diagnostics,
+        &loaded.sources,
+        &validated.redactions,
+        out.style(),
+    );
+    for violation in &unplaced {
+        let _ = writeln!(text, "error: {violation}");
+    }
+    if std::io::stderr().lock().write_all(text.as_bytes()).is_err() {
+        return CliError::Client(error);
+    }
+    CliError::Rejected {
+        error,
+        findings: violations.len(),
+    }
 }

@@ -91,7 +91,7 @@ pub fn run(args: &DescribeArgs, global: &GlobalArgs) -> Result<ExitCode, CliErro
             "`rune describe` describes services: `rune describe service NAME`".to_owned(),
         ));
     }
-    let target = target::select(global)?;
+    let target = target::select_for(global, target::Access::Read)?;
     let key = ObjectKey {
         kind: KindName(Kind::Service),
         name,

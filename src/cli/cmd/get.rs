@@ -23,7 +23,7 @@ pub fn run(args: &GetArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
             "-l/--selector filters a list: give a KIND without a NAME".to_owned(),
         ));
     }
-    let target = target::select(global)?;
+    let target = target::select_for(global, target::Access::Read)?;
     let format = global.output.unwrap_or(OutputFormat::Table);
     let text = if let Some(name) = name {
         let key = ObjectKey {

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use crate::cli::annotations;
 use crate::cli::args::{GlobalArgs, LintArgs, LintFormat};
 use crate::cli::error::{CliError, ExitCode};
 use crate::cli::keys;
@@ -41,10 +42,25 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
     } else {
         std::mem::take(&mut validated.diagnostics)
     };
+    // Annotations and SARIF results name files relative to the repository root, as GitHub and
+    // code scanning resolve them; `--staged` reads them from git with those names already.
+    let machine_sources = || {
+        if args.staged {
+            None
+        } else {
+            Some(annotations::sources(&loaded))
+        }
+    };
     let text = match args.format {
-        LintFormat::Github => render::github::render(&diagnostics, &loaded.sources),
+        LintFormat::Github => {
+            let renamed = machine_sources();
+            render::github::render(&diagnostics, renamed.as_ref().unwrap_or(&loaded.sources))
+        }
         LintFormat::Json => render::json::render(&diagnostics, &loaded.sources, totals),
-        LintFormat::Sarif => render::sarif::render(&diagnostics, &loaded.sources),
+        LintFormat::Sarif => {
+            let renamed = machine_sources();
+            render::sarif::render(&diagnostics, renamed.as_ref().unwrap_or(&loaded.sources))
+        }
         LintFormat::Text => {
             let mut text = render::human::render(
                 &diagnostics,

@@ -15,7 +15,7 @@ use crate::wire::object::{KindName, ObjectKey, StoredSpec};
 const POLL: Duration = Duration::from_millis(500);
 
 pub fn run(args: &LogsArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let target = target::select(global)?;
+    let target = target::select_for(global, target::Access::Read)?;
     let key = ObjectKey {
         kind: KindName(Kind::Service),
         name: args.name.clone(),

@@ -371,7 +371,7 @@ fn read_hidden_line(stdin: &std::io::Stdin, place: &Place) -> std::io::Result<Se
 
 /// Where recipients come from: the flags (offline) or the server, asked at most once and only
 /// when something is to be sealed; plus each repository's `.rune/recipients`.
-struct Sources<'g> {
+pub(crate) struct Sources<'g> {
     /// `--recipient` and `--recipients-file`, when any was given.
     explicit: Option<Recipients>,
     global: &'g GlobalArgs,
@@ -380,18 +380,27 @@ struct Sources<'g> {
 
 impl<'g> Sources<'g> {
     fn new(args: &SealArgs, global: &'g GlobalArgs) -> Result<Self, CliError> {
+        Self::from_flags(&args.recipient, &args.recipients_file, global)
+    }
+
+    /// From `--recipient` and `--recipients-file` (also `rune import --seal`'s).
+    pub(crate) fn from_flags(
+        recipient: &[String],
+        recipients_file: &[PathBuf],
+        global: &'g GlobalArgs,
+    ) -> Result<Self, CliError> {
         let mut explicit = Recipients::new();
-        for text in &args.recipient {
+        for text in recipient {
             explicit.add(parse_recipient(text).ok_or_else(|| {
                 CliError::Usage(format!(
                     "--recipient `{text}` is not an age recipient (`age1…`)"
                 ))
             })?);
         }
-        for path in &args.recipients_file {
+        for path in recipients_file {
             explicit.extend(load_recipients(path)?);
         }
-        let given = !args.recipient.is_empty() || !args.recipients_file.is_empty();
+        let given = !recipient.is_empty() || !recipients_file.is_empty();
         if given && explicit.is_empty() {
             return Err(CliError::Usage(
                 "the recipients files list no recipient".to_owned(),
@@ -405,7 +414,7 @@ impl<'g> Sources<'g> {
     }
 
     /// The recipients for a runefile in `dir`.
-    fn for_dir(&mut self, dir: &Path) -> Result<Recipients, CliError> {
+    pub(crate) fn for_dir(&mut self, dir: &Path) -> Result<Recipients, CliError> {
         let mut set = match &self.explicit {
             Some(explicit) => explicit.clone(),
             None => {

@@ -10,7 +10,7 @@ use crate::cli::present;
 use crate::cli::target;
 
 pub fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let target = target::select(global)?;
+    let target = target::select_for(global, target::Access::Read)?;
     let namespace = (!args.all_namespaces).then_some(target.namespace.as_str());
     let status = target.backend.status(namespace)?;
     if let Some(reason) = &status.mount_namespaces_reason

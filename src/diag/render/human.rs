@@ -63,7 +63,13 @@ struct MaskedFile {
     text: String,
     /// Whether the file might hold unparsed secrets (see [`Report::new`]).
     mentions_secrets: bool,
+    /// The masked starts of the regions that are a tab shown as [`TAB`], not a masked value.
+    tabs: Vec<u32>,
 }
+
+/// How a tab reads in a snippet: miette would expand it to spaces, which hides the very
+/// character a "found a tab" finding is about (issue #13).
+const TAB: &str = "→";
 
 impl MaskedFile {
     fn new(sources: &SourceMap, id: SourceId, redactions: &[Span]) -> Self {
@@ -78,12 +84,13 @@ impl MaskedFile {
         let mut text = String::with_capacity(original.len());
         let mut regions = Vec::with_capacity(spans.len());
         let mut copied = 0usize;
+        let mut tabs = Vec::new();
         for span in spans {
             let (start, end) = (span.start as usize, span.end as usize);
             if start < copied || end > original.len() {
                 continue;
             }
-            text.push_str(&original[copied..start]);
+            push_visible(original, copied..start, &mut text, &mut regions, &mut tabs);
             let masked_start = u32::try_from(text.len()).unwrap_or(u32::MAX);
             text.push_str(MASK);
             let covered = &original[start..end];
@@ -99,12 +106,19 @@ impl MaskedFile {
             regions.push((span.start, span.end, masked_start, masked_end));
             copied = end;
         }
-        text.push_str(&original[copied..]);
+        push_visible(
+            original,
+            copied..original.len(),
+            &mut text,
+            &mut regions,
+            &mut tabs,
+        );
         Self {
             mentions_secrets: original.contains("secret"),
             name: file.name().to_owned(),
             regions,
             text,
+            tabs,
         }
     }
 
@@ -138,11 +152,34 @@ impl MaskedFile {
     fn widen_to_mask(&self, start: u32, end: u32) -> u32 {
         self.regions
             .iter()
-            .find(|&&(_, _, masked_start, _)| masked_start == start)
+            .find(|&&(_, _, masked_start, _)| masked_start == start && !self.tabs.contains(&start))
             .map_or(end, |_| {
                 end.max(start + u32::try_from(MASK.len()).unwrap_or(0))
             })
     }
+}
+
+/// Copies `original[range]` to `text`, each tab as [`TAB`] (a region of its own, so that
+/// offsets after it still map).
+fn push_visible(
+    original: &str,
+    range: std::ops::Range<usize>,
+    text: &mut String,
+    regions: &mut Vec<(u32, u32, u32, u32)>,
+    tabs: &mut Vec<u32>,
+) {
+    let offset = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut from = range.start;
+    for (i, _) in original[range.clone()].match_indices('\t') {
+        let at = range.start + i;
+        text.push_str(&original[from..at]);
+        let masked_start = offset(text.len());
+        text.push_str(TAB);
+        regions.push((offset(at), offset(at + 1), masked_start, offset(text.len())));
+        tabs.push(masked_start);
+        from = at + 1;
+    }
+    text.push_str(&original[from..range.end]);
 }
 
 /// One finding as miette wants it.

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 pub(crate) mod access;
 mod caller;
 mod mode;
+pub(crate) mod route;
 
 pub use caller::Caller;
 pub use mode::AuthMode;

@@ -34,7 +34,8 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
 
 /// The store of one data directory, open for this process alone.
 pub struct RedbStore {
-    data_dir: PathBuf,
+    /// `None` for a store in memory, which has no file to reopen or probe.
+    data_dir: Option<PathBuf>,
     /// `None` while closed: after an I/O failure, until reopening succeeds. Transactions hold
     /// the read side; reopening takes the write side, so it waits for those in flight.
     db: std::sync::RwLock<Option<Database>>,
@@ -56,7 +57,20 @@ impl RedbStore {
         create_private_dir(data_dir)?;
         let db = open_database(data_dir)?;
         Ok(Self {
-            data_dir: data_dir.to_path_buf(),
+            data_dir: Some(data_dir.to_path_buf()),
+            db: std::sync::RwLock::new(Some(db)),
+            failure: std::sync::Mutex::new(None),
+            reopen: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// A fresh store in memory, gone when dropped: the empty state a read-only command
+    /// compares with when no store exists yet, without creating one on disk (SPEC §3).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db =
+            Database::builder().create_with_backend(::redb::backends::InMemoryBackend::new())?;
+        Ok(Self {
+            data_dir: None,
             db: std::sync::RwLock::new(Some(db)),
             failure: std::sync::Mutex::new(None),
             reopen: std::sync::atomic::AtomicBool::new(false),

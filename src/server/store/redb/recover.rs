@@ -127,7 +127,12 @@ impl RedbStore {
             // Closing releases the file lock; its error is the failure we already know of.
             let _ = db.close();
         }
-        match open_database(&self.data_dir) {
+        let Some(data_dir) = &self.data_dir else {
+            return Err(StoreError::Backend(
+                "a store in memory cannot be reopened".to_owned(),
+            ));
+        };
+        match open_database(data_dir) {
             Ok(db) => {
                 *guard = Some(db);
                 self.reopen.store(false, Ordering::Release);
@@ -147,7 +152,10 @@ impl RedbStore {
 
     /// Whether the data directory takes a small write now.
     fn probe_file(&self) -> Result<(), StoreError> {
-        let path = self.data_dir.join(PROBE_FILE);
+        let Some(data_dir) = &self.data_dir else {
+            return Ok(());
+        };
+        let path = data_dir.join(PROBE_FILE);
         let written = std::fs::File::create(&path).and_then(|mut file| {
             file.write_all(&vec![0; PROBE_BYTES])?;
             file.sync_all()
