@@ -8,6 +8,7 @@ pub mod embedded;
 pub mod engine;
 pub mod http;
 pub mod kek;
+pub mod keyring;
 pub mod log;
 pub mod runner;
 pub mod store;

@@ -5,6 +5,7 @@
 //! clock or knows about HTTP libraries; the only mapping from a failure to an HTTP status and to
 //! an exit code is [`error::ErrorKind`].
 
+pub mod admin;
 pub mod batch;
 pub mod error;
 pub mod object;

@@ -17,6 +17,7 @@ mod data;
 mod delete;
 mod error;
 mod identity;
+mod keks;
 mod plan;
 mod prepare;
 mod unseal;
@@ -32,8 +33,10 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Keys;
 use crate::server::crypto::{Kek, SecretData};
+use crate::server::keyring::Keyring;
 use crate::server::store::Store;
 use crate::server::store::redb::RedbStore;
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, BatchOptions, Listed};
 use crate::wire::object::{
     Desired, DesiredSpec, NamespaceSpec, ObjectKey, StoredSpec, namespace_key,
@@ -63,7 +66,8 @@ impl Default for Settings {
 
 /// One rune installation's state.
 pub struct Engine {
-    kek: Kek,
+    /// The current KEK and the previous ones still loaded (SPEC §4.6).
+    keys: Keyring,
     /// Opens `sealed:` values; its recipient is public (`GET /v1/seal-recipient`).
     sealing: Keys,
     settings: Settings,
@@ -73,7 +77,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("kek", &self.kek)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +86,17 @@ impl Engine {
     /// Opens (or creates) the redb store in `data_dir` with `kek`. A store created with another
     /// KEK refuses to open. Seeds the built-in namespaces on first start.
     pub fn open(data_dir: &Path, kek: Kek, settings: Settings) -> Result<Self, EngineError> {
-        Self::with_store(Box::new(RedbStore::open(data_dir)?), kek, settings)
+        Self::open_with_keys(data_dir, Keyring::single(kek), settings)
+    }
+
+    /// [`Engine::open`] with previous KEKs too: a store whose records still need a KEK that is
+    /// not among `keys` refuses to open, naming it and how many records need it.
+    pub fn open_with_keys(
+        data_dir: &Path,
+        keys: Keyring,
+        settings: Settings,
+    ) -> Result<Self, EngineError> {
+        Self::with_store_keys(Box::new(RedbStore::open(data_dir)?), keys, settings)
     }
 
     /// The engine over any store: what [`Engine::open`] does once the store is open.
@@ -91,10 +105,21 @@ impl Engine {
         kek: Kek,
         settings: Settings,
     ) -> Result<Self, EngineError> {
-        identity::check_kek(&*store, &kek)?;
-        let sealing = identity::seal_identity(&*store, &kek)?;
+        Self::with_store_keys(store, Keyring::single(kek), settings)
+    }
+
+    /// [`Engine::with_store`] with a whole keyring.
+    pub fn with_store_keys(
+        store: Box<dyn Store>,
+        keys: Keyring,
+        settings: Settings,
+    ) -> Result<Self, EngineError> {
+        // Before anything is written: a KEK that fits nothing must leave no trace in the store.
+        keks::check_needed(&*store, &keys)?;
+        identity::check_keys(&*store, &keys)?;
+        let sealing = identity::seal_identity(&*store, &keys)?;
         let engine = Self {
-            kek,
+            keys,
             sealing,
             settings,
             store,
@@ -183,7 +208,7 @@ impl Engine {
     /// runner writes into an instance's mounts and environment. Crate-internal on purpose: no
     /// route and no response ever calls it, and the values stay in memory (zeroised on drop).
     pub(crate) fn materialise(&self, key: &ObjectKey) -> Result<(SecretData, u64), EngineError> {
-        self.store.read(|tx| data::materialise(&self.kek, tx, key))
+        self.store.read(|tx| data::materialise(&self.keys, tx, key))
     }
 
     /// Every object of a kind, in one namespace or (`None`) all of them.
@@ -202,6 +227,17 @@ impl Engine {
     /// a namespace that still holds objects is always refused.
     pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), EngineError> {
         self.store.write(|tx| delete::delete(tx, key, force))
+    }
+
+    /// What every KEK the store knows still wraps (SPEC §4.6).
+    pub fn kek_status(&self) -> Result<KekStatus, EngineError> {
+        keks::status(&*self.store, &self.keys)
+    }
+
+    /// One rewrap batch (one transaction): see [`RewrapRequest`].
+    pub fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, EngineError> {
+        let limit = request.limit.unwrap_or(keks::DEFAULT_BATCH);
+        keks::rewrap(&*self.store, &self.keys, request.after.as_ref(), limit)
     }
 
     /// The process runner's record of service uids, as it last stored it.

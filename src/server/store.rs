@@ -65,6 +65,15 @@ impl From<Record> for Listed {
     }
 }
 
+/// One stored data version of a secret, as a KEK rewrap or count walks them.
+#[derive(Clone, Debug)]
+pub struct SealedVersion {
+    pub key: ObjectKey,
+    pub version: u64,
+    /// The sealed bytes, exactly as stored.
+    pub bytes: Vec<u8>,
+}
+
 /// Why a store operation failed. Messages are for the operator's log; none carries data.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -107,8 +116,21 @@ pub trait ReadTx {
     /// Every object whose provenance names this source set, in key order (prune candidates).
     fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError>;
 
-    /// The KEK check value, once the store has one.
+    /// The KEK check value of a store from before KEK rotation (one KEK, no id beside it);
+    /// read once to migrate it into [`ReadTx::kek_checks`].
     fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The check value of every KEK this store has known, by KEK id, ordered by id.
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Up to `limit` stored secret versions, ordered by namespace, name and version, starting
+    /// after `after` (a secret's key and a version) or at the first. Configmaps are not in it:
+    /// only secrets are under a KEK.
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError>;
 
     /// The seal identity, sealed under the KEK, once the store has one.
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError>;
@@ -135,6 +157,9 @@ pub trait WriteTx: ReadTx {
     fn remove_data(&mut self, key: &ObjectKey, version: u64) -> Result<(), StoreError>;
 
     fn set_kek_check(&mut self, check: &[u8]) -> Result<(), StoreError>;
+
+    /// Records (or replaces) the check value of the KEK `kek_id`.
+    fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError>;
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError>;
 

@@ -34,7 +34,7 @@ pub(super) fn apply(
     let desired = prepare::prepare(engine, &*tx, desired, options)?;
     let mut applied = Applied::default();
     for d in &desired {
-        let change = plan::change_for(&engine.kek, &*tx, d, options.force)?;
+        let change = plan::change_for(&engine.keys, &*tx, d, options.force)?;
         if change.action == Action::Unchanged {
             continue;
         }
@@ -117,7 +117,7 @@ fn write(
     let new_version = record.versions.last().is_none_or(|v| v.version != version);
     record.object.version = version;
     if new_version {
-        let data = data::seal(&engine.kek, desired, version)?;
+        let data = data::seal(engine.keys.current(), desired, version)?;
         record.versions.push(VersionInfo {
             created_at: now,
             version,

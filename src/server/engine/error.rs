@@ -30,6 +30,10 @@ pub enum EngineError {
     },
     #[error("the input was rejected: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Violation>),
+    #[error(
+        "the store still needs KEK `{id}` for {count} records (secret versions and seal identities), but it is not loaded: list it under `crypto.previous-keks` (or as `crypto.kek`) until `rune admin kek rewrap` has moved them to the current KEK"
+    )]
+    MissingKek { count: u64, id: String },
     #[error("namespace `{namespace}` is not empty ({count} objects)")]
     NamespaceNotEmpty { count: usize, namespace: String },
     #[error("{0} not found")]
@@ -121,6 +125,7 @@ impl From<EngineError> for WireError {
             EngineError::Crypto(_)
             | EngineError::DataDir { .. }
             | EngineError::Locked(_)
+            | EngineError::MissingKek { .. }
             | EngineError::Store(_)
             | EngineError::WrongKek => internal(&message),
         }

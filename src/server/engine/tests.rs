@@ -7,6 +7,7 @@
 mod apply;
 mod delete;
 mod disk;
+mod keks;
 mod open;
 mod plan;
 mod sealed;

@@ -2,7 +2,9 @@
 //!
 //! - `objects`: `kind\0namespace\0name` → a [`Record`] as JSON.
 //! - `versions`: `kind\0namespace\0name\0{version:020}` → a sealed secret or a configmap's JSON.
-//! - `meta`: `kek-check` → the KEK check value; `seal-identity` → the sealed age identity.
+//! - `meta`: `kek-check` → the KEK check value (before KEK rotation); `seal-identity` → the
+//!   sealed age identity.
+//! - `keks`: KEK id → that KEK's check value (a table of its own since KEK rotation, #15).
 //!
 //! Keys sort by kind, then namespace, then name (then version), so a kind or a namespace is one
 //! key range. Must not happen here: any change to this layout without a migration.
@@ -13,8 +15,8 @@ use ::redb::{
 };
 
 use crate::resource::Kind;
-use crate::server::store::{Record, StoreError};
-use crate::wire::object::ObjectKey;
+use crate::server::store::{Record, SealedVersion, StoreError};
+use crate::wire::object::{KindName, ObjectKey};
 
 pub(super) type Definition = TableDefinition<'static, &'static str, &'static [u8]>;
 
@@ -25,6 +27,10 @@ pub(super) const VERSIONS: Definition = TableDefinition::new("versions");
 /// Store-wide facts: the KEK check value, the seal identity.
 pub(super) const META: Definition = TableDefinition::new("meta");
 
+/// Check values by KEK id (`kek id` → check value): one per KEK the store has known.
+pub(super) const KEKS: Definition = TableDefinition::new("keks");
+
+/// The check value of a store from before KEK rotation; migrated into `keks` at open.
 pub(super) const KEK_CHECK: &str = "kek-check";
 /// runed's age identity for sealed values (SPEC §6), sealed under the KEK like a secret.
 pub(super) const SEAL_IDENTITY: &str = "seal-identity";
@@ -106,6 +112,67 @@ pub(super) trait Rows {
                 break;
             }
             out.push(serde_json::from_slice(value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every row of a small table, in key order.
+    fn all(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        for entry in table.iter()? {
+            let (key, value) = entry?;
+            out.push((key.value().to_owned(), value.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Secret data versions after `after`, in key order (namespace, name, version).
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        const PREFIX: &str = "secret\0";
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        let start = after.map_or_else(|| PREFIX.to_owned(), |(key, v)| version_key(key, v));
+        for entry in table.range(start.as_str()..)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = entry?;
+            let key = key.value();
+            if !key.starts_with(PREFIX) {
+                break;
+            }
+            if key == start {
+                continue;
+            }
+            let mut parts = key.split('\0').skip(1);
+            let (Some(namespace), Some(name), Some(version), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(StoreError::Backend(format!(
+                    "malformed version key `{key:?}`"
+                )));
+            };
+            let version = version
+                .parse()
+                .map_err(|_| StoreError::Backend(format!("malformed version key `{key:?}`")))?;
+            out.push(SealedVersion {
+                key: ObjectKey {
+                    kind: KindName(Kind::Secret),
+                    name: name.to_owned(),
+                    namespace: namespace.to_owned(),
+                },
+                version,
+                bytes: value.value().to_vec(),
+            });
         }
         Ok(out)
     }
