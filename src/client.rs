@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::plan::Plan;
 use crate::resource::Kind;
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
@@ -66,6 +67,12 @@ pub trait Backend: fmt::Debug {
 
     /// Whether services written here are run; the embedded engine only stores them.
     fn runs_services(&self) -> bool;
+
+    /// What every KEK of the store still wraps (SPEC §4.6; `admin`).
+    fn kek_status(&self) -> Result<KekStatus, ClientError>;
+
+    /// One rewrap batch, one transaction on the server (`admin`).
+    fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, ClientError>;
 }
 
 /// The expectations that guard an apply: every planned object's revision.

@@ -16,6 +16,7 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::server::embedded;
 use crate::server::engine::{Engine, EngineError};
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::WireError;
 use crate::wire::object::{Desired, ObjectKey};
@@ -129,6 +130,14 @@ impl Backend for Local {
 
     fn runs_services(&self) -> bool {
         false
+    }
+
+    fn kek_status(&self) -> Result<KekStatus, ClientError> {
+        self.engine.kek_status().map_err(wire)
+    }
+
+    fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, ClientError> {
+        self.engine.kek_rewrap(request).map_err(wire)
     }
 }
 

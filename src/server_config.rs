@@ -81,6 +81,8 @@ pub struct ServerConfig {
     pub kek: KekConfig,
     pub limits: Limits,
     pub listen: std::net::SocketAddr,
+    /// `crypto.previous-keks`: older KEKs, kept only until `rune admin kek rewrap` ends.
+    pub previous_keks: Vec<KekConfig>,
     /// `runner.uid-range`: where each service's own uid comes from.
     pub uid_range: UidRange,
     pub tls: Option<TlsConfig>,
@@ -95,6 +97,7 @@ impl Default for ServerConfig {
             kek: KekConfig::default(),
             limits: Limits::default(),
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7861)),
+            previous_keks: Vec::new(),
             uid_range: UidRange::DEFAULT,
             tls: None,
             versions_kept: 10,

@@ -8,6 +8,7 @@ mod fixtures;
 mod git;
 mod input;
 mod isolation;
+mod keks;
 mod lint;
 mod permissions;
 mod properties;

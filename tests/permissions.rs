@@ -185,6 +185,18 @@ fn check_route(
         };
     match (template, method) {
         ("/healthz", "get") => assert_eq!(call(method, template, None).status, 200),
+        // Admin routes (issue #15): a `read,cast` token is refused before anything is read.
+        ("/v1/admin/kek", "get") | ("/v1/admin/kek/rewrap", "post") => {
+            let body = (method == "post").then(|| json!({}));
+            let reply = call(method, template, body.as_ref());
+            assert_eq!(reply.status, 403, "{method} {template}: {:?}", reply.json());
+            assert!(
+                reply.json()["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("`admin`")
+            );
+        }
         ("/v1/namespaces", "get") => {
             let listed = call(method, template, None).expect(200);
             let names: Vec<&Value> = listed["items"]

@@ -101,6 +101,9 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Operate the server's keys (`admin` permission): `rune admin kek status|rewrap`
+    #[command(subcommand)]
+    Admin(crate::cli::cmd::admin::AdminCommand),
     /// Validate runefiles, plan against the server, and apply the changes atomically
     Cast(CastArgs),
     /// Show what a cast would change; exit 1 when changes are pending (`cast --dry-run --exit-code`)

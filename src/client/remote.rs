@@ -16,6 +16,7 @@ use crate::client::{Backend, ClientError};
 use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Secret;
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
 use crate::wire::object::{Desired, ObjectKey};
@@ -298,6 +299,14 @@ impl Backend for Remote {
             path = format!("{path}&offset={offset}");
         }
         self.send::<(), _>("GET", &path, None)
+    }
+
+    fn kek_status(&self) -> Result<KekStatus, ClientError> {
+        self.send::<(), _>("GET", "/v1/admin/kek", None)
+    }
+
+    fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, ClientError> {
+        self.send("POST", "/v1/admin/kek/rewrap", Some(request))
     }
 
     fn runs_services(&self) -> bool {

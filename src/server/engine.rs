@@ -234,6 +234,11 @@ impl Engine {
         keks::status(&*self.store, &self.keys)
     }
 
+    /// The id of the KEK new versions are wrapped with.
+    pub fn current_kek_id(&self) -> &str {
+        self.keys.current().id()
+    }
+
     /// One rewrap batch (one transaction): see [`RewrapRequest`].
     pub fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, EngineError> {
         let limit = request.limit.unwrap_or(keks::DEFAULT_BATCH);

@@ -7,11 +7,18 @@
 //! Must not happen here: a KEK tried on a record it does not name (no trial decryption), or key
 //! material in a message (KEKs are named by id and origin only).
 
+use std::io::Write;
 use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
 
 use crate::server::crypto::{self, CryptoError, Kek, RecordId, SecretData};
 use crate::server::kek::{self, KekError};
+use crate::server::log;
 use crate::server_config::KekConfig;
+use crate::wire::admin::KekStatus;
 
 /// The current KEK and the previous ones.
 #[derive(Debug)]
@@ -110,6 +117,57 @@ pub fn load_previous(configs: &[KekConfig], data_dir: &Path) -> Result<Vec<Previ
     Ok(out)
 }
 
+/// The keyring runed starts with: the current KEK and every previous KEK that loads; each
+/// previous one is named in the log, and one that is missing is a warning (the store decides
+/// whether it is still needed).
+pub fn for_start(
+    current: Kek,
+    configs: &[KekConfig],
+    data_dir: &Path,
+) -> Result<Keyring, KekError> {
+    let mut previous = Vec::new();
+    for loaded in load_previous(configs, data_dir)? {
+        match loaded {
+            Previous::Loaded { kek, origin } => {
+                log::info(&format!("previous KEK {} loaded from {origin}", kek.id()));
+                previous.push(kek);
+            }
+            Previous::Missing { why } => log::warn(&format!("{why}: skipping this previous KEK")),
+        }
+    }
+    Ok(Keyring::new(current, previous))
+}
+
+/// Says in the log which previous KEKs wrap nothing any more and may be removed (SPEC §4.6).
+pub fn announce_removable(status: &KekStatus) {
+    for kek in status.keks.iter().filter(|k| k.removable) {
+        let how = if kek.loaded {
+            "remove it from `crypto.previous-keks`"
+        } else {
+            "it is no longer needed"
+        };
+        log::info(&format!("KEK {} wraps nothing any more: {how}", kek.id));
+    }
+}
+
+/// `runed kek generate FILE`: a new random KEK in a new file (mode 0600); an existing file is
+/// never replaced. Returns the new KEK's id.
+pub fn generate_file(path: &Path) -> Result<String, KekError> {
+    let io = |action, source| KekError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    let kek = Kek::generate()?;
+    let mut file = crate::fs::create_private(path).map_err(|e| io("create", e))?;
+    let encoded = Zeroizing::new(STANDARD.encode(kek.expose_bytes()));
+    file.write_all(encoded.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io("write", e))?;
+    Ok(kek.id().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +192,26 @@ mod tests {
         let alone = Keyring::single(Kek::generate().unwrap());
         let error = alone.open(id, &record).unwrap_err();
         assert!(error.to_string().contains(&old_id), "{error}");
+    }
+
+    /// A generated KEK file is private, loads as a KEK with the id printed, and is never
+    /// replaced.
+    #[cfg(unix)]
+    #[test]
+    fn generated_files_load_and_are_never_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kek-new");
+        let id = generate_file(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let config = KekConfig {
+            file_path: Some(path.clone()),
+            ..KekConfig::default()
+        };
+        let loaded = load_previous(&[config], dir.path()).unwrap();
+        assert!(matches!(&loaded[..], [Previous::Loaded { kek, .. }] if kek.id() == id));
+        assert!(generate_file(&path).is_err());
     }
 
     /// A missing previous KEK file is reported, not fatal: only the store can tell whether it

@@ -15,7 +15,8 @@ pub mod allowed {
     pub const SERVER: &[&str] = &["data-dir", "listen", "tls"];
     pub const TLS: &[&str] = &["cert-file", "client-ca-file", "key-file"];
     pub const AUTH: &[&str] = &["required"];
-    pub const CRYPTO: &[&str] = &["kek"];
+    pub const CRYPTO: &[&str] = &["kek", "previous-keks"];
+    pub const PREVIOUS_KEK: &[&str] = &["env-var", "file-path", "source"];
     pub const KEK: &[&str] = &["env-var", "file-path", "generate-if-missing", "source"];
     pub const STORAGE: &[&str] = &["configmap-limits", "secret-limits", "versions-kept"];
     pub const SECRET_LIMITS: &[&str] = &["max-keys-per-secret", "max-value-size"];
@@ -118,6 +119,12 @@ fn auth(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Opt
 fn crypto(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {
     let fields = Fields::open(ctx, node, "`crypto` section")?;
     fields.reject_unknown(ctx, allowed::CRYPTO);
+    let previous = fields
+        .optional("previous-keks")
+        .map(|node| crate::validate::previous_keks::decode(ctx, node));
+    if let Some(previous) = previous {
+        config.previous_keks = previous?;
+    }
     let Some(kek) = fields.optional("kek") else {
         return Some(());
     };

@@ -31,7 +31,7 @@ pub enum EngineError {
     #[error("the input was rejected: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Violation>),
     #[error(
-        "the store still needs KEK `{id}` for {count} records (secret versions and seal identities), but it is not loaded: list it under `crypto.previous-keks` (or as `crypto.kek`) until `rune admin kek rewrap` has moved them to the current KEK"
+        "the KEK does not match this data directory: the store still needs KEK `{id}` for {count} records (secret versions and seal identities), and it is not loaded; start with that KEK, or list it under `crypto.previous-keks` until `rune admin kek rewrap` has moved them to the current KEK"
     )]
     MissingKek { count: u64, id: String },
     #[error("namespace `{namespace}` is not empty ({count} objects)")]

@@ -79,7 +79,7 @@ pub(super) fn status(store: &dyn Store, keys: &Keyring) -> Result<KekStatus, Eng
         }
     }
     let current = keys.current().id().to_owned();
-    let keks = ids
+    let uses = ids
         .into_iter()
         .map(|id| {
             let (secret_versions, seal_identities) = counts.get(&id).copied().unwrap_or_default();
@@ -94,7 +94,10 @@ pub(super) fn status(store: &dyn Store, keys: &Keyring) -> Result<KekStatus, Eng
             }
         })
         .collect();
-    Ok(KekStatus { current, keks })
+    Ok(KekStatus {
+        current,
+        keks: uses,
+    })
 }
 
 /// One rewrap batch: up to `limit` secret versions after `after` (and, on the first batch, the

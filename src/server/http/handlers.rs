@@ -5,6 +5,7 @@
 //! the query and the body. Out: a JSON response or an [`ApiError`]. Each handler checks what
 //! the caller may touch before it asks the engine or the runner for anything.
 
+pub mod admin;
 pub mod batch;
 pub mod objects;
 pub mod runner;
