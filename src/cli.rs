@@ -11,6 +11,7 @@ pub mod cmd {
     pub mod delete;
     pub mod describe;
     pub mod get;
+    pub mod history;
     pub mod hook;
     pub mod lint;
     pub mod logs;
@@ -71,11 +72,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Delete(args) => cmd::delete::run(&args, &cli.global),
         Command::Describe(args) => cmd::describe::run(&args, &cli.global),
         Command::Get(args) => cmd::get::run(&args, &cli.global),
+        Command::History(args) => cmd::history::history(&args, &cli.global),
         Command::Hook(command) => cmd::hook::run(&command),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Logs(args) => cmd::logs::run(&args, &cli.global),
         Command::Restart(args) => cmd::restart::run(&args, &cli.global),
+        Command::Rollback(args) => cmd::history::rollback(&args, &cli.global),
         Command::Seal(args) => cmd::seal::run(&args, &cli.global, &out),
         Command::Status(args) => cmd::status::run(&args, &cli.global),
         Command::Version => cmd::version::run(),

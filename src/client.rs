@@ -17,6 +17,7 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
+use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -67,6 +68,12 @@ pub trait Backend: fmt::Debug {
 
     /// Whether services written here are run; the embedded engine only stores them.
     fn runs_services(&self) -> bool;
+
+    /// Every retained version of a secret or configmap, newest first (key names only).
+    fn history(&self, key: &ObjectKey) -> Result<History, ClientError>;
+
+    /// A new version with `to_version`'s data, made by the server (values never travel).
+    fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError>;
 
     /// What every KEK of the store still wraps (SPEC §4.6; `admin`).
     fn kek_status(&self) -> Result<KekStatus, ClientError>;

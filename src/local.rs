@@ -19,6 +19,7 @@ use crate::server::engine::{Engine, EngineError};
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::WireError;
+use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -130,6 +131,16 @@ impl Backend for Local {
 
     fn runs_services(&self) -> bool {
         false
+    }
+
+    fn history(&self, key: &ObjectKey) -> Result<History, ClientError> {
+        self.engine.history(key).map_err(wire)
+    }
+
+    fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError> {
+        self.engine
+            .rollback(key, to_version, caller())
+            .map_err(wire)
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

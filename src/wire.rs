@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod batch;
 pub mod error;
+pub mod history;
 pub mod object;
 pub mod path;
 pub mod runner;

@@ -6,6 +6,7 @@ mod cast;
 mod cli;
 mod fixtures;
 mod git;
+mod history;
 mod input;
 mod isolation;
 mod keks;

@@ -122,6 +122,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// List or show objects; secrets show metadata only
     Get(GetArgs),
+    /// Show the retained versions of a secret or configmap: who cast each, from which commit,
+    /// and which keys changed
+    History(crate::cli::cmd::history::HistoryArgs),
     /// Install or remove the git pre-commit hook that runs `rune lint --staged`
     #[command(subcommand)]
     Hook(HookCommand),
@@ -133,6 +136,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Replace a service's instances one at a time, so they start with the current versions
     Restart(RestartArgs),
+    /// Make a new version of a secret or configmap with the data of a retained version, on the
+    /// server (values never leave it)
+    Rollback(crate::cli::cmd::history::RollbackArgs),
     /// Encrypt a secret value for the server, bound to its namespace, name and key; or seal the
     /// plaintext values of runefiles in place
     Seal(SealArgs),

@@ -19,6 +19,7 @@ use crate::secrets::Secret;
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
+use crate::wire::history::{History, RollbackRequest, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -299,6 +300,26 @@ impl Backend for Remote {
             path = format!("{path}&offset={offset}");
         }
         self.send::<(), _>("GET", &path, None)
+    }
+
+    fn history(&self, key: &ObjectKey) -> Result<History, ClientError> {
+        let path = format!(
+            "/v1/history/{}/{}/{}",
+            key.namespace,
+            segment(key.kind.0),
+            key.name
+        );
+        self.send::<(), _>("GET", &path, None)
+    }
+
+    fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError> {
+        let path = format!(
+            "/v1/rollback/{}/{}/{}",
+            key.namespace,
+            segment(key.kind.0),
+            key.name
+        );
+        self.send("POST", &path, Some(&RollbackRequest { to_version }))
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

@@ -16,6 +16,7 @@ mod apply;
 mod data;
 mod delete;
 mod error;
+mod history;
 mod identity;
 mod keks;
 mod plan;
@@ -38,6 +39,7 @@ use crate::server::store::Store;
 use crate::server::store::redb::RedbStore;
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
 use crate::wire::batch::{Applied, BatchOptions, Listed};
+use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{
     Desired, DesiredSpec, NamespaceSpec, ObjectKey, StoredSpec, namespace_key,
 };
@@ -227,6 +229,24 @@ impl Engine {
     /// a namespace that still holds objects is always refused.
     pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), EngineError> {
         self.store.write(|tx| delete::delete(tx, key, force))
+    }
+
+    /// Every retained version of a secret or configmap, newest first, with the key names that
+    /// changed (never a value).
+    pub fn history(&self, key: &ObjectKey) -> Result<History, EngineError> {
+        self.store.read(|tx| history::history(&self.keys, tx, key))
+    }
+
+    /// A new version with `to_version`'s data, made here: a secret's values never leave the
+    /// engine, and the new version gets a fresh DEK. A version no longer retained is refused.
+    pub fn rollback(
+        &self,
+        key: &ObjectKey,
+        to_version: u64,
+        cast_by: Option<String>,
+    ) -> Result<RollbackResult, EngineError> {
+        self.store
+            .write(|tx| history::rollback(self, tx, key, to_version, cast_by))
     }
 
     /// What every KEK the store knows still wraps (SPEC §4.6).

@@ -53,6 +53,29 @@ pub struct Record {
     pub revision: u64,
     /// Retained data versions, oldest first.
     pub versions: Vec<VersionInfo>,
+    /// Who made each retained version, and from where (`rune history`), oldest first. Empty in
+    /// a record written before it existed (issue #15), which stays readable as it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<VersionMeta>,
+}
+
+/// The provenance of one data version, kept beside the object's record (the record's own
+/// provenance is that of its last write only).
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionMeta {
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The version whose data a rollback copied into this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<u64>,
 }
 
 impl From<Record> for Listed {

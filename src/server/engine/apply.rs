@@ -14,7 +14,7 @@ use crate::plan::Change;
 use crate::plan::diff::stored_spec;
 use crate::server::clock;
 use crate::server::engine::{Engine, EngineError, data, delete, plan, prepare};
-use crate::server::store::{ReadTx, Record, WriteTx};
+use crate::server::store::{ReadTx, Record, VersionMeta, WriteTx};
 use crate::wire::batch::{Applied, BatchOptions, VersionInfo};
 use crate::wire::object::{Desired, ObjectKey, Provenance, Stored, StoredSpec, path_of};
 
@@ -125,9 +125,22 @@ fn write(
         if let Some(data) = data {
             tx.put_data(&desired.key, version, &data)?;
         }
+        let provenance = record.object.provenance.as_ref();
+        record.history.push(VersionMeta {
+            cast_at: provenance.and_then(|p| p.cast_at.clone()),
+            cast_by: provenance.and_then(|p| p.cast_by.clone()),
+            commit: provenance.and_then(|p| p.commit.clone()),
+            path: provenance.and_then(|p| p.path.clone()),
+            rollback_of: None,
+            version,
+        });
         for old in retire(&mut record.versions, engine.settings.versions_kept) {
             tx.remove_data(&desired.key, old.version)?;
         }
+        let kept = &record.versions;
+        record
+            .history
+            .retain(|meta| kept.iter().any(|v| v.version == meta.version));
     }
     tx.put_object(&record)?;
     Ok(version)
@@ -154,6 +167,7 @@ pub(super) fn new_record(desired: &Desired, spec: StoredSpec) -> Record {
             updated_at: now,
             version: 1,
         },
+        history: Vec::new(),
         revision: 1,
         versions: Vec::new(),
     }

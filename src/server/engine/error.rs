@@ -38,6 +38,12 @@ pub enum EngineError {
     NamespaceNotEmpty { count: usize, namespace: String },
     #[error("{0} not found")]
     NotFound(ObjectKey),
+    #[error("version {version} of {key} is no longer retained ({retained})")]
+    VersionGone {
+        key: ObjectKey,
+        retained: String,
+        version: u64,
+    },
     #[error("{key} is at revision {}, not {expected}", current.map_or_else(|| "none (absent)".to_owned(), |r| r.to_string()))]
     PreconditionFailed {
         current: Option<u64>,
@@ -118,6 +124,10 @@ impl From<EngineError> for WireError {
             }
             EngineError::NotFound(key) => WireError::new(ErrorKind::NotFound, "not_found", message)
                 .with_details(json!({ "object": key })),
+            EngineError::VersionGone { key, version, .. } => {
+                WireError::new(ErrorKind::NotFound, "version_not_retained", message)
+                    .with_details(json!({ "object": key, "version": version }))
+            }
             EngineError::PreconditionFailed { current, key, .. } => {
                 WireError::new(ErrorKind::Precondition, "precondition_failed", message)
                     .with_details(json!({ "object": key, "revision": current }))

@@ -7,6 +7,7 @@
 mod apply;
 mod delete;
 mod disk;
+mod history;
 mod keks;
 mod open;
 mod plan;

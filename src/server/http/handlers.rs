@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod batch;
+pub mod history;
 pub mod objects;
 pub mod runner;
 pub mod state;

@@ -6,7 +6,9 @@
 //! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`; the process runner's
 //! `GET /v1/status`, `POST /v1/namespaces/{ns}/services/{name}/restart` and
 //! `GET /v1/namespaces/{ns}/services/{name}/logs`; `GET /v1/seal-recipient`; the admin routes
-//! `GET /v1/admin/kek` and `POST /v1/admin/kek/rewrap` (SPEC §4.6). Errors are
+//! `GET /v1/admin/kek` and `POST /v1/admin/kek/rewrap` (SPEC §4.6); history and rollback of
+//! secrets and configmaps, `GET /v1/history/{ns}/{secrets|configmaps}/{name}` and
+//! `POST /v1/rollback/{ns}/{secrets|configmaps}/{name}` (SPEC §3). Errors are
 //! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500 (and 504 when a
 //! waited-for restart times out).
 //!
@@ -27,7 +29,7 @@ use serde_json::json;
 use crate::server::http::ApiState;
 use crate::server::http::auth::authenticate;
 use crate::server::http::error::ApiError;
-use crate::server::http::handlers::{admin, batch, objects, runner};
+use crate::server::http::handlers::{admin, batch, history, objects, runner};
 use crate::server::log;
 use crate::wire::error::ErrorKind;
 
@@ -64,6 +66,22 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
         .route("/v1/seal-recipient", get(runner::seal_recipient))
         .route("/v1/admin/kek", get(admin::kek_status))
         .route("/v1/admin/kek/rewrap", post(admin::kek_rewrap))
+        .route(
+            "/v1/history/{ns}/secrets/{name}",
+            get(history::secret_history),
+        )
+        .route(
+            "/v1/history/{ns}/configmaps/{name}",
+            get(history::configmap_history),
+        )
+        .route(
+            "/v1/rollback/{ns}/secrets/{name}",
+            post(history::secret_rollback),
+        )
+        .route(
+            "/v1/rollback/{ns}/configmaps/{name}",
+            post(history::configmap_rollback),
+        )
         .route("/v1/plan", post(batch::plan))
         .route("/v1/apply", post(batch::apply))
         .route(

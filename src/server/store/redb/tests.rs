@@ -33,6 +33,7 @@ fn record(kind: Kind, namespace: &str, name: &str) -> Record {
             updated_at: String::new(),
             version: 1,
         },
+        history: Vec::new(),
         revision: 1,
         versions: Vec::new(),
     }
@@ -181,4 +182,14 @@ fn a_fresh_store_reads_empty_and_keeps_its_facts() {
         .read(|tx| Ok::<_, StoreError>((tx.kek_check()?, tx.seal_identity()?)))
         .unwrap();
     assert_eq!(facts, (Some(b"check".to_vec()), Some(b"sealed".to_vec())));
+}
+
+/// A record written before per-version history (issue #15) has no `history` field: it reads
+/// as it is, with an empty history, and is written back the same way until a version is made.
+#[test]
+fn records_from_before_history_read_as_they_are() {
+    let old = serde_json::to_value(record(Kind::Secret, "default", "db")).unwrap();
+    assert!(old.get("history").is_none(), "{old}");
+    let back: Record = serde_json::from_value(old).unwrap();
+    assert!(back.history.is_empty());
 }
