@@ -4,6 +4,7 @@
 pub mod args;
 pub mod cmd {
     pub mod admin;
+    pub mod audit;
     pub mod cast;
     pub mod completion;
     pub mod context;
@@ -64,6 +65,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let out = Output::detect(cli.global.no_color);
     match cli.command {
         Command::Admin(command) => cmd::admin::run(&command, &cli.global),
+        Command::Audit(args) => cmd::audit::run(&args, &cli.global),
         Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
         Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
         Command::Completion { shell } => cmd::completion::run(shell),

@@ -17,6 +17,7 @@ use crate::resource::Kind;
 use crate::server::embedded;
 use crate::server::engine::{Engine, EngineError};
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::WireError;
 use crate::wire::history::{History, RollbackResult};
@@ -139,8 +140,17 @@ impl Backend for Local {
 
     fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError> {
         self.engine
-            .rollback(key, to_version, caller())
+            .rollback(key, to_version, caller().as_ref())
             .map_err(wire)
+    }
+
+    fn audit(
+        &self,
+        since: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ClientError> {
+        let since = crate::server::audit::since(since).map_err(ClientError::Local)?;
+        self.engine.audit(&since, namespace, 10_000).map_err(wire)
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

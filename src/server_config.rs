@@ -75,6 +75,8 @@ pub struct TlsConfig {
 /// The whole server configuration, with SPEC defaults for what the file leaves out.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct ServerConfig {
+    /// `storage.audit-retention`: how long audit records are kept (zero: for good).
+    pub audit_retention: std::time::Duration,
     /// `true`: every request needs a token; `false`: open on loopback until a token exists.
     pub auth_required: bool,
     pub data_dir: Option<PathBuf>,
@@ -92,6 +94,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
+            audit_retention: std::time::Duration::from_secs(90 * 24 * 3600),
             auth_required: false,
             data_dir: None,
             kek: KekConfig::default(),

@@ -6,6 +6,7 @@
 //! an exit code is [`error::ErrorKind`].
 
 pub mod admin;
+pub mod audit;
 pub mod batch;
 pub mod error;
 pub mod history;

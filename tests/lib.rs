@@ -2,6 +2,7 @@
 //! the library's public pipeline.
 
 mod api;
+mod audit;
 mod cast;
 mod cli;
 mod fixtures;

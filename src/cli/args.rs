@@ -104,6 +104,8 @@ pub enum Command {
     /// Operate the server's keys (`admin` permission): `rune admin kek status|rewrap`
     #[command(subcommand)]
     Admin(crate::cli::cmd::admin::AdminCommand),
+    /// Show the server's audit records: every change and every denied request (`admin`)
+    Audit(crate::cli::cmd::audit::AuditArgs),
     /// Validate runefiles, plan against the server, and apply the changes atomically
     Cast(CastArgs),
     /// Show what a cast would change; exit 1 when changes are pending (`cast --dry-run --exit-code`)

@@ -17,6 +17,7 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Secret;
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::{AuditEntry, AuditList};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
 use crate::wire::history::{History, RollbackRequest, RollbackResult};
@@ -320,6 +321,27 @@ impl Backend for Remote {
             key.name
         );
         self.send("POST", &path, Some(&RollbackRequest { to_version }))
+    }
+
+    fn audit(
+        &self,
+        since: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ClientError> {
+        let mut query = Vec::new();
+        if let Some(since) = since {
+            query.push(format!("since={}", query_value(since)));
+        }
+        if let Some(ns) = namespace {
+            query.push(format!("namespace={}", query_value(ns)));
+        }
+        let path = if query.is_empty() {
+            "/v1/audit".to_owned()
+        } else {
+            format!("/v1/audit?{}", query.join("&"))
+        };
+        let list: AuditList = self.send::<(), _>("GET", &path, None)?;
+        Ok(list.items)
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

@@ -13,6 +13,7 @@
 //! `data` (versions under the KEK) and `identity` (KEK check, seal identity).
 
 mod apply;
+mod audit;
 mod data;
 mod delete;
 mod error;
@@ -38,6 +39,7 @@ use crate::server::keyring::Keyring;
 use crate::server::store::Store;
 use crate::server::store::redb::RedbStore;
 use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, BatchOptions, Listed};
 use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{
@@ -53,13 +55,20 @@ pub const BUILTIN_NAMESPACES: [&str; 2] = ["default", "system"];
 /// Settings from the server runefile that the engine enforces.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
+    /// How long audit records are kept (`storage.audit-retention`); zero keeps them for good.
+    pub audit_retention: std::time::Duration,
     pub limits: Limits,
     pub versions_kept: u32,
 }
 
+/// The default of `storage.audit-retention`: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: std::time::Duration =
+    std::time::Duration::from_secs(90 * 24 * 3600);
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            audit_retention: DEFAULT_AUDIT_RETENTION,
             limits: Limits::default(),
             versions_kept: 10,
         }
@@ -169,8 +178,30 @@ impl Engine {
         expected: &[(ObjectKey, Option<u64>)],
         options: &BatchOptions,
     ) -> Result<Applied, EngineError> {
-        self.store
-            .write(|tx| apply::apply(self, tx, desired, delete, expected, options))
+        self.apply_as("apply", desired, delete, expected, options)
+    }
+
+    /// [`Engine::apply`], audited as `action`.
+    fn apply_as(
+        &self,
+        action: &str,
+        desired: &[Desired],
+        delete: &[ObjectKey],
+        expected: &[(ObjectKey, Option<u64>)],
+        options: &BatchOptions,
+    ) -> Result<Applied, EngineError> {
+        self.store.write(|tx| {
+            let (applied, objects) =
+                apply::apply_audited(self, tx, desired, delete, expected, options)?;
+            audit::record(
+                tx,
+                &self.settings,
+                action,
+                objects,
+                options.cast_by.as_ref(),
+            )?;
+            Ok(applied)
+        })
     }
 
     /// Writes one object: `create` refuses an existing one; otherwise `if_revision`, when given,
@@ -186,7 +217,8 @@ impl Engine {
             .store
             .read(|tx| Ok::<_, EngineError>(tx.object(&desired.key)?.map(|r| r.revision)))?;
         apply::check_put(&desired.key, current, create, if_revision)?;
-        self.apply(
+        self.apply_as(
+            if create { "create" } else { "replace" },
             std::slice::from_ref(desired),
             &[],
             &[(desired.key.clone(), current)],
@@ -228,7 +260,41 @@ impl Engine {
     /// Deletes an object. A secret or configmap that a service uses is refused unless `force`;
     /// a namespace that still holds objects is always refused.
     pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), EngineError> {
-        self.store.write(|tx| delete::delete(tx, key, force))
+        self.store.write(|tx| {
+            let version = tx.object(key)?.map(|r| r.object.version);
+            delete::delete(tx, key, force)?;
+            let objects = vec![audit::object(key, version, None)];
+            audit::record(tx, &self.settings, "delete", objects, None)
+        })
+    }
+
+    /// Audit records from `since` (RFC 3339, UTC) on, oldest first; with `namespace`, those
+    /// that touched it (or, for a denied request, named it in the path).
+    pub fn audit(
+        &self,
+        since: &str,
+        namespace: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, EngineError> {
+        let mut entries = self
+            .store
+            .read(|tx| Ok::<_, EngineError>(tx.audit(since, limit)?))?;
+        if let Some(ns) = namespace {
+            let segment = format!("/{ns}/");
+            entries.retain(|e| {
+                e.objects.iter().any(|o| o.namespace == ns)
+                    || e.request.as_deref().is_some_and(|r| {
+                        r.contains(&segment) || r.ends_with(&segment[..segment.len() - 1])
+                    })
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Records a denied request (401/403): its own transaction, as nothing else changed.
+    pub fn audit_denied(&self, entry: &AuditEntry) -> Result<(), EngineError> {
+        self.store
+            .write(|tx| audit::append(tx, &self.settings, entry))
     }
 
     /// Every retained version of a secret or configmap, newest first, with the key names that
@@ -243,7 +309,7 @@ impl Engine {
         &self,
         key: &ObjectKey,
         to_version: u64,
-        cast_by: Option<String>,
+        cast_by: Option<&String>,
     ) -> Result<RollbackResult, EngineError> {
         self.store
             .write(|tx| history::rollback(self, tx, key, to_version, cast_by))
@@ -262,7 +328,13 @@ impl Engine {
     /// One rewrap batch (one transaction): see [`RewrapRequest`].
     pub fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, EngineError> {
         let limit = request.limit.unwrap_or(keks::DEFAULT_BATCH);
-        keks::rewrap(&*self.store, &self.keys, request.after.as_ref(), limit)
+        keks::rewrap(
+            &*self.store,
+            &self.settings,
+            &self.keys,
+            request.after.as_ref(),
+            limit,
+        )
     }
 
     /// The process runner's record of service uids, as it last stored it.

@@ -40,6 +40,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::resource::Kind;
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Listed, VersionInfo};
 use crate::wire::object::{ObjectKey, Stored};
 
@@ -158,6 +159,9 @@ pub trait ReadTx {
     /// The seal identity, sealed under the KEK, once the store has one.
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Audit records at or after `since` (RFC 3339, UTC), oldest first, at most `limit`.
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// Whether a token was ever seen for this store: authentication is then required for good
     /// (SPEC §4.4, fail closed). Every replica of a shared store sees the same fact.
     fn auth_required(&self) -> Result<bool, StoreError>;
@@ -185,6 +189,13 @@ pub trait WriteTx: ReadTx {
     fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError>;
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError>;
+
+    /// Appends an audit record; records are only ever appended, and removed only by
+    /// [`WriteTx::prune_audit`].
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Removes the audit records older than `before` (RFC 3339, UTC): the retention.
+    fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError>;
 
     /// Records that authentication is required from now on; nothing ever clears it.
     fn set_auth_required(&mut self) -> Result<(), StoreError>;

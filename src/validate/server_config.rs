@@ -18,7 +18,12 @@ pub mod allowed {
     pub const CRYPTO: &[&str] = &["kek", "previous-keks"];
     pub const PREVIOUS_KEK: &[&str] = &["env-var", "file-path", "source"];
     pub const KEK: &[&str] = &["env-var", "file-path", "generate-if-missing", "source"];
-    pub const STORAGE: &[&str] = &["configmap-limits", "secret-limits", "versions-kept"];
+    pub const STORAGE: &[&str] = &[
+        "audit-retention",
+        "configmap-limits",
+        "secret-limits",
+        "versions-kept",
+    ];
     pub const SECRET_LIMITS: &[&str] = &["max-keys-per-secret", "max-value-size"];
     pub const RUNNER: &[&str] = &["uid-range"];
     pub const CONFIGMAP_LIMITS: &[&str] = &["max-keys-per-configmap", "max-value-size"];
@@ -199,6 +204,22 @@ fn storage(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> 
             allowed::CONFIGMAP_LIMITS,
         ) {
             Some(limits) => config.limits.configmap = limits,
+            None => ok = false,
+        }
+    }
+    if let Some(retention) = fields.optional("audit-retention") {
+        match ctx.string(retention, "audit-retention") {
+            Some(text) => match crate::duration::parse(&text.value) {
+                Ok(duration) => config.audit_retention = duration,
+                Err(why) => {
+                    ctx.push(
+                        Diagnostic::new(Code::FieldValue, text.span, why)
+                            .label("not a duration")
+                            .help("how long audit records are kept, such as `90d` (the default) or `52w`"),
+                    );
+                    ok = false;
+                }
+            },
             None => ok = false,
         }
     }

@@ -13,10 +13,53 @@ use crate::plan::Action;
 use crate::plan::Change;
 use crate::plan::diff::stored_spec;
 use crate::server::clock;
-use crate::server::engine::{Engine, EngineError, data, delete, plan, prepare};
+use crate::server::engine::{Engine, EngineError, audit, data, delete, plan, prepare};
 use crate::server::store::{ReadTx, Record, VersionMeta, WriteTx};
+use crate::wire::audit::AuditObject;
 use crate::wire::batch::{Applied, BatchOptions, VersionInfo};
 use crate::wire::object::{Desired, ObjectKey, Provenance, Stored, StoredSpec, path_of};
+
+/// [`apply`], with the audit objects of what it changed: each written object with its
+/// version transition, each deleted one with the version it had.
+pub(super) fn apply_audited(
+    engine: &Engine,
+    tx: &mut dyn WriteTx,
+    desired: &[Desired],
+    delete: &[ObjectKey],
+    expected: &[(ObjectKey, Option<u64>)],
+    options: &BatchOptions,
+) -> Result<(Applied, Vec<AuditObject>), EngineError> {
+    let mut deleted = Vec::with_capacity(delete.len());
+    for key in delete {
+        deleted.push((key, tx.object(key)?.map(|r| r.object.version)));
+    }
+    let mut before = std::collections::BTreeMap::new();
+    for d in desired {
+        before.insert(
+            path_of(&d.key),
+            tx.object(&d.key)?.map(|r| r.object.version),
+        );
+    }
+    let applied = apply(engine, tx, desired, delete, expected, options)?;
+    let mut objects: Vec<AuditObject> = desired
+        .iter()
+        .filter_map(|d| {
+            let path = path_of(&d.key);
+            let to = applied.versions.get(&path).copied()?;
+            Some(audit::object(
+                &d.key,
+                before.get(&path).copied().flatten(),
+                Some(to),
+            ))
+        })
+        .collect();
+    objects.extend(
+        deleted
+            .into_iter()
+            .map(|(key, version)| audit::object(key, version, None)),
+    );
+    Ok((applied, objects))
+}
 
 /// Applies a batch, provided every object's revision still matches `expected`.
 pub(super) fn apply(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::resource::Kind;
 use crate::secrets::Secret;
 use crate::server::crypto::SecretData;
-use crate::server::engine::{Engine, EngineError, apply, data};
+use crate::server::engine::{Engine, EngineError, apply, audit, data};
 use crate::server::keyring::Keyring;
 use crate::server::store::{ReadTx, Record, WriteTx};
 use crate::wire::batch::BatchOptions;
@@ -108,7 +108,7 @@ pub(super) fn rollback(
     tx: &mut dyn WriteTx,
     key: &ObjectKey,
     to_version: u64,
-    cast_by: Option<String>,
+    cast_by: Option<&String>,
 ) -> Result<RollbackResult, EngineError> {
     let record = versioned(&*tx, key)?;
     if !record.versions.iter().any(|v| v.version == to_version) {
@@ -148,7 +148,7 @@ pub(super) fn rollback(
         spec,
     };
     let options = BatchOptions {
-        cast_by,
+        cast_by: cast_by.cloned(),
         force: true,
         ..BatchOptions::default()
     };
@@ -170,6 +170,12 @@ pub(super) fn rollback(
         meta.rollback_of = Some(to_version);
     }
     tx.put_object(&written)?;
+    let objects = vec![audit::object(
+        key,
+        Some(record.object.version),
+        Some(version),
+    )];
+    audit::record(tx, &engine.settings, "rollback", objects, cast_by)?;
     Ok(RollbackResult {
         from_version: to_version,
         version,

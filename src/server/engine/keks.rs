@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use crate::resource::Kind;
 use crate::server::crypto::{self, CryptoError};
-use crate::server::engine::EngineError;
 use crate::server::engine::data::record_id;
 use crate::server::engine::identity::seal_identity_id;
+use crate::server::engine::{EngineError, Settings, audit};
 use crate::server::keyring::Keyring;
 use crate::server::store::{ReadTx, Store};
 use crate::wire::admin::{KekStatus, KekUse, RewrapBatch, VersionCursor};
@@ -105,6 +105,7 @@ pub(super) fn status(store: &dyn Store, keys: &Keyring) -> Result<KekStatus, Eng
 /// the current KEK are skipped, so a batch that runs again after a crash does nothing twice.
 pub(super) fn rewrap(
     store: &dyn Store,
+    settings: &Settings,
     keys: &Keyring,
     after: Option<&VersionCursor>,
     limit: u32,
@@ -156,6 +157,10 @@ pub(super) fn rewrap(
                 namespace: last.key.namespace.clone(),
                 version: last.version,
             });
+        if batch.rewrapped > 0 {
+            // No object list: a whole store's versions would drown the audit log.
+            audit::record(tx, settings, "kek-rewrap", Vec::new(), None)?;
+        }
         Ok::<_, EngineError>(batch)
     })
 }

@@ -82,6 +82,7 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         loaded.origin
     ));
     let settings = Settings {
+        audit_retention: config.audit_retention,
         limits: config.limits,
         versions_kept: config.versions_kept,
     };

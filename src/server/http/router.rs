@@ -27,6 +27,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::server::http::ApiState;
+use crate::server::http::audit;
 use crate::server::http::auth::authenticate;
 use crate::server::http::error::ApiError;
 use crate::server::http::handlers::{admin, batch, history, objects, runner};
@@ -82,6 +83,7 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
             "/v1/rollback/{ns}/configmaps/{name}",
             post(history::configmap_rollback),
         )
+        .route("/v1/audit", get(admin::audit))
         .route("/v1/plan", post(batch::plan))
         .route("/v1/apply", post(batch::apply))
         .route(
@@ -94,7 +96,14 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
                 .put(objects::put_cluster)
                 .delete(objects::delete_cluster),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        // Innermost first: the actor of each request (for the audit records its changes
+        // write), then authentication, then the audit record of every 401 and 403.
+        .route_layer(middleware::from_fn(audit::with_actor))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            audit::record_denials,
+        ));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .merge(v1)

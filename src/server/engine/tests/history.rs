@@ -47,7 +47,9 @@ fn history_and_rollback() {
         let text = serde_json::to_string(&history).unwrap();
         assert!(!text.contains("SENTINEL"), "{text}");
 
-        let rolled = engine.rollback(&db, 2, Some("token:ops".into())).unwrap();
+        let rolled = engine
+            .rollback(&db, 2, Some(&"token:ops".to_owned()))
+            .unwrap();
         assert_eq!((rolled.from_version, rolled.version), (2, 4));
         let listed = engine.get(&db).unwrap();
         assert_eq!(listed.object.version, 4);

@@ -43,7 +43,8 @@ async fn rollback(s: &ApiState, c: &Caller, key: ObjectKey, request: RollbackReq
     c.check_write(&key)?;
     let engine = s.engine.clone();
     let cast_by = c.identity();
-    let result = blocking(move || engine.rollback(&key, request.to_version, cast_by)).await?;
+    let result =
+        blocking(move || engine.rollback(&key, request.to_version, cast_by.as_ref())).await?;
     Ok(Json(result).into_response())
 }
 

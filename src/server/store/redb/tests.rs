@@ -193,3 +193,41 @@ fn records_from_before_history_read_as_they_are() {
     let back: Record = serde_json::from_value(old).unwrap();
     assert!(back.history.is_empty());
 }
+
+/// Audit records come back in time order (two in one second keep their order), from `since`
+/// on, and pruning removes only those before its cut.
+#[test]
+fn audit_records_append_in_order_and_prune() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Box<dyn Store> = Box::new(RedbStore::open(dir.path()).unwrap());
+    let entry = |at: &str, action: &str| crate::wire::audit::AuditEntry {
+        action: action.to_owned(),
+        at: at.to_owned(),
+        outcome: "ok".to_owned(),
+        ..Default::default()
+    };
+    store
+        .write(|tx| {
+            tx.append_audit(&entry("2026-01-01T00:00:00Z", "a"))?;
+            tx.append_audit(&entry("2026-01-02T00:00:00Z", "b"))?;
+            tx.append_audit(&entry("2026-01-02T00:00:00Z", "c"))?;
+            tx.append_audit(&entry("2026-01-03T00:00:00Z", "d"))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let actions = |since: &str| -> Vec<String> {
+        store
+            .read(|tx| tx.audit(since, 100))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    };
+    assert_eq!(actions(""), ["a", "b", "c", "d"]);
+    assert_eq!(actions("2026-01-02T00:00:00Z"), ["b", "c", "d"]);
+    let gone = store
+        .write(|tx| tx.prune_audit("2026-01-02T00:00:00Z"))
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(actions(""), ["b", "c", "d"]);
+}
