@@ -56,9 +56,23 @@ pub enum Command {
     /// Internal: launch one service instance from the launch runed pipes to standard input
     #[command(name = "__instance", hide = true)]
     Instance,
+    /// Manage key-encryption keys: `runed kek generate FILE` writes a new one (mode 0600)
+    #[command(subcommand)]
+    Kek(KekCommand),
     /// Manage bearer tokens (works while runed is running)
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KekCommand {
+    /// Write a new random KEK to FILE (mode 0600; an existing file is never replaced) and print
+    /// its id. To rotate: point `crypto.kek` at it, list the old one under
+    /// `crypto.previous-keks`, restart, then run `rune admin kek rewrap`
+    Generate {
+        /// The new KEK file
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +157,7 @@ pub fn run() -> u8 {
             // The launcher's code is the instance's own status, not a failure of runed.
             Some(Command::Instance) => return crate::server::runner::launch::main(),
             Some(Command::Token(command)) => serve_or_token(&cli.serve, Some(command)),
+            Some(Command::Kek(KekCommand::Generate { file })) => generate_kek(&file),
             None => serve_or_token(&cli.serve, None),
         },
     };
@@ -174,6 +189,17 @@ fn harden(config: &ServerConfig) -> Result<(), RunedError> {
     crate::server::harden::no_core_dumps()
         .map_err(|e| RunedError::Failed(format!("cannot turn core dumps off: {e}")))?;
     crate::server::kek_env::hand_over(&config.kek).map_err(failed)
+}
+
+/// `runed kek generate FILE`: the id on stdout, what to do next on stderr.
+fn generate_kek(file: &std::path::Path) -> Result<(), RunedError> {
+    let id = crate::server::keyring::generate_file(file).map_err(failed)?;
+    let _ = writeln!(
+        std::io::stderr(),
+        "generated KEK {id} in {}: back it up; to rotate, make it `crypto.kek`, list the old KEK under `crypto.previous-keks`, restart runed and run `rune admin kek rewrap`",
+        file.display()
+    );
+    writeln!(std::io::stdout(), "{id}").map_err(RunedError::Output)
 }
 
 fn failed(error: impl std::fmt::Display) -> RunedError {

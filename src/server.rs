@@ -2,6 +2,7 @@
 //! `runed` serves it over HTTP ([`http`]) and runs `process:` services ([`runner`]); `rune` runs
 //! the engine embedded when no server is configured (and runs no services then).
 
+pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod embedded;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod kek;
 pub mod kek_env;
 pub mod kek_mode;
+pub mod keyring;
 pub mod log;
 pub mod runner;
 pub mod store;

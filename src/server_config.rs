@@ -96,6 +96,8 @@ impl Default for ReadTimeouts {
 /// The whole server configuration, with SPEC defaults for what the file leaves out.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct ServerConfig {
+    /// `storage.audit-retention`: how long audit records are kept (zero: for good).
+    pub audit_retention: std::time::Duration,
     /// `true`: every request needs a token; `false`: open on loopback until a token exists.
     pub auth_required: bool,
     pub data_dir: Option<PathBuf>,
@@ -104,6 +106,8 @@ pub struct ServerConfig {
     pub listen: std::net::SocketAddr,
     /// `server.header-read-timeout`, `server.body-read-timeout`.
     pub read_timeouts: ReadTimeouts,
+    /// `crypto.previous-keks`: older KEKs, kept only until `rune admin kek rewrap` ends.
+    pub previous_keks: Vec<KekConfig>,
     /// `runner.uid-range`: where each service's own uid comes from.
     pub uid_range: UidRange,
     pub tls: Option<TlsConfig>,
@@ -113,12 +117,14 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
+            audit_retention: std::time::Duration::from_secs(90 * 24 * 3600),
             auth_required: false,
             data_dir: None,
             kek: KekConfig::default(),
             limits: Limits::default(),
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7861)),
             read_timeouts: ReadTimeouts::default(),
+            previous_keks: Vec::new(),
             uid_range: UidRange::DEFAULT,
             tls: None,
             versions_kept: 10,

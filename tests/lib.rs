@@ -2,6 +2,7 @@
 //! the library's public pipeline.
 
 mod api;
+mod audit;
 mod big_body;
 mod cast;
 mod cli;
@@ -9,10 +10,12 @@ mod faults;
 mod fixtures;
 mod git;
 mod grouped;
+mod history;
 mod import;
 mod input;
 mod interrupt;
 mod isolation;
+mod keks;
 mod kubectl;
 mod lint;
 mod parse_budget;
@@ -21,6 +24,7 @@ mod properties;
 mod runed;
 mod schema;
 mod seal;
+mod seal_identity;
 mod sealed;
 mod server_findings;
 mod services;

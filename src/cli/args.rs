@@ -160,6 +160,11 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Operate the server's keys (`admin` permission): `rune admin kek status|rewrap`
+    #[command(subcommand)]
+    Admin(crate::cli::cmd::admin::AdminCommand),
+    /// Show the server's audit records: every change and every denied request (`admin`)
+    Audit(crate::cli::cmd::audit::AuditArgs),
     /// Validate runefiles, plan against the server, and apply the changes atomically
     #[command(visible_alias = "apply")]
     Cast(CastArgs),
@@ -185,6 +190,9 @@ pub enum Command {
     /// Convert Kubernetes `Secret` and `ConfigMap` manifests into runefiles (`--seal` seals the
     /// secret values on the way)
     Import(ImportArgs),
+    /// Show the retained versions of a secret or configmap: who cast each, from which commit,
+    /// and which keys changed
+    History(crate::cli::cmd::history::HistoryArgs),
     /// Install or remove the git pre-commit hook that runs `rune lint --staged`
     #[command(subcommand)]
     Hook(HookCommand),
@@ -196,6 +204,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Replace a service's instances one at a time, so they start with the current versions
     Restart(RestartArgs),
+    /// Make a new version of a secret or configmap with the data of a retained version, on the
+    /// server (values never leave it)
+    Rollback(crate::cli::cmd::history::RollbackArgs),
     /// Encrypt a secret value for the server, bound to its namespace, name and key; or seal the
     /// plaintext values of runefiles in place
     Seal(SealArgs),

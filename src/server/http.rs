@@ -17,6 +17,7 @@
 //! [`tls`] (the HTTPS listener). The
 //! `OpenAPI` description of the routes is `schemas/openapi.json`.
 
+pub mod audit;
 pub mod auth;
 pub mod conn;
 pub mod daemon;

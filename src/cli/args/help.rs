@@ -74,6 +74,67 @@ Examples:
 /// `""` is `rune` itself). A test fails for any command without.
 const EXAMPLES: &[(&str, &str)] = &[
     (
+        "admin",
+        "Examples:
+  rune admin kek status                    # what each KEK still wraps
+  rune admin kek rewrap --dry-run          # the plan of a rewrap
+  rune admin seal-identity rotate          # a new identity for new sealed values",
+    ),
+    (
+        "admin kek",
+        "Examples:
+  rune admin kek status
+  rune admin kek rewrap --dry-run
+  rune admin kek rewrap                    # batches, resumable; casts keep working",
+    ),
+    (
+        "admin kek status",
+        "Examples:
+  rune admin kek status
+  rune admin kek status -o json",
+    ),
+    (
+        "admin kek rewrap",
+        "Examples:
+  rune admin kek rewrap --dry-run          # what would be re-wrapped
+  rune admin kek rewrap --batch-size 1000",
+    ),
+    (
+        "admin seal-identity",
+        "Examples:
+  rune admin seal-identity status
+  rune admin seal-identity rotate",
+    ),
+    (
+        "admin seal-identity status",
+        "Examples:
+  rune admin seal-identity status
+  rune admin seal-identity status -o json",
+    ),
+    (
+        "admin seal-identity rotate",
+        "Examples:
+  rune admin seal-identity rotate          # values sealed before still open",
+    ),
+    (
+        "audit",
+        "Examples:
+  rune audit --since 24h                   # the last day's records (admin)
+  rune audit -n prod -o json",
+    ),
+    (
+        "history",
+        "Examples:
+  rune history secret db                   # versions, who cast them, keys changed
+  rune history config app -o json",
+    ),
+    (
+        "rollback",
+        "Examples:
+  rune history secret db                   # find the version
+  rune rollback secret db --to-version 3   # a new version with v3's data",
+    ),
+    (
         "import",
         "Examples:
   rune import k8s/secrets.yaml --seal --output-file runefiles/secrets.yaml

@@ -88,6 +88,16 @@ pub fn uses(path: &str) -> Uses {
         "lint" => (&[NAMESPACE, QUIET, COLOR], &[], ""),
         "login" | "config set-context" => (&[CONTEXT_FIELDS], &[], ""),
         "version" => (&[], &[Json], "`json`: `{\"version\": …}`"),
+        "history" | "audit" | "admin kek status" | "admin seal-identity status" => (
+            &[TARGET, QUIET],
+            &[Table, Json],
+            "`table` (default) or `json`",
+        ),
+        "rollback" | "admin kek rewrap" | "admin seal-identity rotate" => (
+            &[TARGET, QUIET],
+            &[Table, Json],
+            "`json`: the outcome as JSON",
+        ),
         _ => (&[], &[], ""),
     };
     Uses {

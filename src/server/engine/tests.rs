@@ -7,6 +7,8 @@
 mod apply;
 mod delete;
 mod disk;
+mod history;
+mod keks;
 mod open;
 mod plan;
 mod sealed;

@@ -84,10 +84,13 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         loaded.origin
     ));
     let settings = Settings {
+        audit_retention: config.audit_retention,
         limits: config.limits,
         versions_kept: config.versions_kept,
     };
-    let engine = Arc::new(Engine::open(&data_dir, loaded.kek, settings)?);
+    let keys = crate::server::keyring::for_start(loaded.kek, &config.previous_keks, &data_dir)?;
+    let engine = Arc::new(Engine::open_with_keys(&data_dir, keys, settings)?);
+    crate::server::keyring::announce_removable(&engine.kek_status()?);
     log::info(&format!("store opened in {}", data_dir.display()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,6 +1,6 @@
 //! The redb store: one file, `rune.redb`, in the data directory — the first [`Store`].
 //!
-//! In: a data directory. Out: a [`Store`] over three tables (their layout is in `tables.rs`).
+//! In: a data directory. Out: a [`Store`] over six tables (their layout is in `tables.rs`).
 //! The directory is made private (0700) and the file owner-only (0600); a second process that
 //! opens the same file is refused with [`StoreError::Locked`].
 //!
@@ -21,9 +21,12 @@ use std::path::{Path, PathBuf};
 use ::redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 
 use crate::resource::Kind;
-use crate::server::store::{Health, IoFailure, ReadTx, Record, Store, StoreError, WriteTx};
+use crate::server::store::{
+    Health, IoFailure, ReadTx, Record, SealedVersion, Store, StoreError, WriteTx,
+};
+use crate::wire::audit::AuditEntry;
 use crate::wire::object::ObjectKey;
-use tables::{META, OBJECTS, ReadTable, Rows, VERSIONS, WriteTable};
+use tables::{AUDIT, KEKS, META, OBJECTS, ReadTable, Rows, SEAL_IDENTITIES, VERSIONS, WriteTable};
 
 const STORE_FILE: &str = "rune.redb";
 
@@ -97,6 +100,9 @@ impl Store for RedbStore {
             let read = Read {
                 tx: &tx,
                 failed: Cell::new(None),
+                identities: OnceCell::new(),
+                audit: OnceCell::new(),
+                keks: OnceCell::new(),
                 meta: OnceCell::new(),
                 objects: OnceCell::new(),
                 versions: OnceCell::new(),
@@ -120,6 +126,9 @@ impl Store for RedbStore {
             let mut write = Write {
                 tx: &tx,
                 failed: Cell::new(None),
+                identities: OnceCell::new(),
+                audit: OnceCell::new(),
+                keks: OnceCell::new(),
                 meta: OnceCell::new(),
                 objects: OnceCell::new(),
                 versions: OnceCell::new(),
@@ -156,6 +165,9 @@ struct Read<'t> {
     tx: &'t ReadTransaction,
     /// An I/O failure met inside the transaction, which then needs the database reopened.
     failed: Cell<Option<IoFailure>>,
+    identities: OnceCell<ReadTable>,
+    audit: OnceCell<ReadTable>,
+    keks: OnceCell<ReadTable>,
     meta: OnceCell<ReadTable>,
     objects: OnceCell<ReadTable>,
     versions: OnceCell<ReadTable>,
@@ -222,10 +234,35 @@ impl ReadTx for Read<'_> {
         })
     }
 
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        opened(&self.keks, || ReadTable::open(self.tx, KEKS))?.all()
+    }
+
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?.secret_versions(after, limit)
+    }
+
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         noted(&self.failed, || {
             opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::SEAL_IDENTITY)
         })
+    }
+
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        opened(&self.audit, || ReadTable::open(self.tx, AUDIT))?.audit(since, limit)
+    }
+
+    fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let first = self.seal_identity()?;
+        let more = opened(&self.identities, || {
+            ReadTable::open(self.tx, SEAL_IDENTITIES)
+        })?
+        .all()?;
+        tables::numbered(first, more)
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -247,6 +284,9 @@ struct Write<'t> {
     tx: &'t WriteTransaction,
     /// An I/O failure met inside the transaction, which then needs the database reopened.
     failed: Cell<Option<IoFailure>>,
+    identities: OnceCell<WriteTable<'t>>,
+    audit: OnceCell<WriteTable<'t>>,
+    keks: OnceCell<WriteTable<'t>>,
     meta: OnceCell<WriteTable<'t>>,
     objects: OnceCell<WriteTable<'t>>,
     versions: OnceCell<WriteTable<'t>>,
@@ -305,8 +345,33 @@ impl ReadTx for Write<'_> {
         noted(&self.failed, || self.meta()?.meta(tables::KEK_CHECK))
     }
 
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        opened(&self.keks, || WriteTable::open(self.tx, KEKS))?.all()
+    }
+
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        self.versions()?.secret_versions(after, limit)
+    }
+
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         noted(&self.failed, || self.meta()?.meta(tables::SEAL_IDENTITY))
+    }
+
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        opened(&self.audit, || WriteTable::open(self.tx, AUDIT))?.audit(since, limit)
+    }
+
+    fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let first = self.seal_identity()?;
+        let more = opened(&self.identities, || {
+            WriteTable::open(self.tx, SEAL_IDENTITIES)
+        })?
+        .all()?;
+        tables::numbered(first, more)
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -353,10 +418,30 @@ impl WriteTx for Write<'_> {
         })
     }
 
+    fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.keks, KEKS)?.set_meta(kek_id, check)
+    }
+
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
         noted(&self.failed, || {
             Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
         })
+    }
+
+    fn put_seal_identity(&mut self, number: u64, sealed: &[u8]) -> Result<(), StoreError> {
+        if number <= 1 {
+            return self.set_seal_identity(sealed);
+        }
+        Write::table_mut(self.tx, &mut self.identities, SEAL_IDENTITIES)?
+            .set_meta(&format!("{number:020}"), sealed)
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.audit, AUDIT)?.append_audit(entry)
+    }
+
+    fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError> {
+        Write::table_mut(self.tx, &mut self.audit, AUDIT)?.prune_audit(before)
     }
 
     fn set_auth_required(&mut self) -> Result<(), StoreError> {
