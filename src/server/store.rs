@@ -33,6 +33,7 @@
 //! it reads in a write transaction (`SELECT … FOR UPDATE`) and run it `SERIALIZABLE` (or lock
 //! the namespace) for the counts. A read transaction is one consistent snapshot.
 
+pub mod postgres;
 pub mod redb;
 
 use std::path::PathBuf;

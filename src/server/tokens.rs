@@ -106,6 +106,9 @@ pub enum TokenError {
     },
     #[error("the system random number generator failed")]
     Random,
+    /// The database that keeps the tokens failed (its message; never a token or a hash).
+    #[error("the token store failed: {0}")]
+    Store(String),
     /// Past its `--ttl`: refused like an unknown token, with a message that says why.
     #[error("token `{name}` expired at {at}: ask an operator for a new one (`runed token create`)")]
     Expired { at: String, name: String },
