@@ -2,7 +2,9 @@
 //! `runed` serves it over HTTP ([`http`]) and runs `process:` services ([`runner`]); `rune` runs
 //! the engine embedded when no server is configured (and runs no services then).
 
+pub mod backend;
 pub mod clock;
+pub mod copy;
 pub mod crypto;
 pub mod embedded;
 pub mod engine;

@@ -10,6 +10,9 @@ mod input;
 mod isolation;
 mod lint;
 mod permissions;
+mod pg;
+#[path = "support/pg_cluster.rs"]
+mod pg_cluster;
 mod properties;
 mod runed;
 mod schema;

@@ -69,10 +69,10 @@ impl Cluster {
         Self::spawn(true)
     }
 
-    fn spawn(owned: bool) -> Result<Self, String> {
+    fn spawn(removed_on_drop: bool) -> Result<Self, String> {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
         let bin = bin_dir().ok_or("no PostgreSQL server under /usr/lib/postgresql/*/bin")?;
         sweep_stale();
-        static COUNT: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "{PREFIX}{}-{}",
             std::process::id(),
@@ -97,7 +97,7 @@ impl Cluster {
             port: 0,
             owner,
             child: Mutex::new(None),
-            owned,
+            owned: removed_on_drop,
         };
         let initdb = cluster
             .command("initdb")

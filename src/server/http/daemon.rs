@@ -37,6 +37,8 @@ pub enum DaemonError {
     Kek(#[from] KekError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Backend(#[from] crate::server::backend::BackendError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -85,18 +87,25 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         limits: config.limits,
         versions_kept: config.versions_kept,
     };
-    let engine = Arc::new(Engine::open(&data_dir, loaded.kek, settings)?);
-    log::info(&format!("store opened in {}", data_dir.display()));
+    let opened = crate::server::backend::open(config, &data_dir)?;
+    let tokens = if opened.shared {
+        Tokens::shared(opened.tokens)
+    } else {
+        Tokens::new(&data_dir)
+    };
+    let engine = Arc::new(Engine::with_store(opened.store, loaded.kek, settings)?);
+    log::info(&format!("store opened: {}", opened.description));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(config, engine, &data_dir, certificates))
+    runtime.block_on(serve(config, engine, tokens, &data_dir, certificates))
 }
 
 async fn serve(
     config: &ServerConfig,
     engine: Arc<Engine>,
+    tokens: Tokens,
     data_dir: &std::path::Path,
     certificates: Option<Arc<Certificates>>,
 ) -> Result<(), DaemonError> {
@@ -122,7 +131,7 @@ async fn serve(
         runner: Arc::clone(&runner),
         loopback: addr.ip().is_loopback(),
         throttle: Throttle::new(),
-        tokens: Tokens::new(data_dir),
+        tokens,
     });
     runner.set_gate(open_mode_gate(&state));
     announce_auth(&state);

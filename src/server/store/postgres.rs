@@ -181,7 +181,8 @@ fn unavailable(error: &dyn std::fmt::Display) -> StoreError {
 
 /// A statement failed. The server's message names tables and constraints, never a bound
 /// value; a connection that broke underneath says so.
-fn db(error: postgres::Error) -> StoreError {
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(db)`
+pub(super) fn db(error: postgres::Error) -> StoreError {
     if error.is_closed() || error.as_db_error().is_none() {
         return unavailable(&error);
     }

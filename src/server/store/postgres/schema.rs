@@ -76,7 +76,11 @@ pub fn migrate(client: &mut postgres::Client) -> Result<(), StoreError> {
             known()
         )));
     }
-    for (done, migration) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+    for (done, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         tx.batch_execute(migration).map_err(db)?;
         let version = done as i32 + 1;
         tx.execute("UPDATE rune_schema SET version = $1", &[&version])

@@ -24,6 +24,7 @@ impl PgTokenStore {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(failed)`
 fn failed(error: StoreError) -> TokenError {
     TokenError::Store(error.to_string())
 }
