@@ -359,3 +359,65 @@ fn store_copy_moves_a_redb_store() {
     assert!(text.contains("rune_versions"), "the dump holds the tables");
     assert!(!text.contains(SENTINEL), "plaintext in the database");
 }
+
+/// PostgreSQL stopped under a running runed: a cast fails and leaves nothing; once the database
+/// is back, the same runed serves again (its pool replaces the broken connections) and the cast
+/// goes through whole.
+#[test]
+fn runed_recovers_when_postgres_comes_back() {
+    let cluster = match pg_cluster::Cluster::start() {
+        Ok(cluster) => cluster,
+        Err(why) => {
+            cannot_run_here(&format!("PostgreSQL cannot start: {why}"));
+            return;
+        }
+    };
+    let Some(db) = Db::new() else { return };
+    let url = cluster.create_database().unwrap();
+    std::fs::write(db.dir.path().join("pg-url"), &url).unwrap();
+    let replica = db.replica("a");
+    let token = db.token("ci");
+    let work = tempfile::tempdir().unwrap();
+    runefile(work.path(), "before");
+    ok(&rune_at(
+        work.path(),
+        &replica,
+        Some(&token),
+        &["cast", "app.yaml"],
+    ));
+    cluster.stop();
+    runefile(work.path(), "during");
+    let failed = rune_at(work.path(), &replica, Some(&token), &["cast", "app.yaml"]);
+    assert!(!failed.status.success(), "{failed:?}");
+    // The token check meets the database first: 503, "server unreachable".
+    assert_eq!(failed.status.code(), Some(8), "{failed:?}");
+    cluster.restart().unwrap();
+    let settings = |replica: &Server| {
+        json(&rune_at(
+            work.path(),
+            replica,
+            Some(&token),
+            &[
+                "get",
+                "configmap",
+                "settings",
+                "-n",
+                "default",
+                "-o",
+                "json",
+            ],
+        ))
+    };
+    let got = settings(&replica);
+    assert_eq!(got["data"]["value"], "before", "{got}");
+    assert_eq!(got["version"], 1, "{got}");
+    ok(&rune_at(
+        work.path(),
+        &replica,
+        Some(&token),
+        &["cast", "app.yaml"],
+    ));
+    let got = settings(&replica);
+    assert_eq!(got["data"]["value"], "during", "{got}");
+    assert_eq!(got["version"], 2, "{got}");
+}
