@@ -3,6 +3,8 @@
 
 pub mod args;
 pub mod cmd {
+    pub mod admin;
+    pub mod audit;
     pub mod cast;
     pub mod completion;
     pub mod context;
@@ -10,6 +12,7 @@ pub mod cmd {
     pub mod delete;
     pub mod describe;
     pub mod get;
+    pub mod history;
     pub mod hook;
     pub mod lint;
     pub mod logs;
@@ -61,6 +64,8 @@ fn parse() -> Result<Cli, clap::Error> {
 fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     let out = Output::detect(cli.global.no_color);
     match cli.command {
+        Command::Admin(command) => cmd::admin::run(&command, &cli.global),
+        Command::Audit(args) => cmd::audit::run(&args, &cli.global),
         Command::Cast(args) => cmd::cast::run(&args, &cli.global, &out),
         Command::Diff(args) => cmd::cast::run(&args.into(), &cli.global, &out),
         Command::Completion { shell } => cmd::completion::run(shell),
@@ -69,11 +74,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Delete(args) => cmd::delete::run(&args, &cli.global),
         Command::Describe(args) => cmd::describe::run(&args, &cli.global),
         Command::Get(args) => cmd::get::run(&args, &cli.global),
+        Command::History(args) => cmd::history::history(&args, &cli.global),
         Command::Hook(command) => cmd::hook::run(&command),
         Command::Lint(args) => cmd::lint::run(&args, &cli.global, &out),
         Command::Login(args) => cmd::context::login(&args, &cli.global),
         Command::Logs(args) => cmd::logs::run(&args, &cli.global),
         Command::Restart(args) => cmd::restart::run(&args, &cli.global),
+        Command::Rollback(args) => cmd::history::rollback(&args, &cli.global),
         Command::Seal(args) => cmd::seal::run(&args, &cli.global, &out),
         Command::Status(args) => cmd::status::run(&args, &cli.global),
         Command::Version => cmd::version::run(),

@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use crate::plan::Plan;
 use crate::resource::Kind;
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
+use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -66,6 +69,26 @@ pub trait Backend: fmt::Debug {
 
     /// Whether services written here are run; the embedded engine only stores them.
     fn runs_services(&self) -> bool;
+
+    /// Every retained version of a secret or configmap, newest first (key names only).
+    fn history(&self, key: &ObjectKey) -> Result<History, ClientError>;
+
+    /// A new version with `to_version`'s data, made by the server (values never travel).
+    fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError>;
+
+    /// Audit records since `since` (a duration back from now, or an RFC 3339 time), oldest
+    /// first; with `namespace`, those that touched it (`admin`).
+    fn audit(
+        &self,
+        since: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ClientError>;
+
+    /// What every KEK of the store still wraps (SPEC §4.6; `admin`).
+    fn kek_status(&self) -> Result<KekStatus, ClientError>;
+
+    /// One rewrap batch, one transaction on the server (`admin`).
+    fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, ClientError>;
 }
 
 /// The expectations that guard an apply: every planned object's revision.

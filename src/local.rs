@@ -16,8 +16,11 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::server::embedded;
 use crate::server::engine::{Engine, EngineError};
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::WireError;
+use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -129,6 +132,33 @@ impl Backend for Local {
 
     fn runs_services(&self) -> bool {
         false
+    }
+
+    fn history(&self, key: &ObjectKey) -> Result<History, ClientError> {
+        self.engine.history(key).map_err(wire)
+    }
+
+    fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError> {
+        self.engine
+            .rollback(key, to_version, caller().as_ref())
+            .map_err(wire)
+    }
+
+    fn audit(
+        &self,
+        since: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ClientError> {
+        let since = crate::server::audit::since(since).map_err(ClientError::Local)?;
+        self.engine.audit(&since, namespace, 10_000).map_err(wire)
+    }
+
+    fn kek_status(&self) -> Result<KekStatus, ClientError> {
+        self.engine.kek_status().map_err(wire)
+    }
+
+    fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, ClientError> {
+        self.engine.kek_rewrap(request).map_err(wire)
     }
 }
 

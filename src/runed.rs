@@ -58,6 +58,9 @@ pub enum Command {
     /// Internal: launch one service instance from the launch runed pipes to standard input
     #[command(name = "__instance", hide = true)]
     Instance,
+    /// Manage key-encryption keys: `runed kek generate FILE` writes a new one (mode 0600)
+    #[command(subcommand)]
+    Kek(KekCommand),
     /// Manage bearer tokens (works while runed is running)
     #[command(subcommand)]
     Token(TokenCommand),
@@ -74,6 +77,17 @@ pub enum StoreCommand {
         /// The data directory of the redb store to copy (runed must not be running on it)
         #[arg(long, value_name = "DIR")]
         from_data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KekCommand {
+    /// Write a new random KEK to FILE (mode 0600; an existing file is never replaced) and print
+    /// its id. To rotate: point `crypto.kek` at it, list the old one under
+    /// `crypto.previous-keks`, restart, then run `rune admin kek rewrap`
+    Generate {
+        /// The new KEK file
+        file: PathBuf,
     },
 }
 
@@ -162,6 +176,7 @@ pub fn run() -> u8 {
             Some(Command::Store(StoreCommand::Copy { from_data_dir })) => {
                 store_copy(&cli.serve, &from_data_dir)
             }
+            Some(Command::Kek(KekCommand::Generate { file })) => generate_kek(&file),
             None => serve_or_token(&cli.serve, None),
         },
     };
@@ -213,6 +228,17 @@ fn store_copy(serve: &ServeArgs, from: &std::path::Path) -> Result<(), RunedErro
         target.description
     )
     .map_err(RunedError::Output)
+}
+
+/// `runed kek generate FILE`: the id on stdout, what to do next on stderr.
+fn generate_kek(file: &std::path::Path) -> Result<(), RunedError> {
+    let id = crate::server::keyring::generate_file(file).map_err(failed)?;
+    let _ = writeln!(
+        std::io::stderr(),
+        "generated KEK {id} in {}: back it up; to rotate, make it `crypto.kek`, list the old KEK under `crypto.previous-keks`, restart runed and run `rune admin kek rewrap`",
+        file.display()
+    );
+    writeln!(std::io::stdout(), "{id}").map_err(RunedError::Output)
 }
 
 fn failed(error: impl std::fmt::Display) -> RunedError {

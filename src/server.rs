@@ -2,6 +2,7 @@
 //! `runed` serves it over HTTP ([`http`]) and runs `process:` services ([`runner`]); `rune` runs
 //! the engine embedded when no server is configured (and runs no services then).
 
+pub mod audit;
 pub mod backend;
 pub mod clock;
 pub mod copy;
@@ -10,6 +11,7 @@ pub mod embedded;
 pub mod engine;
 pub mod http;
 pub mod kek;
+pub mod keyring;
 pub mod log;
 pub mod runner;
 pub mod store;

@@ -110,12 +110,16 @@ pub enum StorageBackend {
 /// The whole server configuration, with SPEC defaults for what the file leaves out.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct ServerConfig {
+    /// `storage.audit-retention`: how long audit records are kept (zero: for good).
+    pub audit_retention: std::time::Duration,
     /// `true`: every request needs a token; `false`: open on loopback until a token exists.
     pub auth_required: bool,
     pub data_dir: Option<PathBuf>,
     pub kek: KekConfig,
     pub limits: Limits,
     pub listen: std::net::SocketAddr,
+    /// `crypto.previous-keks`: older KEKs, kept only until `rune admin kek rewrap` ends.
+    pub previous_keks: Vec<KekConfig>,
     /// `runner.uid-range`: where each service's own uid comes from.
     pub uid_range: UidRange,
     pub tls: Option<TlsConfig>,
@@ -127,11 +131,13 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
+            audit_retention: std::time::Duration::from_secs(90 * 24 * 3600),
             auth_required: false,
             data_dir: None,
             kek: KekConfig::default(),
             limits: Limits::default(),
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7861)),
+            previous_keks: Vec::new(),
             uid_range: UidRange::DEFAULT,
             tls: None,
             storage: StorageBackend::Redb,

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod names;
 pub mod options;
 pub mod plaintext;
+pub mod previous_keks;
 pub mod sealed;
 pub mod server_config;
 pub mod service;

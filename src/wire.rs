@@ -5,8 +5,11 @@
 //! clock or knows about HTTP libraries; the only mapping from a failure to an HTTP status and to
 //! an exit code is [`error::ErrorKind`].
 
+pub mod admin;
+pub mod audit;
 pub mod batch;
 pub mod error;
+pub mod history;
 pub mod object;
 pub mod path;
 pub mod runner;

@@ -2,12 +2,15 @@
 //! the library's public pipeline.
 
 mod api;
+mod audit;
 mod cast;
 mod cli;
 mod fixtures;
 mod git;
+mod history;
 mod input;
 mod isolation;
+mod keks;
 mod lint;
 mod permissions;
 mod pg;

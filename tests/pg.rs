@@ -182,6 +182,23 @@ fn replicas_share_objects_and_tokens() {
         ],
     ));
     assert_eq!(got["data"]["value"], "one", "{got}");
+    // What one replica wrote to the history and the audit, the other reads (issue #15's
+    // records live in the database too).
+    let history = json(&rune_at(
+        work.path(),
+        &b,
+        Some(&token),
+        &["history", "secret", "db", "-n", "default", "-o", "json"],
+    ));
+    assert_eq!(history["versions"][0]["castBy"], "token:ci", "{history}");
+    let audit = ok(&rune_at(
+        work.path(),
+        &b,
+        Some(&token),
+        &["audit", "-o", "json"],
+    ));
+    assert!(audit.contains("token:ci"), "{audit}");
+    assert!(!audit.contains(SENTINEL), "{audit}");
     let revoked = db.runed(&["token", "revoke", "ci"]);
     assert!(revoked.status.success(), "{revoked:?}");
     for replica in [&a, &b] {

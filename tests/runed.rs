@@ -1129,7 +1129,7 @@ fn a_batch_killed_mid_apply_is_all_or_nothing() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every route of the router, as `(method, path)`.
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 28] = [
     ("GET", "/healthz"),
     ("GET", "/v1/namespaces"),
     ("POST", "/v1/namespaces"),
@@ -1144,6 +1144,13 @@ const ROUTES: [(&str, &str); 21] = [
     ("POST", "/v1/namespaces/{ns}/services/{name}/restart"),
     ("GET", "/v1/status"),
     ("GET", "/v1/seal-recipient"),
+    ("GET", "/v1/admin/kek"),
+    ("POST", "/v1/admin/kek/rewrap"),
+    ("GET", "/v1/audit"),
+    ("GET", "/v1/history/{ns}/secrets/{name}"),
+    ("GET", "/v1/history/{ns}/configmaps/{name}"),
+    ("POST", "/v1/rollback/{ns}/secrets/{name}"),
+    ("POST", "/v1/rollback/{ns}/configmaps/{name}"),
     ("POST", "/v1/plan"),
     ("POST", "/v1/apply"),
     ("GET", "/v1/{kind}"),

@@ -330,6 +330,7 @@ fn schemas_list_exactly_the_validators_fields() {
         ("/properties/auth", server::AUTH),
         ("/properties/crypto", server::CRYPTO),
         ("/$defs/kek", server::KEK),
+        ("/$defs/previous-kek", server::PREVIOUS_KEK),
         ("/properties/storage", server::STORAGE),
         ("/$defs/secret-limits", server::SECRET_LIMITS),
         ("/$defs/configmap-limits", server::CONFIGMAP_LIMITS),

@@ -101,6 +101,11 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Operate the server's keys (`admin` permission): `rune admin kek status|rewrap`
+    #[command(subcommand)]
+    Admin(crate::cli::cmd::admin::AdminCommand),
+    /// Show the server's audit records: every change and every denied request (`admin`)
+    Audit(crate::cli::cmd::audit::AuditArgs),
     /// Validate runefiles, plan against the server, and apply the changes atomically
     Cast(CastArgs),
     /// Show what a cast would change; exit 1 when changes are pending (`cast --dry-run --exit-code`)
@@ -119,6 +124,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// List or show objects; secrets show metadata only
     Get(GetArgs),
+    /// Show the retained versions of a secret or configmap: who cast each, from which commit,
+    /// and which keys changed
+    History(crate::cli::cmd::history::HistoryArgs),
     /// Install or remove the git pre-commit hook that runs `rune lint --staged`
     #[command(subcommand)]
     Hook(HookCommand),
@@ -130,6 +138,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Replace a service's instances one at a time, so they start with the current versions
     Restart(RestartArgs),
+    /// Make a new version of a secret or configmap with the data of a retained version, on the
+    /// server (values never leave it)
+    Rollback(crate::cli::cmd::history::RollbackArgs),
     /// Encrypt a secret value for the server, bound to its namespace, name and key; or seal the
     /// plaintext values of runefiles in place
     Seal(SealArgs),

@@ -16,8 +16,11 @@ use crate::client::{Backend, ClientError};
 use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Secret;
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::{AuditEntry, AuditList};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
+use crate::wire::history::{History, RollbackRequest, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
 
@@ -298,6 +301,55 @@ impl Backend for Remote {
             path = format!("{path}&offset={offset}");
         }
         self.send::<(), _>("GET", &path, None)
+    }
+
+    fn history(&self, key: &ObjectKey) -> Result<History, ClientError> {
+        let path = format!(
+            "/v1/history/{}/{}/{}",
+            key.namespace,
+            segment(key.kind.0),
+            key.name
+        );
+        self.send::<(), _>("GET", &path, None)
+    }
+
+    fn rollback(&self, key: &ObjectKey, to_version: u64) -> Result<RollbackResult, ClientError> {
+        let path = format!(
+            "/v1/rollback/{}/{}/{}",
+            key.namespace,
+            segment(key.kind.0),
+            key.name
+        );
+        self.send("POST", &path, Some(&RollbackRequest { to_version }))
+    }
+
+    fn audit(
+        &self,
+        since: Option<&str>,
+        namespace: Option<&str>,
+    ) -> Result<Vec<AuditEntry>, ClientError> {
+        let mut query = Vec::new();
+        if let Some(since) = since {
+            query.push(format!("since={}", query_value(since)));
+        }
+        if let Some(ns) = namespace {
+            query.push(format!("namespace={}", query_value(ns)));
+        }
+        let path = if query.is_empty() {
+            "/v1/audit".to_owned()
+        } else {
+            format!("/v1/audit?{}", query.join("&"))
+        };
+        let list: AuditList = self.send::<(), _>("GET", &path, None)?;
+        Ok(list.items)
+    }
+
+    fn kek_status(&self) -> Result<KekStatus, ClientError> {
+        self.send::<(), _>("GET", "/v1/admin/kek", None)
+    }
+
+    fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, ClientError> {
+        self.send("POST", "/v1/admin/kek/rewrap", Some(request))
     }
 
     fn runs_services(&self) -> bool {

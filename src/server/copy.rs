@@ -3,7 +3,7 @@
 //!
 //! In: a source and a target [`Store`] (and the source's tokens). Out: every object record,
 //! every retained data version (ciphertext exactly as stored: the same KEK opens it), the KEK
-//! check value, the seal identity, the auth latch and the runner's identities, written in one
+//! check values (by KEK id too), the audit records, the seal identity, the auth latch and the runner's identities, written in one
 //! target transaction; a [`Copied`] count. Must not happen here: decrypting anything — bytes
 //! pass through as they are; overwriting a target that already holds objects of its own.
 
@@ -41,6 +41,8 @@ struct Snapshot {
     records: Vec<Record>,
     versions: Vec<(usize, u64, Vec<u8>)>,
     kek_check: Option<Vec<u8>>,
+    kek_checks: Vec<(String, Vec<u8>)>,
+    audit: Vec<crate::wire::audit::AuditEntry>,
     seal_identity: Option<Vec<u8>>,
     auth_required: bool,
     runner_identities: Option<Vec<u8>>,
@@ -63,6 +65,8 @@ fn snapshot(tx: &dyn ReadTx) -> Result<Snapshot, StoreError> {
         records,
         versions,
         kek_check: tx.kek_check()?,
+        kek_checks: tx.kek_checks()?,
+        audit: tx.audit("", usize::MAX)?,
         seal_identity: tx.seal_identity()?,
         auth_required: tx.auth_required()?,
         runner_identities: tx.runner_identities()?,
@@ -81,8 +85,14 @@ pub fn copy(
     let from = source.read(snapshot)?;
     let tokens = source_tokens.entries()?;
     let mut copied = target.write(|tx| -> Result<Copied, CopyError> {
-        if let (Some(theirs), Some(ours)) = (tx.kek_check()?, &from.kek_check)
-            && &theirs != ours
+        // Check values carry a random nonce, so KEKs are told apart by id: a target that has
+        // KEK ids, none of them the source's, was made with another KEK.
+        let theirs = tx.kek_checks()?;
+        if !theirs.is_empty()
+            && !from.kek_checks.is_empty()
+            && !theirs
+                .iter()
+                .any(|(id, _)| from.kek_checks.iter().any(|(ours, _)| ours == id))
         {
             return Err(CopyError::OtherKek);
         }
@@ -109,6 +119,12 @@ pub fn copy(
         }
         if let Some(check) = &from.kek_check {
             tx.set_kek_check(check)?;
+        }
+        for (id, check) in &from.kek_checks {
+            tx.set_kek_check_for(id, check)?;
+        }
+        for entry in &from.audit {
+            tx.append_audit(entry)?;
         }
         if let Some(sealed) = &from.seal_identity {
             tx.set_seal_identity(sealed)?;

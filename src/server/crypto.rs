@@ -10,6 +10,10 @@
 //!
 //! Keys and plaintexts live in [`Zeroizing`] buffers and are wiped when dropped.
 
+mod rewrap;
+
+pub use rewrap::{data_part, kek_id_of, rewrap};
+
 use crate::secrets::Secret;
 use std::fmt::Write;
 
@@ -26,7 +30,7 @@ const KEY_LEN: usize = 32;
 const CHECK_PLAINTEXT: &[u8] = b"rune kek check v1";
 
 /// Why a cryptographic operation failed. No variant carries key or plaintext material.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
     #[error("the system random number generator failed")]
     Random,

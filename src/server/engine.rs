@@ -13,10 +13,13 @@
 //! `data` (versions under the KEK) and `identity` (KEK check, seal identity).
 
 mod apply;
+mod audit;
 mod data;
 mod delete;
 mod error;
+mod history;
 mod identity;
+mod keks;
 mod plan;
 mod prepare;
 mod unseal;
@@ -32,9 +35,13 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Keys;
 use crate::server::crypto::{Kek, SecretData};
+use crate::server::keyring::Keyring;
 use crate::server::store::Store;
 use crate::server::store::redb::RedbStore;
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, BatchOptions, Listed};
+use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{
     Desired, DesiredSpec, NamespaceSpec, ObjectKey, StoredSpec, namespace_key,
 };
@@ -48,13 +55,20 @@ pub const BUILTIN_NAMESPACES: [&str; 2] = ["default", "system"];
 /// Settings from the server runefile that the engine enforces.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
+    /// How long audit records are kept (`storage.audit-retention`); zero keeps them for good.
+    pub audit_retention: std::time::Duration,
     pub limits: Limits,
     pub versions_kept: u32,
 }
 
+/// The default of `storage.audit-retention`: 90 days.
+pub const DEFAULT_AUDIT_RETENTION: std::time::Duration =
+    std::time::Duration::from_secs(90 * 24 * 3600);
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            audit_retention: DEFAULT_AUDIT_RETENTION,
             limits: Limits::default(),
             versions_kept: 10,
         }
@@ -63,7 +77,8 @@ impl Default for Settings {
 
 /// One rune installation's state.
 pub struct Engine {
-    kek: Kek,
+    /// The current KEK and the previous ones still loaded (SPEC §4.6).
+    keys: Keyring,
     /// Opens `sealed:` values; its recipient is public (`GET /v1/seal-recipient`).
     sealing: Keys,
     settings: Settings,
@@ -73,7 +88,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("kek", &self.kek)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +97,17 @@ impl Engine {
     /// Opens (or creates) the redb store in `data_dir` with `kek`. A store created with another
     /// KEK refuses to open. Seeds the built-in namespaces on first start.
     pub fn open(data_dir: &Path, kek: Kek, settings: Settings) -> Result<Self, EngineError> {
-        Self::with_store(Box::new(RedbStore::open(data_dir)?), kek, settings)
+        Self::open_with_keys(data_dir, Keyring::single(kek), settings)
+    }
+
+    /// [`Engine::open`] with previous KEKs too: a store whose records still need a KEK that is
+    /// not among `keys` refuses to open, naming it and how many records need it.
+    pub fn open_with_keys(
+        data_dir: &Path,
+        keys: Keyring,
+        settings: Settings,
+    ) -> Result<Self, EngineError> {
+        Self::with_store_keys(Box::new(RedbStore::open(data_dir)?), keys, settings)
     }
 
     /// The engine over any store: what [`Engine::open`] does once the store is open.
@@ -91,10 +116,21 @@ impl Engine {
         kek: Kek,
         settings: Settings,
     ) -> Result<Self, EngineError> {
-        identity::check_kek(&*store, &kek)?;
-        let sealing = identity::seal_identity(&*store, &kek)?;
+        Self::with_store_keys(store, Keyring::single(kek), settings)
+    }
+
+    /// [`Engine::with_store`] with a whole keyring.
+    pub fn with_store_keys(
+        store: Box<dyn Store>,
+        keys: Keyring,
+        settings: Settings,
+    ) -> Result<Self, EngineError> {
+        // Before anything is written: a KEK that fits nothing must leave no trace in the store.
+        keks::check_needed(&*store, &keys)?;
+        identity::check_keys(&*store, &keys)?;
+        let sealing = identity::seal_identity(&*store, &keys)?;
         let engine = Self {
-            kek,
+            keys,
             sealing,
             settings,
             store,
@@ -142,8 +178,30 @@ impl Engine {
         expected: &[(ObjectKey, Option<u64>)],
         options: &BatchOptions,
     ) -> Result<Applied, EngineError> {
-        self.store
-            .write(|tx| apply::apply(self, tx, desired, delete, expected, options))
+        self.apply_as("apply", desired, delete, expected, options)
+    }
+
+    /// [`Engine::apply`], audited as `action`.
+    fn apply_as(
+        &self,
+        action: &str,
+        desired: &[Desired],
+        delete: &[ObjectKey],
+        expected: &[(ObjectKey, Option<u64>)],
+        options: &BatchOptions,
+    ) -> Result<Applied, EngineError> {
+        self.store.write(|tx| {
+            let (applied, objects) =
+                apply::apply_audited(self, tx, desired, delete, expected, options)?;
+            audit::record(
+                tx,
+                &self.settings,
+                action,
+                objects,
+                options.cast_by.as_ref(),
+            )?;
+            Ok(applied)
+        })
     }
 
     /// Writes one object: `create` refuses an existing one; otherwise `if_revision`, when given,
@@ -159,7 +217,8 @@ impl Engine {
             .store
             .read(|tx| Ok::<_, EngineError>(tx.object(&desired.key)?.map(|r| r.revision)))?;
         apply::check_put(&desired.key, current, create, if_revision)?;
-        self.apply(
+        self.apply_as(
+            if create { "create" } else { "replace" },
             std::slice::from_ref(desired),
             &[],
             &[(desired.key.clone(), current)],
@@ -183,7 +242,7 @@ impl Engine {
     /// runner writes into an instance's mounts and environment. Crate-internal on purpose: no
     /// route and no response ever calls it, and the values stay in memory (zeroised on drop).
     pub(crate) fn materialise(&self, key: &ObjectKey) -> Result<(SecretData, u64), EngineError> {
-        self.store.read(|tx| data::materialise(&self.kek, tx, key))
+        self.store.read(|tx| data::materialise(&self.keys, tx, key))
     }
 
     /// Every object of a kind, in one namespace or (`None`) all of them.
@@ -201,7 +260,81 @@ impl Engine {
     /// Deletes an object. A secret or configmap that a service uses is refused unless `force`;
     /// a namespace that still holds objects is always refused.
     pub fn delete(&self, key: &ObjectKey, force: bool) -> Result<(), EngineError> {
-        self.store.write(|tx| delete::delete(tx, key, force))
+        self.store.write(|tx| {
+            let version = tx.object(key)?.map(|r| r.object.version);
+            delete::delete(tx, key, force)?;
+            let objects = vec![audit::object(key, version, None)];
+            audit::record(tx, &self.settings, "delete", objects, None)
+        })
+    }
+
+    /// Audit records from `since` (RFC 3339, UTC) on, oldest first; with `namespace`, those
+    /// that touched it (or, for a denied request, named it in the path).
+    pub fn audit(
+        &self,
+        since: &str,
+        namespace: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, EngineError> {
+        let mut entries = self
+            .store
+            .read(|tx| Ok::<_, EngineError>(tx.audit(since, limit)?))?;
+        if let Some(ns) = namespace {
+            let segment = format!("/{ns}/");
+            entries.retain(|e| {
+                e.objects.iter().any(|o| o.namespace == ns)
+                    || e.request.as_deref().is_some_and(|r| {
+                        r.contains(&segment) || r.ends_with(&segment[..segment.len() - 1])
+                    })
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Records a denied request (401/403): its own transaction, as nothing else changed.
+    pub fn audit_denied(&self, entry: &AuditEntry) -> Result<(), EngineError> {
+        self.store
+            .write(|tx| audit::append(tx, &self.settings, entry))
+    }
+
+    /// Every retained version of a secret or configmap, newest first, with the key names that
+    /// changed (never a value).
+    pub fn history(&self, key: &ObjectKey) -> Result<History, EngineError> {
+        self.store.read(|tx| history::history(&self.keys, tx, key))
+    }
+
+    /// A new version with `to_version`'s data, made here: a secret's values never leave the
+    /// engine, and the new version gets a fresh DEK. A version no longer retained is refused.
+    pub fn rollback(
+        &self,
+        key: &ObjectKey,
+        to_version: u64,
+        cast_by: Option<&String>,
+    ) -> Result<RollbackResult, EngineError> {
+        self.store
+            .write(|tx| history::rollback(self, tx, key, to_version, cast_by))
+    }
+
+    /// What every KEK the store knows still wraps (SPEC §4.6).
+    pub fn kek_status(&self) -> Result<KekStatus, EngineError> {
+        keks::status(&*self.store, &self.keys)
+    }
+
+    /// The id of the KEK new versions are wrapped with.
+    pub fn current_kek_id(&self) -> &str {
+        self.keys.current().id()
+    }
+
+    /// One rewrap batch (one transaction): see [`RewrapRequest`].
+    pub fn kek_rewrap(&self, request: &RewrapRequest) -> Result<RewrapBatch, EngineError> {
+        let limit = request.limit.unwrap_or(keks::DEFAULT_BATCH);
+        keks::rewrap(
+            &*self.store,
+            &self.settings,
+            &self.keys,
+            request.after.as_ref(),
+            limit,
+        )
     }
 
     /// The process runner's record of service uids, as it last stored it.

@@ -16,6 +16,7 @@
 //! family), [`daemon`] (starting and stopping runed) and [`tls`] (the HTTPS listener). The
 //! `OpenAPI` description of the routes is `schemas/openapi.json`.
 
+pub mod audit;
 pub mod auth;
 pub mod daemon;
 pub mod error;

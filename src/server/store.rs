@@ -41,6 +41,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::resource::Kind;
+use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Listed, VersionInfo};
 use crate::wire::object::{ObjectKey, Stored};
 
@@ -54,6 +55,29 @@ pub struct Record {
     pub revision: u64,
     /// Retained data versions, oldest first.
     pub versions: Vec<VersionInfo>,
+    /// Who made each retained version, and from where (`rune history`), oldest first. Empty in
+    /// a record written before it existed (issue #15), which stays readable as it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<VersionMeta>,
+}
+
+/// The provenance of one data version, kept beside the object's record (the record's own
+/// provenance is that of its last write only).
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionMeta {
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cast_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The version whose data a rollback copied into this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<u64>,
 }
 
 impl From<Record> for Listed {
@@ -64,6 +88,15 @@ impl From<Record> for Listed {
             versions: record.versions,
         }
     }
+}
+
+/// One stored data version of a secret, as a KEK rewrap or count walks them.
+#[derive(Clone, Debug)]
+pub struct SealedVersion {
+    pub key: ObjectKey,
+    pub version: u64,
+    /// The sealed bytes, exactly as stored.
+    pub bytes: Vec<u8>,
 }
 
 /// Why a store operation failed. Messages are for the operator's log; none carries data.
@@ -108,11 +141,27 @@ pub trait ReadTx {
     /// Every object whose provenance names this source set, in key order (prune candidates).
     fn in_source_set(&self, source_set: &str) -> Result<Vec<Record>, StoreError>;
 
-    /// The KEK check value, once the store has one.
+    /// The KEK check value of a store from before KEK rotation (one KEK, no id beside it);
+    /// read once to migrate it into [`ReadTx::kek_checks`].
     fn kek_check(&self) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The check value of every KEK this store has known, by KEK id, ordered by id.
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Up to `limit` stored secret versions, ordered by namespace, name and version, starting
+    /// after `after` (a secret's key and a version) or at the first. Configmaps are not in it:
+    /// only secrets are under a KEK.
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError>;
 
     /// The seal identity, sealed under the KEK, once the store has one.
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Audit records at or after `since` (RFC 3339, UTC), oldest first, at most `limit`.
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Whether a token was ever seen for this store: authentication is then required for good
     /// (SPEC §4.4, fail closed). Every replica of a shared store sees the same fact.
@@ -137,7 +186,17 @@ pub trait WriteTx: ReadTx {
 
     fn set_kek_check(&mut self, check: &[u8]) -> Result<(), StoreError>;
 
+    /// Records (or replaces) the check value of the KEK `kek_id`.
+    fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError>;
+
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError>;
+
+    /// Appends an audit record; records are only ever appended, and removed only by
+    /// [`WriteTx::prune_audit`].
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Removes the audit records older than `before` (RFC 3339, UTC): the retention.
+    fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError>;
 
     /// Records that authentication is required from now on; nothing ever clears it.
     fn set_auth_required(&mut self) -> Result<(), StoreError>;

@@ -17,9 +17,11 @@ pub mod allowed {
     pub const SERVER: &[&str] = &["data-dir", "listen", "tls"];
     pub const TLS: &[&str] = &["cert-file", "client-ca-file", "key-file"];
     pub const AUTH: &[&str] = &["required"];
-    pub const CRYPTO: &[&str] = &["kek"];
+    pub const CRYPTO: &[&str] = &["kek", "previous-keks"];
+    pub const PREVIOUS_KEK: &[&str] = &["env-var", "file-path", "source"];
     pub const KEK: &[&str] = &["env-var", "file-path", "generate-if-missing", "source"];
     pub const STORAGE: &[&str] = &[
+        "audit-retention",
         "backend",
         "configmap-limits",
         "postgres",
@@ -127,6 +129,12 @@ fn auth(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Opt
 fn crypto(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> Option<()> {
     let fields = Fields::open(ctx, node, "`crypto` section")?;
     fields.reject_unknown(ctx, allowed::CRYPTO);
+    let previous = fields
+        .optional("previous-keks")
+        .map(|node| crate::validate::previous_keks::decode(ctx, node));
+    if let Some(previous) = previous {
+        config.previous_keks = previous?;
+    }
     let Some(kek) = fields.optional("kek") else {
         return Some(());
     };
@@ -201,6 +209,22 @@ fn storage(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> 
             allowed::CONFIGMAP_LIMITS,
         ) {
             Some(limits) => config.limits.configmap = limits,
+            None => ok = false,
+        }
+    }
+    if let Some(retention) = fields.optional("audit-retention") {
+        match ctx.string(retention, "audit-retention") {
+            Some(text) => match crate::duration::parse(&text.value) {
+                Ok(duration) => config.audit_retention = duration,
+                Err(why) => {
+                    ctx.push(
+                        Diagnostic::new(Code::FieldValue, text.span, why)
+                            .label("not a duration")
+                            .help("how long audit records are kept, such as `90d` (the default) or `52w`"),
+                    );
+                    ok = false;
+                }
+            },
             None => ok = false,
         }
     }

@@ -13,10 +13,53 @@ use crate::plan::Action;
 use crate::plan::Change;
 use crate::plan::diff::stored_spec;
 use crate::server::clock;
-use crate::server::engine::{Engine, EngineError, data, delete, plan, prepare};
-use crate::server::store::{ReadTx, Record, WriteTx};
+use crate::server::engine::{Engine, EngineError, audit, data, delete, plan, prepare};
+use crate::server::store::{ReadTx, Record, VersionMeta, WriteTx};
+use crate::wire::audit::AuditObject;
 use crate::wire::batch::{Applied, BatchOptions, VersionInfo};
 use crate::wire::object::{Desired, ObjectKey, Provenance, Stored, StoredSpec, path_of};
+
+/// [`apply`], with the audit objects of what it changed: each written object with its
+/// version transition, each deleted one with the version it had.
+pub(super) fn apply_audited(
+    engine: &Engine,
+    tx: &mut dyn WriteTx,
+    desired: &[Desired],
+    delete: &[ObjectKey],
+    expected: &[(ObjectKey, Option<u64>)],
+    options: &BatchOptions,
+) -> Result<(Applied, Vec<AuditObject>), EngineError> {
+    let mut deleted = Vec::with_capacity(delete.len());
+    for key in delete {
+        deleted.push((key, tx.object(key)?.map(|r| r.object.version)));
+    }
+    let mut before = std::collections::BTreeMap::new();
+    for d in desired {
+        before.insert(
+            path_of(&d.key),
+            tx.object(&d.key)?.map(|r| r.object.version),
+        );
+    }
+    let applied = apply(engine, tx, desired, delete, expected, options)?;
+    let mut objects: Vec<AuditObject> = desired
+        .iter()
+        .filter_map(|d| {
+            let path = path_of(&d.key);
+            let to = applied.versions.get(&path).copied()?;
+            Some(audit::object(
+                &d.key,
+                before.get(&path).copied().flatten(),
+                Some(to),
+            ))
+        })
+        .collect();
+    objects.extend(
+        deleted
+            .into_iter()
+            .map(|(key, version)| audit::object(key, version, None)),
+    );
+    Ok((applied, objects))
+}
 
 /// Applies a batch, provided every object's revision still matches `expected`.
 pub(super) fn apply(
@@ -34,7 +77,7 @@ pub(super) fn apply(
     let desired = prepare::prepare(engine, &*tx, desired, options)?;
     let mut applied = Applied::default();
     for d in &desired {
-        let change = plan::change_for(&engine.kek, &*tx, d, options.force)?;
+        let change = plan::change_for(&engine.keys, &*tx, d, options.force)?;
         if change.action == Action::Unchanged {
             continue;
         }
@@ -117,7 +160,7 @@ fn write(
     let new_version = record.versions.last().is_none_or(|v| v.version != version);
     record.object.version = version;
     if new_version {
-        let data = data::seal(&engine.kek, desired, version)?;
+        let data = data::seal(engine.keys.current(), desired, version)?;
         record.versions.push(VersionInfo {
             created_at: now,
             version,
@@ -125,9 +168,22 @@ fn write(
         if let Some(data) = data {
             tx.put_data(&desired.key, version, &data)?;
         }
+        let provenance = record.object.provenance.as_ref();
+        record.history.push(VersionMeta {
+            cast_at: provenance.and_then(|p| p.cast_at.clone()),
+            cast_by: provenance.and_then(|p| p.cast_by.clone()),
+            commit: provenance.and_then(|p| p.commit.clone()),
+            path: provenance.and_then(|p| p.path.clone()),
+            rollback_of: None,
+            version,
+        });
         for old in retire(&mut record.versions, engine.settings.versions_kept) {
             tx.remove_data(&desired.key, old.version)?;
         }
+        let kept = &record.versions;
+        record
+            .history
+            .retain(|meta| kept.iter().any(|v| v.version == meta.version));
     }
     tx.put_object(&record)?;
     Ok(version)
@@ -154,6 +210,7 @@ pub(super) fn new_record(desired: &Desired, spec: StoredSpec) -> Record {
             updated_at: now,
             version: 1,
         },
+        history: Vec::new(),
         revision: 1,
         versions: Vec::new(),
     }

@@ -9,10 +9,11 @@
 use crate::secrets::Secret;
 use crate::server::crypto::{self, Kek, RecordId, SecretData};
 use crate::server::engine::EngineError;
+use crate::server::keyring::Keyring;
 use crate::server::store::ReadTx;
 use crate::wire::object::{Desired, DesiredSpec, ObjectKey, StoredSpec};
 
-fn record_id(key: &ObjectKey, version: u64) -> RecordId<'_> {
+pub(super) fn record_id(key: &ObjectKey, version: u64) -> RecordId<'_> {
     RecordId {
         name: &key.name,
         namespace: &key.namespace,
@@ -40,7 +41,7 @@ pub(super) fn seal(
 
 /// One version of a secret, opened.
 pub(super) fn open_secret(
-    kek: &Kek,
+    keys: &Keyring,
     tx: &dyn ReadTx,
     key: &ObjectKey,
     version: u64,
@@ -48,12 +49,12 @@ pub(super) fn open_secret(
     let sealed = tx
         .data(key, version)?
         .ok_or_else(|| EngineError::Store(format!("{key} version {version} is missing")))?;
-    Ok(crypto::open(kek, record_id(key, version), &sealed)?)
+    Ok(keys.open(record_id(key, version), &sealed)?)
 }
 
 /// The current data of a secret or configmap with its version; other kinds are not found.
 pub(super) fn materialise(
-    kek: &Kek,
+    keys: &Keyring,
     tx: &dyn ReadTx,
     key: &ObjectKey,
 ) -> Result<(SecretData, u64), EngineError> {
@@ -62,7 +63,7 @@ pub(super) fn materialise(
         .ok_or_else(|| EngineError::NotFound(key.clone()))?;
     let version = record.object.version;
     let data = match &record.object.spec {
-        StoredSpec::Secret { .. } => open_secret(kek, tx, key, version)?,
+        StoredSpec::Secret { .. } => open_secret(keys, tx, key, version)?,
         StoredSpec::ConfigMap { data } => data
             .iter()
             .map(|(k, v)| (k.clone(), Secret::new(v.clone())))

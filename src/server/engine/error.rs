@@ -30,10 +30,20 @@ pub enum EngineError {
     },
     #[error("the input was rejected: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Violation>),
+    #[error(
+        "the KEK does not match this data directory: the store still needs KEK `{id}` for {count} records (secret versions and seal identities), and it is not loaded; start with that KEK, or list it under `crypto.previous-keks` until `rune admin kek rewrap` has moved them to the current KEK"
+    )]
+    MissingKek { count: u64, id: String },
     #[error("namespace `{namespace}` is not empty ({count} objects)")]
     NamespaceNotEmpty { count: usize, namespace: String },
     #[error("{0} not found")]
     NotFound(ObjectKey),
+    #[error("version {version} of {key} is no longer retained ({retained})")]
+    VersionGone {
+        key: ObjectKey,
+        retained: String,
+        version: u64,
+    },
     #[error("{key} is at revision {}, not {expected}", current.map_or_else(|| "none (absent)".to_owned(), |r| r.to_string()))]
     PreconditionFailed {
         current: Option<u64>,
@@ -114,6 +124,10 @@ impl From<EngineError> for WireError {
             }
             EngineError::NotFound(key) => WireError::new(ErrorKind::NotFound, "not_found", message)
                 .with_details(json!({ "object": key })),
+            EngineError::VersionGone { key, version, .. } => {
+                WireError::new(ErrorKind::NotFound, "version_not_retained", message)
+                    .with_details(json!({ "object": key, "version": version }))
+            }
             EngineError::PreconditionFailed { current, key, .. } => {
                 WireError::new(ErrorKind::Precondition, "precondition_failed", message)
                     .with_details(json!({ "object": key, "revision": current }))
@@ -121,6 +135,7 @@ impl From<EngineError> for WireError {
             EngineError::Crypto(_)
             | EngineError::DataDir { .. }
             | EngineError::Locked(_)
+            | EngineError::MissingKek { .. }
             | EngineError::Store(_)
             | EngineError::WrongKek => internal(&message),
         }

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use crate::plan::diff::{self, Live};
 use crate::plan::{Change, Plan};
-use crate::server::crypto::Kek;
 use crate::server::engine::{Engine, EngineError, data, prepare};
+use crate::server::keyring::Keyring;
 use crate::server::store::ReadTx;
 use crate::wire::batch::BatchOptions;
 use crate::wire::object::{Desired, DesiredSpec, ObjectKey};
@@ -26,7 +26,7 @@ pub(super) fn plan(
     let desired = prepare::prepare(engine, tx, desired, options)?;
     let mut changes = Vec::with_capacity(desired.len());
     for d in &desired {
-        changes.push(change_for(&engine.kek, tx, d, options.force)?);
+        changes.push(change_for(&engine.keys, tx, d, options.force)?);
     }
     changes.extend(prune_candidates(tx, &desired, options, visible)?);
     Ok(Plan::from_changes(changes))
@@ -35,7 +35,7 @@ pub(super) fn plan(
 /// One object's change: its record, and for a secret its current data opened, against the
 /// desired object.
 pub(super) fn change_for(
-    kek: &Kek,
+    keys: &Keyring,
     tx: &dyn ReadTx,
     desired: &Desired,
     force: bool,
@@ -44,7 +44,7 @@ pub(super) fn change_for(
         Some(record) => {
             let secret = match desired.spec {
                 DesiredSpec::Secret { .. } => Some(data::open_secret(
-                    kek,
+                    keys,
                     tx,
                     &desired.key,
                     record.object.version,

@@ -7,6 +7,8 @@
 mod apply;
 mod delete;
 mod disk;
+mod history;
+mod keks;
 mod open;
 #[path = "../../../tests/support/pg_cluster.rs"]
 mod pg_cluster;

@@ -84,16 +84,19 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         loaded.origin
     ));
     let settings = Settings {
+        audit_retention: config.audit_retention,
         limits: config.limits,
         versions_kept: config.versions_kept,
     };
+    let keys = crate::server::keyring::for_start(loaded.kek, &config.previous_keks, &data_dir)?;
     let opened = crate::server::backend::open(config, &data_dir)?;
     let tokens = if opened.shared {
         Tokens::shared(opened.tokens)
     } else {
         Tokens::new(&data_dir)
     };
-    let engine = Arc::new(Engine::with_store(opened.store, loaded.kek, settings)?);
+    let engine = Arc::new(Engine::with_store_keys(opened.store, keys, settings)?);
+    crate::server::keyring::announce_removable(&engine.kek_status()?);
     log::info(&format!("store opened: {}", opened.description));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,7 +5,9 @@
 //! the query and the body. Out: a JSON response or an [`ApiError`]. Each handler checks what
 //! the caller may touch before it asks the engine or the runner for anything.
 
+pub mod admin;
 pub mod batch;
+pub mod history;
 pub mod objects;
 pub mod runner;
 pub mod state;
@@ -22,7 +24,9 @@ pub(crate) type Api = Result<Response, ApiError>;
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(work).await {
+    // The request's actor goes along, for the audit record of what the work changes.
+    let actor = crate::server::audit::of_request();
+    match tokio::task::spawn_blocking(move || crate::server::audit::run_as(actor, work)).await {
         Ok(result) => result.map_err(ApiError::from),
         Err(join) => Err(ApiError::internal(&format!("engine task failed: {join}"))),
     }

@@ -5,7 +5,10 @@
 //! (`secrets`, `configmaps`, `services`, `volumes`); cluster kinds under `/v1/{kind}`
 //! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`; the process runner's
 //! `GET /v1/status`, `POST /v1/namespaces/{ns}/services/{name}/restart` and
-//! `GET /v1/namespaces/{ns}/services/{name}/logs`; `GET /v1/seal-recipient`. Errors are
+//! `GET /v1/namespaces/{ns}/services/{name}/logs`; `GET /v1/seal-recipient`; the admin routes
+//! `GET /v1/admin/kek` and `POST /v1/admin/kek/rewrap` (SPEC §4.6); history and rollback of
+//! secrets and configmaps, `GET /v1/history/{ns}/{secrets|configmaps}/{name}` and
+//! `POST /v1/rollback/{ns}/{secrets|configmaps}/{name}` (SPEC §3). Errors are
 //! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500 (and 504 when a
 //! waited-for restart times out).
 //!
@@ -24,9 +27,10 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::server::http::ApiState;
+use crate::server::http::audit;
 use crate::server::http::auth::authenticate;
 use crate::server::http::error::ApiError;
-use crate::server::http::handlers::{batch, objects, runner};
+use crate::server::http::handlers::{admin, batch, history, objects, runner};
 use crate::server::log;
 use crate::wire::error::ErrorKind;
 
@@ -61,6 +65,25 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
         )
         .route("/v1/status", get(runner::runner_status))
         .route("/v1/seal-recipient", get(runner::seal_recipient))
+        .route("/v1/admin/kek", get(admin::kek_status))
+        .route("/v1/admin/kek/rewrap", post(admin::kek_rewrap))
+        .route(
+            "/v1/history/{ns}/secrets/{name}",
+            get(history::secret_history),
+        )
+        .route(
+            "/v1/history/{ns}/configmaps/{name}",
+            get(history::configmap_history),
+        )
+        .route(
+            "/v1/rollback/{ns}/secrets/{name}",
+            post(history::secret_rollback),
+        )
+        .route(
+            "/v1/rollback/{ns}/configmaps/{name}",
+            post(history::configmap_rollback),
+        )
+        .route("/v1/audit", get(admin::audit))
         .route("/v1/plan", post(batch::plan))
         .route("/v1/apply", post(batch::apply))
         .route(
@@ -73,7 +96,14 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
                 .put(objects::put_cluster)
                 .delete(objects::delete_cluster),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        // Innermost first: the actor of each request (for the audit records its changes
+        // write), then authentication, then the audit record of every 401 and 403.
+        .route_layer(middleware::from_fn(audit::with_actor))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            audit::record_denials,
+        ));
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .merge(v1)

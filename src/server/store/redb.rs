@@ -1,6 +1,6 @@
 //! The redb store: one file, `rune.redb`, in the data directory — the first [`Store`].
 //!
-//! In: a data directory. Out: a [`Store`] over three tables (their layout is in `tables.rs`).
+//! In: a data directory. Out: a [`Store`] over five tables (their layout is in `tables.rs`).
 //! The directory is made private (0700) and the file owner-only (0600); a second process that
 //! opens the same file is refused with [`StoreError::Locked`].
 //! Must not happen here: a change of the tables, their keys or the record JSON — existing data
@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use ::redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 
 use crate::resource::Kind;
-use crate::server::store::{ReadTx, Record, Store, StoreError, WriteTx};
+use crate::server::store::{ReadTx, Record, SealedVersion, Store, StoreError, WriteTx};
+use crate::wire::audit::AuditEntry;
 use crate::wire::object::ObjectKey;
-use tables::{META, OBJECTS, ReadTable, Rows, VERSIONS, WriteTable};
+use tables::{AUDIT, KEKS, META, OBJECTS, ReadTable, Rows, VERSIONS, WriteTable};
 
 const STORE_FILE: &str = "rune.redb";
 
@@ -59,6 +60,8 @@ impl Store for RedbStore {
         let tx = self.db.begin_read()?;
         work(&Read {
             tx: &tx,
+            audit: OnceCell::new(),
+            keks: OnceCell::new(),
             meta: OnceCell::new(),
             objects: OnceCell::new(),
             versions: OnceCell::new(),
@@ -70,6 +73,8 @@ impl Store for RedbStore {
         let tx = self.db.begin_write()?;
         let commit = work(&mut Write {
             tx: &tx,
+            audit: OnceCell::new(),
+            keks: OnceCell::new(),
             meta: OnceCell::new(),
             objects: OnceCell::new(),
             versions: OnceCell::new(),
@@ -85,6 +90,8 @@ impl Store for RedbStore {
 /// A read transaction; each table is opened on first use (a `get` needs only the objects).
 struct Read<'t> {
     tx: &'t ReadTransaction,
+    audit: OnceCell<ReadTable>,
+    keks: OnceCell<ReadTable>,
     meta: OnceCell<ReadTable>,
     objects: OnceCell<ReadTable>,
     versions: OnceCell<ReadTable>,
@@ -133,8 +140,24 @@ impl ReadTx for Read<'_> {
         opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::KEK_CHECK)
     }
 
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        opened(&self.keks, || ReadTable::open(self.tx, KEKS))?.all()
+    }
+
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?.secret_versions(after, limit)
+    }
+
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         opened(&self.meta, || ReadTable::open(self.tx, META))?.meta(tables::SEAL_IDENTITY)
+    }
+
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        opened(&self.audit, || ReadTable::open(self.tx, AUDIT))?.audit(since, limit)
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -150,6 +173,8 @@ impl ReadTx for Read<'_> {
 /// A write transaction; a table is opened (and so created) on first use, as before the seam.
 struct Write<'t> {
     tx: &'t WriteTransaction,
+    audit: OnceCell<WriteTable<'t>>,
+    keks: OnceCell<WriteTable<'t>>,
     meta: OnceCell<WriteTable<'t>>,
     objects: OnceCell<WriteTable<'t>>,
     versions: OnceCell<WriteTable<'t>>,
@@ -206,8 +231,24 @@ impl ReadTx for Write<'_> {
         self.meta()?.meta(tables::KEK_CHECK)
     }
 
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        opened(&self.keks, || WriteTable::open(self.tx, KEKS))?.all()
+    }
+
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        self.versions()?.secret_versions(after, limit)
+    }
+
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.meta()?.meta(tables::SEAL_IDENTITY)
+    }
+
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        opened(&self.audit, || WriteTable::open(self.tx, AUDIT))?.audit(since, limit)
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -240,8 +281,20 @@ impl WriteTx for Write<'_> {
         Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::KEK_CHECK, check)
     }
 
+    fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.keks, KEKS)?.set_meta(kek_id, check)
+    }
+
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
         Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        Write::table_mut(self.tx, &mut self.audit, AUDIT)?.append_audit(entry)
+    }
+
+    fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError> {
+        Write::table_mut(self.tx, &mut self.audit, AUDIT)?.prune_audit(before)
     }
 
     fn set_auth_required(&mut self) -> Result<(), StoreError> {

@@ -2,15 +2,20 @@
 
 use super::each_backend;
 use crate::resource::Kind;
+use crate::server::crypto::Kek;
 use crate::server::engine::{EngineError, Settings};
 
-/// A store made with one KEK refuses another.
+/// A store made with one KEK refuses another, naming the KEK its records need.
 #[test]
 fn another_kek_refuses_to_open() {
     each_backend(|backend| {
         drop(backend.engine(Settings::default()));
         let other = backend.engine_with(8, Settings::default());
-        assert!(matches!(other, Err(EngineError::WrongKek)));
+        let old = Kek::from_bytes(&[7; 32]).unwrap();
+        assert!(
+            matches!(&other, Err(EngineError::MissingKek { id, count: 1 }) if id == old.id()),
+            "{other:?}"
+        );
     });
 }
 

@@ -46,6 +46,19 @@ pub const MIGRATIONS: &[&str] = &[
         info text NOT NULL
     );
     "#,
+    // 2: check values by KEK id (KEK rotation) and audit records in time order (issue #15).
+    r#"
+    CREATE TABLE rune_keks (
+        id text COLLATE "C" PRIMARY KEY,
+        check_value bytea NOT NULL
+    );
+    CREATE TABLE rune_audit (
+        seq bigserial PRIMARY KEY,
+        at text COLLATE "C" NOT NULL,
+        entry text NOT NULL
+    );
+    CREATE INDEX rune_audit_at ON rune_audit (at, seq);
+    "#,
 ];
 
 /// The newest schema this runed knows.

@@ -9,8 +9,9 @@ use std::cell::RefCell;
 
 use crate::resource::Kind;
 use crate::server::store::postgres::db;
-use crate::server::store::{ReadTx, Record, StoreError, WriteTx};
-use crate::wire::object::ObjectKey;
+use crate::server::store::{ReadTx, Record, SealedVersion, StoreError, WriteTx};
+use crate::wire::audit::AuditEntry;
+use crate::wire::object::{KindName, ObjectKey};
 
 const KEK_CHECK: &str = "kek-check";
 const SEAL_IDENTITY: &str = "seal-identity";
@@ -155,8 +156,66 @@ impl ReadTx for Tx<'_> {
         self.meta(KEK_CHECK)
     }
 
+    fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(self
+            .query("SELECT id, check_value FROM rune_keks ORDER BY id", &[])?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect())
+    }
+
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let secret = Kind::Secret.singular();
+        let rows = match after {
+            Some((key, version)) => {
+                let version = version_number(version)?;
+                self.query(
+                    "SELECT namespace, name, version, bytes FROM rune_versions
+                     WHERE kind = $1 AND (namespace, name, version) > ($2, $3, $4)
+                     ORDER BY namespace, name, version LIMIT $5",
+                    &[&secret, &key.namespace, &key.name, &version, &limit],
+                )?
+            }
+            None => self.query(
+                "SELECT namespace, name, version, bytes FROM rune_versions
+                 WHERE kind = $1 ORDER BY namespace, name, version LIMIT $2",
+                &[&secret, &limit],
+            )?,
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(SealedVersion {
+                    key: ObjectKey {
+                        kind: KindName(Kind::Secret),
+                        name: row.get(1),
+                        namespace: row.get(0),
+                    },
+                    version: u64::try_from(row.get::<_, i64>(2))
+                        .map_err(|_| StoreError::Backend("a negative version number".into()))?,
+                    bytes: row.get(3),
+                })
+            })
+            .collect()
+    }
+
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.meta(SEAL_IDENTITY)
+    }
+
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query(
+            "SELECT entry FROM rune_audit WHERE at >= $1 ORDER BY at, seq LIMIT $2",
+            &[&since, &limit],
+        )?
+        .iter()
+        .map(|row| Ok(serde_json::from_str(row.get::<_, &str>(0))?))
+        .collect()
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -219,8 +278,32 @@ impl WriteTx for Tx<'_> {
         self.set_meta(KEK_CHECK, check)
     }
 
+    fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO rune_keks (id, check_value) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET check_value = EXCLUDED.check_value",
+            &[&kek_id, &check],
+        )
+    }
+
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
         self.set_meta(SEAL_IDENTITY, sealed)
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let json = serde_json::to_string(entry)?;
+        self.execute(
+            "INSERT INTO rune_audit (at, entry) VALUES ($1, $2)",
+            &[&entry.at, &json],
+        )
+    }
+
+    fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .tx
+            .get_mut()
+            .execute("DELETE FROM rune_audit WHERE at < $1", &[&before])
+            .map_err(db)?)
     }
 
     fn set_auth_required(&mut self) -> Result<(), StoreError> {

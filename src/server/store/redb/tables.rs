@@ -2,7 +2,10 @@
 //!
 //! - `objects`: `kind\0namespace\0name` → a [`Record`] as JSON.
 //! - `versions`: `kind\0namespace\0name\0{version:020}` → a sealed secret or a configmap's JSON.
-//! - `meta`: `kek-check` → the KEK check value; `seal-identity` → the sealed age identity.
+//! - `meta`: `kek-check` → the KEK check value (before KEK rotation); `seal-identity` → the
+//!   sealed age identity.
+//! - `keks`: KEK id → that KEK's check value (a table of its own since KEK rotation, #15).
+//! - `audit`: `{at}\0{n:010}` → an audit record as JSON, in time order (#15).
 //!
 //! Keys sort by kind, then namespace, then name (then version), so a kind or a namespace is one
 //! key range. Must not happen here: any change to this layout without a migration.
@@ -13,8 +16,9 @@ use ::redb::{
 };
 
 use crate::resource::Kind;
-use crate::server::store::{Record, StoreError};
-use crate::wire::object::ObjectKey;
+use crate::server::store::{Record, SealedVersion, StoreError};
+use crate::wire::audit::AuditEntry;
+use crate::wire::object::{KindName, ObjectKey};
 
 pub(super) type Definition = TableDefinition<'static, &'static str, &'static [u8]>;
 
@@ -25,6 +29,13 @@ pub(super) const VERSIONS: Definition = TableDefinition::new("versions");
 /// Store-wide facts: the KEK check value, the seal identity.
 pub(super) const META: Definition = TableDefinition::new("meta");
 
+/// Check values by KEK id (`kek id` → check value): one per KEK the store has known.
+pub(super) const KEKS: Definition = TableDefinition::new("keks");
+
+/// Audit records by `{at}\0{n:010}` (time, then order within the second) → JSON entry.
+pub(super) const AUDIT: Definition = TableDefinition::new("audit");
+
+/// The check value of a store from before KEK rotation; migrated into `keks` at open.
 pub(super) const KEK_CHECK: &str = "kek-check";
 /// runed's age identity for sealed values (SPEC §6), sealed under the KEK like a secret.
 pub(super) const SEAL_IDENTITY: &str = "seal-identity";
@@ -106,6 +117,82 @@ pub(super) trait Rows {
                 break;
             }
             out.push(serde_json::from_slice(value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Audit records from `since` on, oldest first.
+    fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        for entry in table.range(since..)? {
+            if out.len() >= limit {
+                break;
+            }
+            out.push(serde_json::from_slice(entry?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Every row of a small table, in key order.
+    fn all(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        for entry in table.iter()? {
+            let (key, value) = entry?;
+            out.push((key.value().to_owned(), value.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Secret data versions after `after`, in key order (namespace, name, version).
+    fn secret_versions(
+        &self,
+        after: Option<(&ObjectKey, u64)>,
+        limit: usize,
+    ) -> Result<Vec<SealedVersion>, StoreError> {
+        const PREFIX: &str = "secret\0";
+        let mut out = Vec::new();
+        let Some(table) = self.rows() else {
+            return Ok(out);
+        };
+        let start = after.map_or_else(|| PREFIX.to_owned(), |(key, v)| version_key(key, v));
+        for entry in table.range(start.as_str()..)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = entry?;
+            let key = key.value();
+            if !key.starts_with(PREFIX) {
+                break;
+            }
+            if key == start {
+                continue;
+            }
+            let mut parts = key.split('\0').skip(1);
+            let (Some(namespace), Some(name), Some(version), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(StoreError::Backend(format!(
+                    "malformed version key `{key:?}`"
+                )));
+            };
+            let version = version
+                .parse()
+                .map_err(|_| StoreError::Backend(format!("malformed version key `{key:?}`")))?;
+            out.push(SealedVersion {
+                key: ObjectKey {
+                    kind: KindName(Kind::Secret),
+                    name: name.to_owned(),
+                    namespace: namespace.to_owned(),
+                },
+                version,
+                bytes: value.value().to_vec(),
+            });
         }
         Ok(out)
     }
@@ -207,6 +294,31 @@ impl<'t> WriteTable<'t> {
     pub(super) fn remove_data(&mut self, key: &ObjectKey, version: u64) -> Result<(), StoreError> {
         self.0.remove(version_key(key, version).as_str())?;
         Ok(())
+    }
+
+    /// Appends after every record of the same second.
+    pub(super) fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let prefix = format!("{}\0", entry.at);
+        let mut n = 0u64;
+        for row in self.0.range(prefix.as_str()..)? {
+            if !row?.0.value().starts_with(&prefix) {
+                break;
+            }
+            n += 1;
+        }
+        let key = format!("{prefix}{n:010}");
+        self.0
+            .insert(key.as_str(), serde_json::to_vec(entry)?.as_slice())?;
+        Ok(())
+    }
+
+    pub(super) fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError> {
+        let mut gone = 0;
+        self.0.retain_in(..before, |_, _| {
+            gone += 1;
+            false
+        })?;
+        Ok(gone)
     }
 
     pub(super) fn set_meta(&mut self, name: &str, value: &[u8]) -> Result<(), StoreError> {

@@ -33,6 +33,7 @@ fn record(kind: Kind, namespace: &str, name: &str) -> Record {
             updated_at: String::new(),
             version: 1,
         },
+        history: Vec::new(),
         revision: 1,
         versions: Vec::new(),
     }
@@ -181,4 +182,52 @@ fn a_fresh_store_reads_empty_and_keeps_its_facts() {
         .read(|tx| Ok::<_, StoreError>((tx.kek_check()?, tx.seal_identity()?)))
         .unwrap();
     assert_eq!(facts, (Some(b"check".to_vec()), Some(b"sealed".to_vec())));
+}
+
+/// A record written before per-version history (issue #15) has no `history` field: it reads
+/// as it is, with an empty history, and is written back the same way until a version is made.
+#[test]
+fn records_from_before_history_read_as_they_are() {
+    let old = serde_json::to_value(record(Kind::Secret, "default", "db")).unwrap();
+    assert!(old.get("history").is_none(), "{old}");
+    let back: Record = serde_json::from_value(old).unwrap();
+    assert!(back.history.is_empty());
+}
+
+/// Audit records come back in time order (two in one second keep their order), from `since`
+/// on, and pruning removes only those before its cut.
+#[test]
+fn audit_records_append_in_order_and_prune() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Box<dyn Store> = Box::new(RedbStore::open(dir.path()).unwrap());
+    let entry = |at: &str, action: &str| crate::wire::audit::AuditEntry {
+        action: action.to_owned(),
+        at: at.to_owned(),
+        outcome: "ok".to_owned(),
+        ..Default::default()
+    };
+    store
+        .write(|tx| {
+            tx.append_audit(&entry("2026-01-01T00:00:00Z", "a"))?;
+            tx.append_audit(&entry("2026-01-02T00:00:00Z", "b"))?;
+            tx.append_audit(&entry("2026-01-02T00:00:00Z", "c"))?;
+            tx.append_audit(&entry("2026-01-03T00:00:00Z", "d"))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let actions = |since: &str| -> Vec<String> {
+        store
+            .read(|tx| tx.audit(since, 100))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    };
+    assert_eq!(actions(""), ["a", "b", "c", "d"]);
+    assert_eq!(actions("2026-01-02T00:00:00Z"), ["b", "c", "d"]);
+    let gone = store
+        .write(|tx| tx.prune_audit("2026-01-02T00:00:00Z"))
+        .unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(actions(""), ["b", "c", "d"]);
 }
