@@ -12,6 +12,7 @@ pub mod engine;
 pub mod http;
 pub mod kek;
 pub mod keyring;
+pub mod leader;
 pub mod log;
 pub mod runner;
 pub mod store;

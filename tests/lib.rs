@@ -16,6 +16,7 @@ mod permissions;
 mod pg;
 #[path = "support/pg_cluster.rs"]
 mod pg_cluster;
+mod pg_failover;
 mod properties;
 mod runed;
 mod schema;

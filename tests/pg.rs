@@ -15,7 +15,7 @@ use crate::util::{Server, cannot_run_here, runed_command, runed_once};
 const SENTINEL: &str = "pg-sentinel-4f1c9b2e";
 
 /// One database, a server runefile naming it (`url-file`), a KEK shared by the replicas.
-struct Db {
+pub(crate) struct Db {
     dir: tempfile::TempDir,
     url: String,
 }
@@ -23,7 +23,7 @@ struct Db {
 impl Db {
     /// A fresh database, or `None` (after saying why; a failure under CI) when PostgreSQL
     /// cannot run here.
-    fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         let url = match pg_cluster::database() {
             Ok(url) => url,
             Err(why) => {
@@ -74,7 +74,7 @@ impl Db {
         ]
     }
 
-    fn replica(&self, name: &str) -> Server {
+    pub(crate) fn replica(&self, name: &str) -> Server {
         let args = self.args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         Server::start(&self.data_dir(name), &args)
@@ -88,7 +88,7 @@ impl Db {
         runed_once(&self.data_dir("tool"), &all)
     }
 
-    fn token(&self, name: &str) -> String {
+    pub(crate) fn token(&self, name: &str) -> String {
         let output = self.runed(&[
             "token",
             "create",
@@ -106,7 +106,7 @@ impl Db {
 }
 
 /// `rune --server URL [--token T] ARGS…` in `dir`.
-fn rune_at(
+pub(crate) fn rune_at(
     dir: &Path,
     server: &Server,
     token: Option<&str>,
@@ -134,7 +134,7 @@ fn runefile(dir: &Path, value: &str) {
     .unwrap();
 }
 
-fn ok(output: &std::process::Output) -> String {
+pub(crate) fn ok(output: &std::process::Output) -> String {
     assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

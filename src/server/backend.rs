@@ -38,6 +38,8 @@ pub struct Opened {
     pub shared: bool,
     /// For the log: where the store is, without a password.
     pub description: String,
+    /// The database replicas share, for the runner's lock (postgres backend only).
+    pub postgres: Option<PgStore>,
 }
 
 /// Opens the backend `config` names; objects and tokens, the data directory for redb.
@@ -48,14 +50,16 @@ pub fn open(config: &ServerConfig, data_dir: &Path) -> Result<Opened, BackendErr
             tokens: Arc::new(TokenFileStore::new(data_dir)),
             shared: false,
             description: format!("redb in {}", data_dir.display()),
+            postgres: None,
         }),
         StorageBackend::Postgres(postgres) => {
             let store = open_postgres(postgres)?;
             Ok(Opened {
                 tokens: Arc::new(store.tokens()),
-                store: Box::new(store),
+                store: Box::new(store.clone()),
                 shared: true,
                 description: "PostgreSQL".to_owned(),
+                postgres: Some(store),
             })
         }
     }

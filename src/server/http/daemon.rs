@@ -102,13 +102,22 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(config, engine, tokens, &data_dir, certificates))
+    let shared = opened.postgres;
+    runtime.block_on(serve(
+        config,
+        engine,
+        tokens,
+        shared,
+        &data_dir,
+        certificates,
+    ))
 }
 
 async fn serve(
     config: &ServerConfig,
     engine: Arc<Engine>,
     tokens: Tokens,
+    shared: Option<crate::server::store::postgres::PgStore>,
     data_dir: &std::path::Path,
     certificates: Option<Arc<Certificates>>,
 ) -> Result<(), DaemonError> {
@@ -136,7 +145,15 @@ async fn serve(
         throttle: Throttle::new(),
         tokens,
     });
-    runner.set_gate(open_mode_gate(&state));
+    let open_mode = open_mode_gate(&state);
+    match shared {
+        // Replicas of one database: only the holder of the runner lock runs services.
+        Some(store) => {
+            let leadership = runner_lock(&store, &runner, addr);
+            runner.set_gate(Box::new(move || leadership.gate().or_else(&open_mode)));
+        }
+        None => runner.set_gate(open_mode),
+    }
     announce_auth(&state);
     // Declared services come back when runed starts.
     runner.reconcile().await;
@@ -167,6 +184,27 @@ pub const OPEN_MODE_REASON: &str = "`process:` services are refused while runed 
 
 /// The runner's [`Gate`](crate::server::runner::Gate): in open mode anyone who can reach the
 /// loopback port could run commands as a service, so `process:` services wait for a token.
+/// Contends for the runner lock of a shared database; taking or losing it wakes the services.
+fn runner_lock(
+    store: &crate::server::store::postgres::PgStore,
+    runner: &Arc<Runner>,
+    addr: SocketAddr,
+) -> Arc<crate::server::leader::Leadership> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    let name = format!("{host}:{} (pid {})", addr.port(), std::process::id());
+    let runner = Arc::clone(runner);
+    let handle = tokio::runtime::Handle::current();
+    crate::server::leader::Leadership::start(store, name, move |_| {
+        let runner = Arc::clone(&runner);
+        handle.spawn(async move {
+            runner.reconcile().await;
+            runner.kick();
+        });
+    })
+}
+
 fn open_mode_gate(state: &Arc<ApiState>) -> crate::server::runner::Gate {
     let state = Arc::downgrade(state);
     Box::new(move || {

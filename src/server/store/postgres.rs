@@ -64,6 +64,8 @@ pub struct PgOptions {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// For connections of their own (the runner's session lock); holds the password.
+    config: postgres::Config,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -88,7 +90,7 @@ impl PgStore {
             STATEMENT_TIMEOUT.as_millis()
         ));
         config.application_name("runed");
-        let manager = PostgresConnectionManager::new(config, tls());
+        let manager = PostgresConnectionManager::new(config.clone(), tls());
         let pool = off_runtime(|| {
             r2d2::Pool::builder()
                 .max_size(options.pool_size.max(1))
@@ -98,9 +100,17 @@ impl PgStore {
                 .build(manager)
         })
         .map_err(|error| unavailable(&error))?;
-        let store = Self { pool };
+        let store = Self { pool, config };
         store.with_client(schema::migrate)?;
         Ok(store)
+    }
+
+    /// A connection outside the pool, for a session-level advisory lock. Call it off any
+    /// async worker thread.
+    pub fn connect(&self) -> Result<postgres::Client, StoreError> {
+        self.config
+            .connect(tls())
+            .map_err(|error| unavailable(&error))
     }
 
     /// The tokens kept in the same database.

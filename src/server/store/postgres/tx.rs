@@ -299,11 +299,10 @@ impl WriteTx for Tx<'_> {
     }
 
     fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .tx
+        self.tx
             .get_mut()
             .execute("DELETE FROM rune_audit WHERE at < $1", &[&before])
-            .map_err(db)?)
+            .map_err(db)
     }
 
     fn set_auth_required(&mut self) -> Result<(), StoreError> {
