@@ -87,6 +87,9 @@ pub enum UrlSource {
 pub struct PostgresConfig {
     pub url: UrlSource,
     pub pool_size: u32,
+    /// `ca-file`: PEM certificates to trust for the database's TLS instead of the web PKI
+    /// roots (a managed database's own CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for PostgresConfig {
@@ -94,6 +97,7 @@ impl Default for PostgresConfig {
         Self {
             url: UrlSource::Env("RUNE_POSTGRES_URL".to_owned()),
             pool_size: 8,
+            ca_file: None,
         }
     }
 }

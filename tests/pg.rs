@@ -438,3 +438,65 @@ fn runed_recovers_when_postgres_comes_back() {
     assert_eq!(got["data"]["value"], "during", "{got}");
     assert_eq!(got["version"], 2, "{got}");
 }
+
+/// TLS to a database with its own CA: `sslmode=require` with `storage.postgres.ca-file`
+/// connects and serves; without the CA file the certificate is not trusted and runed refuses
+/// to start (it never falls back to plaintext).
+#[test]
+fn tls_to_the_database_with_its_own_ca() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert = certified.cert.pem();
+    let cluster =
+        match pg_cluster::Cluster::start_tls(&cert, &certified.signing_key.serialize_pem()) {
+            Ok(cluster) => cluster,
+            Err(why) => {
+                cannot_run_here(&format!("PostgreSQL cannot start: {why}"));
+                return;
+            }
+        };
+    let Some(db) = Db::new() else { return };
+    let url = format!("{}&sslmode=require", cluster.create_database().unwrap());
+    std::fs::write(db.dir.path().join("pg-url"), &url).unwrap();
+    let start = |data: &str| {
+        let mut command = runed_command(&db.data_dir(data));
+        command.args(db.args()).args(["--listen", "127.0.0.1:0"]);
+        assert_cmd::Command::from_std(command)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap()
+    };
+    let untrusted = start("untrusted");
+    assert!(!untrusted.status.success(), "{untrusted:?}");
+    let said = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(said.contains("TLS handshake"), "{said}");
+    let ca = db.dir.path().join("db-ca.pem");
+    std::fs::write(&ca, &cert).unwrap();
+    let config = std::fs::read_to_string(db.config()).unwrap();
+    std::fs::write(
+        db.config(),
+        format!("{config}    ca-file: {}\n", ca.display()),
+    )
+    .unwrap();
+    let replica = db.replica("a");
+    let token = db.token("ci");
+    let work = tempfile::tempdir().unwrap();
+    runefile(work.path(), "over-tls");
+    ok(&rune_at(
+        work.path(),
+        &replica,
+        Some(&token),
+        &["cast", "app.yaml"],
+    ));
+    let ssl: bool = postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
+             WHERE application_name = 'runed'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ssl, "runed's connections are not encrypted");
+}

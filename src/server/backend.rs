@@ -70,6 +70,7 @@ pub fn open_postgres(config: &PostgresConfig) -> Result<PgStore, BackendError> {
     let options = PgOptions {
         url: url(&config.url)?,
         pool_size: config.pool_size,
+        ca_file: config.ca_file.clone(),
     };
     Ok(PgStore::open(&options)?)
 }

@@ -28,7 +28,7 @@ pub mod allowed {
         "secret-limits",
         "versions-kept",
     ];
-    pub const POSTGRES: &[&str] = &["pool-size", "url-env", "url-file"];
+    pub const POSTGRES: &[&str] = &["ca-file", "pool-size", "url-env", "url-file"];
     pub const SECRET_LIMITS: &[&str] = &["max-keys-per-secret", "max-value-size"];
     pub const RUNNER: &[&str] = &["uid-range"];
     pub const CONFIGMAP_LIMITS: &[&str] = &["max-keys-per-configmap", "max-value-size"];
@@ -292,6 +292,12 @@ fn postgres_section(ctx: &mut DocContext<'_>, node: &Node) -> Option<PostgresCon
             .and_then(|n| u32::try_from(n).ok())
         {
             Some(size) => config.pool_size = size,
+            None => ok = false,
+        }
+    }
+    if let Some(file) = fields.optional("ca-file") {
+        match ctx.string(file, "ca-file") {
+            Some(file) => config.ca_file = Some(PathBuf::from(file.value)),
             None => ok = false,
         }
     }

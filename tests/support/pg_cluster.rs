@@ -29,6 +29,8 @@ pub struct Cluster {
     /// `Some((uid, gid))` when the server runs as another user than the tests.
     pub owner: Option<(u32, u32)>,
     child: Mutex<Option<Child>>,
+    /// `-c name=value` settings beyond the defaults (TLS).
+    settings: Vec<String>,
     /// Removed when dropped; `false` for the shared cluster (statics are never dropped).
     owned: bool,
 }
@@ -53,7 +55,7 @@ pub fn bin_dir() -> Option<PathBuf> {
 pub fn shared() -> Result<&'static Cluster, String> {
     static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
     SHARED
-        .get_or_init(|| Cluster::spawn(false))
+        .get_or_init(|| Cluster::spawn(false, None))
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -66,10 +68,15 @@ pub fn database() -> Result<String, String> {
 impl Cluster {
     /// A cluster of its own, stopped and removed on drop (for tests that stop PostgreSQL).
     pub fn start() -> Result<Self, String> {
-        Self::spawn(true)
+        Self::spawn(true, None)
     }
 
-    fn spawn(removed_on_drop: bool) -> Result<Self, String> {
+    /// A cluster of its own that serves TLS with this PEM certificate chain and key.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Result<Self, String> {
+        Self::spawn(true, Some((cert_pem, key_pem)))
+    }
+
+    fn spawn(removed_on_drop: bool, tls: Option<(&str, &str)>) -> Result<Self, String> {
         static COUNT: AtomicU32 = AtomicU32::new(0);
         let bin = bin_dir().ok_or("no PostgreSQL server under /usr/lib/postgresql/*/bin")?;
         sweep_stale();
@@ -97,6 +104,7 @@ impl Cluster {
             port: 0,
             owner,
             child: Mutex::new(None),
+            settings: Vec::new(),
             owned: removed_on_drop,
         };
         let initdb = cluster
@@ -110,6 +118,26 @@ impl Cluster {
                 "initdb failed: {}",
                 String::from_utf8_lossy(&initdb.stderr)
             ));
+        }
+        if let Some((cert, key)) = tls {
+            for (name, text) in [("server.crt", cert), ("server.key", key)] {
+                let path = cluster.dir.join("data").join(name);
+                std::fs::write(&path, text).map_err(|e| format!("{name}: {e}"))?;
+                std::fs::set_permissions(
+                    &path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )
+                .map_err(|e| format!("{name}: {e}"))?;
+                if let Some((uid, gid)) = cluster.owner {
+                    nix::unistd::chown(
+                        &path,
+                        Some(nix::unistd::Uid::from_raw(uid)),
+                        Some(nix::unistd::Gid::from_raw(gid)),
+                    )
+                    .map_err(|e| format!("chown {name}: {e}"))?;
+                }
+            }
+            cluster.settings = vec!["ssl=on".to_owned()];
         }
         cluster.port = free_port()?;
         cluster.run_server()?;
@@ -146,6 +174,7 @@ impl Cluster {
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
             .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
             .args(["-c", "max_connections=300", "-c", "shared_buffers=32MB"])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdout(Stdio::null())
             .stderr(
                 std::fs::File::create(self.dir.join("server.log"))

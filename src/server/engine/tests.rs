@@ -57,6 +57,7 @@ fn open_postgres(dir: &Path) -> Result<Box<dyn Store>, StoreError> {
     let options = PgOptions {
         url: Secret::new(url),
         pool_size: 4,
+        ca_file: None,
     };
     Ok(Box::new(PgStore::open(&options)?))
 }

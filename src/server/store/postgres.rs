@@ -58,6 +58,8 @@ pub struct PgOptions {
     /// `postgres://user:password@host:port/db?sslmode=…`; never logged.
     pub url: Secret<String>,
     pub pool_size: u32,
+    /// PEM certificates to trust instead of the web PKI roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// A database shared by replicas.
@@ -66,6 +68,7 @@ pub struct PgStore {
     pool: Pool,
     /// For connections of their own (the runner's session lock); holds the password.
     config: postgres::Config,
+    tls: MakeRustlsConnect,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -90,7 +93,8 @@ impl PgStore {
             STATEMENT_TIMEOUT.as_millis()
         ));
         config.application_name("runed");
-        let manager = PostgresConnectionManager::new(config.clone(), tls());
+        let tls = tls(options.ca_file.as_deref())?;
+        let manager = PostgresConnectionManager::new(config.clone(), tls.clone());
         let pool = off_runtime(|| {
             r2d2::Pool::builder()
                 .max_size(options.pool_size.max(1))
@@ -100,7 +104,7 @@ impl PgStore {
                 .build(manager)
         })
         .map_err(|error| unavailable(&error))?;
-        let store = Self { pool, config };
+        let store = Self { pool, config, tls };
         store.with_client(schema::migrate)?;
         Ok(store)
     }
@@ -109,7 +113,7 @@ impl PgStore {
     /// async worker thread.
     pub fn connect(&self) -> Result<postgres::Client, StoreError> {
         self.config
-            .connect(tls())
+            .connect(self.tls.clone())
             .map_err(|error| unavailable(&error))
     }
 
@@ -157,11 +161,34 @@ impl Store for PgStore {
     }
 }
 
-/// TLS for managed databases: rustls with the web PKI roots. The URL's `sslmode` decides:
-/// `require` fails rather than talk in plaintext; `disable` never tries TLS.
-fn tls() -> MakeRustlsConnect {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+/// TLS for managed databases: rustls with the web PKI roots, or the certificates of `ca_file`.
+/// The URL's `sslmode` decides whether TLS is used: `require` fails rather than talk in
+/// plaintext; `disable` never tries TLS. The server's name is always verified.
+fn tls(ca_file: Option<&std::path::Path>) -> Result<MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let roots = match ca_file {
+        None => rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+        Some(path) => {
+            let unusable = |why: String| {
+                StoreError::Backend(format!(
+                    "storage.postgres.ca-file `{}`: {why}",
+                    path.display()
+                ))
+            };
+            let text = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(&text) {
+                let cert = cert.map_err(|e| unusable(e.to_string()))?;
+                roots.add(cert).map_err(|e| unusable(e.to_string()))?;
+            }
+            if roots.is_empty() {
+                return Err(unusable("it holds no PEM certificate".to_owned()));
+            }
+            roots
+        }
     };
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -170,7 +197,7 @@ fn tls() -> MakeRustlsConnect {
     .expect("ring supports the default protocol versions")
     .with_root_certificates(roots)
     .with_no_client_auth();
-    MakeRustlsConnect::new(config)
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// Runs blocking database work; on an async worker thread of runed's runtime it first leaves
