@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::plan::Plan;
 use crate::resource::Kind;
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest, SealIdentities};
 use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
 use crate::wire::history::{History, RollbackResult};
@@ -83,6 +83,12 @@ pub trait Backend: fmt::Debug {
         since: Option<&str>,
         namespace: Option<&str>,
     ) -> Result<Vec<AuditEntry>, ClientError>;
+
+    /// The recipients of every seal identity, current first (`admin`).
+    fn seal_identities(&self) -> Result<SealIdentities, ClientError>;
+
+    /// Makes a new seal identity current (`admin`).
+    fn rotate_seal_identity(&self) -> Result<SealIdentities, ClientError>;
 
     /// What every KEK of the store still wraps (SPEC §4.6; `admin`).
     fn kek_status(&self) -> Result<KekStatus, ClientError>;

@@ -16,7 +16,7 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::server::embedded;
 use crate::server::engine::{Engine, EngineError};
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest, SealIdentities};
 use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::WireError;
@@ -151,6 +151,19 @@ impl Backend for Local {
     ) -> Result<Vec<AuditEntry>, ClientError> {
         let since = crate::server::audit::since(since).map_err(ClientError::Local)?;
         self.engine.audit(&since, namespace, 10_000).map_err(wire)
+    }
+
+    fn seal_identities(&self) -> Result<SealIdentities, ClientError> {
+        let recipients = self.engine.seal_identities();
+        Ok(SealIdentities {
+            current: recipients.first().cloned().unwrap_or_default(),
+            recipients,
+        })
+    }
+
+    fn rotate_seal_identity(&self) -> Result<SealIdentities, ClientError> {
+        self.engine.rotate_seal_identity().map_err(wire)?;
+        self.seal_identities()
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

@@ -21,6 +21,7 @@ mod properties;
 mod runed;
 mod schema;
 mod seal;
+mod seal_identity;
 mod sealed;
 mod services;
 mod structure;

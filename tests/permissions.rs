@@ -204,7 +204,8 @@ fn check_ops_route(
             assert_eq!(refusal(&existing, name), refusal(&missing, "nope"));
             true
         }
-        ("/v1/admin/kek" | "/v1/audit", "get") | ("/v1/admin/kek/rewrap", "post") => {
+        ("/v1/admin/kek" | "/v1/audit" | "/v1/admin/seal-identity", "get")
+        | ("/v1/admin/kek/rewrap" | "/v1/admin/seal-identity/rotate", "post") => {
             let body = (method == "post").then(|| json!({}));
             let reply = call(method, template, body.as_ref());
             assert_eq!(reply.status, 403, "{method} {template}: {:?}", reply.json());

@@ -1129,7 +1129,7 @@ fn a_batch_killed_mid_apply_is_all_or_nothing() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every route of the router, as `(method, path)`.
-const ROUTES: [(&str, &str); 28] = [
+const ROUTES: [(&str, &str); 30] = [
     ("GET", "/healthz"),
     ("GET", "/v1/namespaces"),
     ("POST", "/v1/namespaces"),
@@ -1147,6 +1147,8 @@ const ROUTES: [(&str, &str); 28] = [
     ("GET", "/v1/admin/kek"),
     ("POST", "/v1/admin/kek/rewrap"),
     ("GET", "/v1/audit"),
+    ("GET", "/v1/admin/seal-identity"),
+    ("POST", "/v1/admin/seal-identity/rotate"),
     ("GET", "/v1/history/{ns}/secrets/{name}"),
     ("GET", "/v1/history/{ns}/configmaps/{name}"),
     ("POST", "/v1/rollback/{ns}/secrets/{name}"),

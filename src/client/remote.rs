@@ -16,7 +16,7 @@ use crate::client::{Backend, ClientError};
 use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Secret;
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest, SealIdentities};
 use crate::wire::audit::{AuditEntry, AuditList};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
@@ -342,6 +342,14 @@ impl Backend for Remote {
         };
         let list: AuditList = self.send::<(), _>("GET", &path, None)?;
         Ok(list.items)
+    }
+
+    fn seal_identities(&self) -> Result<SealIdentities, ClientError> {
+        self.send::<(), _>("GET", "/v1/admin/seal-identity", None)
+    }
+
+    fn rotate_seal_identity(&self) -> Result<SealIdentities, ClientError> {
+        self.send::<(), _>("POST", "/v1/admin/seal-identity/rotate", None)
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

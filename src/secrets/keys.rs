@@ -72,6 +72,14 @@ impl Keys {
         text
     }
 
+    /// These identities followed by `older`'s: what opens values sealed for any of them, with
+    /// the first recipient still this one's (runed's seal identities after a rotation).
+    #[must_use]
+    pub fn then(mut self, older: Keys) -> Self {
+        self.0.extend(older.0);
+        self
+    }
+
     /// The recipients these identities open values for.
     pub fn recipients(&self) -> Vec<age::x25519::Recipient> {
         self.0

@@ -44,6 +44,7 @@ struct Snapshot {
     kek_checks: Vec<(String, Vec<u8>)>,
     audit: Vec<crate::wire::audit::AuditEntry>,
     seal_identity: Option<Vec<u8>>,
+    seal_identities: Vec<(u64, Vec<u8>)>,
     auth_required: bool,
     runner_identities: Option<Vec<u8>>,
 }
@@ -68,6 +69,7 @@ fn snapshot(tx: &dyn ReadTx) -> Result<Snapshot, StoreError> {
         kek_checks: tx.kek_checks()?,
         audit: tx.audit("", usize::MAX)?,
         seal_identity: tx.seal_identity()?,
+        seal_identities: tx.seal_identities()?,
         auth_required: tx.auth_required()?,
         runner_identities: tx.runner_identities()?,
     })
@@ -128,6 +130,9 @@ pub fn copy(
         }
         if let Some(sealed) = &from.seal_identity {
             tx.set_seal_identity(sealed)?;
+        }
+        for (number, sealed) in &from.seal_identities {
+            tx.put_seal_identity(*number, sealed)?;
         }
         if from.auth_required || auth_marked || !tokens.is_empty() {
             tx.set_auth_required()?;

@@ -79,8 +79,9 @@ impl Default for Settings {
 pub struct Engine {
     /// The current KEK and the previous ones still loaded (SPEC §4.6).
     keys: Keyring,
-    /// Opens `sealed:` values; its recipient is public (`GET /v1/seal-recipient`).
-    sealing: Keys,
+    /// Opens `sealed:` values: every seal identity, the current one first; its recipient is
+    /// public (`GET /v1/seal-recipient`). Replaced whole by a rotation.
+    sealing: std::sync::RwLock<std::sync::Arc<Keys>>,
     settings: Settings,
     store: Box<dyn Store>,
 }
@@ -128,10 +129,10 @@ impl Engine {
         // Before anything is written: a KEK that fits nothing must leave no trace in the store.
         keks::check_needed(&*store, &keys)?;
         identity::check_keys(&*store, &keys)?;
-        let sealing = identity::seal_identity(&*store, &keys)?;
+        let sealing = identity::seal_identities(&*store, &keys)?;
         let engine = Self {
             keys,
-            sealing,
+            sealing: std::sync::RwLock::new(std::sync::Arc::new(sealing)),
             settings,
             store,
         };
@@ -141,7 +142,7 @@ impl Engine {
 
     /// The age recipient that `rune seal` encrypts for.
     pub fn seal_recipient(&self) -> String {
-        self.sealing
+        self.sealing()
             .recipients()
             .first()
             .map(ToString::to_string)
@@ -313,6 +314,40 @@ impl Engine {
     ) -> Result<RollbackResult, EngineError> {
         self.store
             .write(|tx| history::rollback(self, tx, key, to_version, cast_by))
+    }
+
+    /// Every seal identity, the current one first (a poisoned lock still holds a whole value:
+    /// rotation replaces the `Arc` in one assignment).
+    pub(crate) fn sealing(&self) -> std::sync::Arc<Keys> {
+        match self.sealing.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The recipients of every seal identity, the current one first (SPEC §4.6).
+    pub fn seal_identities(&self) -> Vec<String> {
+        self.sealing()
+            .recipients()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// Makes a new seal identity current; the ones before keep opening what was sealed for
+    /// them. Returns the new recipient.
+    pub fn rotate_seal_identity(&self) -> Result<String, EngineError> {
+        let all = identity::rotate(&*self.store, &self.settings, &self.keys)?;
+        let recipient = all
+            .recipients()
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match self.sealing.write() {
+            Ok(mut keys) => *keys = std::sync::Arc::new(all),
+            Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(all),
+        }
+        Ok(recipient)
     }
 
     /// What every KEK the store knows still wraps (SPEC §4.6).

@@ -160,6 +160,10 @@ pub trait ReadTx {
     /// The seal identity, sealed under the KEK, once the store has one.
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Every seal identity with its number (1 is the first, the one [`ReadTx::seal_identity`]
+    /// reads), each sealed under a KEK, ordered by number; the highest is the current one.
+    fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+
     /// Audit records at or after `since` (RFC 3339, UTC), oldest first, at most `limit`.
     fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 
@@ -190,6 +194,9 @@ pub trait WriteTx: ReadTx {
     fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError>;
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError>;
+
+    /// Stores seal identity `number` (1 is the slot of [`WriteTx::set_seal_identity`]).
+    fn put_seal_identity(&mut self, number: u64, sealed: &[u8]) -> Result<(), StoreError>;
 
     /// Appends an audit record; records are only ever appended, and removed only by
     /// [`WriteTx::prune_audit`].

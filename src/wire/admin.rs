@@ -1,5 +1,7 @@
-//! The admin part of the contract (SPEC §4.6): KEK status and rewrap batches.
+//! The admin part of the contract (SPEC §4.6): KEK status and rewrap batches, seal identities.
 //!
+//! `GET /v1/admin/seal-identity` and `POST /v1/admin/seal-identity/rotate` answer
+//! [`SealIdentities`] (public recipients only).
 //! `GET /v1/admin/kek` answers a [`KekStatus`]; `POST /v1/admin/kek/rewrap` takes a
 //! [`RewrapRequest`] and answers a [`RewrapBatch`]. Both need the `admin` permission. None of
 //! them carries key material or anything derived from a secret value: KEKs are named by their
@@ -72,4 +74,14 @@ pub struct RewrapBatch {
     pub rewrapped: u64,
     /// Records looked at by this batch.
     pub scanned: u64,
+}
+
+/// runed's seal identities by their public recipients: the current one (what
+/// `GET /v1/seal-recipient` returns and `rune seal` encrypts for) and every one that still opens
+/// what was sealed for it, current first.
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SealIdentities {
+    pub current: String,
+    pub recipients: Vec<String>,
 }

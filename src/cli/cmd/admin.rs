@@ -1,5 +1,6 @@
-//! `rune admin kek status|rewrap [--dry-run]` (SPEC §4.6, issue #15): what every KEK of the
-//! store still wraps, and moving it all to the current KEK.
+//! `rune admin kek status|rewrap [--dry-run]` and `rune admin seal-identity status|rotate`
+//! (SPEC §4.6, issue #15): what every KEK of the store still wraps, and moving it all to the
+//! current KEK; runed's seal identities, and making a new one current.
 //!
 //! In: the subcommand and the global flags. Out: a table or JSON on stdout; a progress bar on
 //! stderr while a rewrap runs (hidden when stderr is not a terminal or with `-q`). A rewrap is
@@ -31,6 +32,24 @@ pub enum AdminCommand {
     /// Key-encryption keys: what each wraps, and re-wrapping under the current one
     #[command(subcommand, after_help = EXAMPLES)]
     Kek(KekCommand),
+    /// runed's age identities for sealed values: show them, or make a new one current
+    #[command(subcommand, name = "seal-identity", after_help = SEAL_EXAMPLES)]
+    SealIdentity(SealIdentityCommand),
+}
+
+const SEAL_EXAMPLES: &str = "\
+Examples:
+  rune admin seal-identity status
+  rune admin seal-identity rotate";
+
+#[derive(Debug, Subcommand)]
+pub enum SealIdentityCommand {
+    /// Show the recipient of every seal identity, the current one first
+    #[command(after_help = SEAL_EXAMPLES)]
+    Status,
+    /// Make a new identity current; values sealed for the earlier ones still open
+    #[command(after_help = SEAL_EXAMPLES)]
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,8 +78,37 @@ pub fn run(command: &AdminCommand, global: &GlobalArgs) -> Result<ExitCode, CliE
             "`rune admin` prints a table or JSON (`-o json`), not YAML".to_owned(),
         ));
     }
-    let AdminCommand::Kek(command) = command;
     let target = target::select(global)?;
+    let command = match command {
+        AdminCommand::Kek(command) => command,
+        AdminCommand::SealIdentity(command) => {
+            let identities = match command {
+                SealIdentityCommand::Status => target.backend.seal_identities()?,
+                SealIdentityCommand::Rotate => target.backend.rotate_seal_identity()?,
+            };
+            let text = if global.output == Some(OutputFormat::Json) {
+                format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&identities).unwrap_or_default()
+                )
+            } else {
+                identities.recipients.iter().fold(
+                    String::from("RECIPIENT\tCURRENT\n"),
+                    |mut text, r| {
+                        let current = if *r == identities.current {
+                            "yes"
+                        } else {
+                            "no"
+                        };
+                        let _ = writeln!(text, "{r}\t{current}");
+                        text
+                    },
+                )
+            };
+            output::print(text)?;
+            return Ok(ExitCode::Success);
+        }
+    };
     let backend = &*target.backend;
     let json = global.output == Some(OutputFormat::Json);
     match command {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::secrets::Keys;
 use crate::server::crypto::{self, CryptoError, Kek, RecordId, SecretData};
-use crate::server::engine::EngineError;
+use crate::server::engine::{EngineError, Settings, audit};
 use crate::server::keyring::Keyring;
 use crate::server::store::Store;
 
@@ -57,27 +57,77 @@ pub(super) fn check_keys(store: &dyn Store, keys: &Keyring) -> Result<(), Engine
     })
 }
 
-/// The store's age identity, created on first start. It is kept as a secret record under the
-/// KEK (with a namespace no secret can have), so the data directory plus the KEK is a complete
-/// backup: a restored runed still opens everything sealed for it.
-pub(super) fn seal_identity(store: &dyn Store, keys: &Keyring) -> Result<Keys, EngineError> {
-    const KEY: &str = "identity";
-    let id = seal_identity_id();
+/// The store's age identities, current first, the first created on first start. Each is kept
+/// as a secret record under the KEK (with a namespace no secret can have), so the data
+/// directory plus the KEK is a complete backup: a restored runed still opens everything sealed
+/// for it, and after a rotation ([`rotate`]) for the identities before too.
+pub(super) fn seal_identities(store: &dyn Store, keys: &Keyring) -> Result<Keys, EngineError> {
     store.write(|tx| {
-        if let Some(record) = tx.seal_identity()? {
-            let kek: &Kek = keys.for_record(&record).map_err(|e| missing(&e))?;
-            let data = crypto::open(kek, id, &record)?;
-            let text = data.get(KEY).ok_or(CryptoError::Malformed)?;
-            Keys::parse(text.expose(), Path::new(SEAL_IDENTITY))
-                .map_err(|_| EngineError::Crypto(CryptoError::Malformed))
-        } else {
-            let keys_new = Keys::generate();
-            let mut data = SecretData::new();
-            data.insert(KEY.to_owned(), keys_new.to_text());
-            tx.set_seal_identity(&crypto::seal(keys.current(), id, &data)?)?;
-            Ok(keys_new)
+        let stored = tx.seal_identities()?;
+        if stored.is_empty() {
+            let fresh = Keys::generate();
+            tx.put_seal_identity(1, &seal_keys(keys, 1, &fresh)?)?;
+            return Ok(fresh);
         }
+        open_all(keys, &stored)
     })
+}
+
+/// Makes a new identity current (`rune admin seal-identity rotate`); the ones before keep
+/// opening what was sealed for them. Returns every identity, the new one first.
+pub(super) fn rotate(
+    store: &dyn Store,
+    settings: &Settings,
+    keys: &Keyring,
+) -> Result<Keys, EngineError> {
+    store.write(|tx| {
+        let mut stored = tx.seal_identities()?;
+        let number = stored.iter().map(|(n, _)| *n).max().unwrap_or(0) + 1;
+        let sealed = seal_keys(keys, number, &Keys::generate())?;
+        tx.put_seal_identity(number, &sealed)?;
+        stored.push((number, sealed));
+        audit::record(tx, settings, "seal-identity-rotate", Vec::new(), None)?;
+        open_all(keys, &stored)
+    })
+}
+
+/// The record id of seal identity `number`.
+pub(in crate::server::engine) fn seal_identity_number(number: u64) -> RecordId<'static> {
+    RecordId {
+        version: number,
+        ..seal_identity_id()
+    }
+}
+
+const KEY: &str = "identity";
+
+fn seal_keys(keys: &Keyring, number: u64, identity: &Keys) -> Result<Vec<u8>, EngineError> {
+    let mut data = SecretData::new();
+    data.insert(KEY.to_owned(), identity.to_text());
+    Ok(crypto::seal(
+        keys.current(),
+        seal_identity_number(number),
+        &data,
+    )?)
+}
+
+/// Every stored identity opened, the highest number (the current one) first.
+fn open_all(keys: &Keyring, stored: &[(u64, Vec<u8>)]) -> Result<Keys, EngineError> {
+    let mut sorted: Vec<&(u64, Vec<u8>)> = stored.iter().collect();
+    sorted.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let mut all: Option<Keys> = None;
+    for (number, record) in sorted {
+        let kek: &Kek = keys.for_record(record).map_err(|e| missing(&e))?;
+        let data = crypto::open(kek, seal_identity_number(*number), record)?;
+        let text = data.get(KEY).ok_or(CryptoError::Malformed)?;
+        let opened = Keys::parse(text.expose(), Path::new(SEAL_IDENTITY))
+            .map_err(|_| EngineError::Crypto(CryptoError::Malformed))?;
+        all = Some(match all {
+            Some(newer) => newer.then(opened),
+            None => opened,
+        });
+    }
+    all.ok_or(EngineError::Crypto(CryptoError::Malformed))
 }
 
 /// A record under a KEK that is not loaded: the start refuses, naming it (the count comes from

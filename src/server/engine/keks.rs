@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::resource::Kind;
 use crate::server::crypto::{self, CryptoError};
 use crate::server::engine::data::record_id;
-use crate::server::engine::identity::seal_identity_id;
+use crate::server::engine::identity::seal_identity_number;
 use crate::server::engine::{EngineError, Settings, audit};
 use crate::server::keyring::Keyring;
 use crate::server::store::{ReadTx, Store};
@@ -35,7 +35,7 @@ fn kek_id(bytes: &[u8]) -> Result<String, EngineError> {
 /// Counts every record by the KEK its header names, walking the versions page by page.
 fn counts(tx: &dyn ReadTx) -> Result<Counts, EngineError> {
     let mut counts = Counts::new();
-    if let Some(identity) = tx.seal_identity()? {
+    for (_, identity) in tx.seal_identities()? {
         counts.entry(kek_id(&identity)?).or_default().1 += 1;
     }
     let mut after: Option<(ObjectKey, u64)> = None;
@@ -124,18 +124,16 @@ pub(super) fn rewrap(
     let current = keys.current();
     store.write(|tx| {
         let mut batch = RewrapBatch::default();
-        if after.is_none()
-            && let Some(identity) = tx.seal_identity()?
-            && crypto::kek_id_of(&identity)? != current.id()
-        {
-            let from = keys.for_record(&identity).map_err(missing)?;
-            tx.set_seal_identity(&crypto::rewrap(
-                from,
-                current,
-                seal_identity_id(),
-                &identity,
-            )?)?;
-            batch.rewrapped += 1;
+        if after.is_none() {
+            for (number, identity) in tx.seal_identities()? {
+                if crypto::kek_id_of(&identity)? == current.id() {
+                    continue;
+                }
+                let from = keys.for_record(&identity).map_err(missing)?;
+                let id = seal_identity_number(number);
+                tx.put_seal_identity(number, &crypto::rewrap(from, current, id, &identity)?)?;
+                batch.rewrapped += 1;
+            }
         }
         let page = tx.secret_versions(after.as_ref().map(|(k, v)| (k, *v)), limit)?;
         for version in &page {

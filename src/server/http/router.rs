@@ -83,6 +83,11 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
             "/v1/rollback/{ns}/configmaps/{name}",
             post(history::configmap_rollback),
         )
+        .route("/v1/admin/seal-identity", get(admin::seal_identities))
+        .route(
+            "/v1/admin/seal-identity/rotate",
+            post(admin::rotate_seal_identity),
+        )
         .route("/v1/audit", get(admin::audit))
         .route("/v1/plan", post(batch::plan))
         .route("/v1/apply", post(batch::apply))

@@ -1,6 +1,6 @@
 //! The redb store: one file, `rune.redb`, in the data directory — the first [`Store`].
 //!
-//! In: a data directory. Out: a [`Store`] over five tables (their layout is in `tables.rs`).
+//! In: a data directory. Out: a [`Store`] over six tables (their layout is in `tables.rs`).
 //! The directory is made private (0700) and the file owner-only (0600); a second process that
 //! opens the same file is refused with [`StoreError::Locked`].
 //! Must not happen here: a change of the tables, their keys or the record JSON — existing data
@@ -19,7 +19,7 @@ use crate::resource::Kind;
 use crate::server::store::{ReadTx, Record, SealedVersion, Store, StoreError, WriteTx};
 use crate::wire::audit::AuditEntry;
 use crate::wire::object::ObjectKey;
-use tables::{AUDIT, KEKS, META, OBJECTS, ReadTable, Rows, VERSIONS, WriteTable};
+use tables::{AUDIT, KEKS, META, OBJECTS, ReadTable, Rows, SEAL_IDENTITIES, VERSIONS, WriteTable};
 
 const STORE_FILE: &str = "rune.redb";
 
@@ -60,6 +60,7 @@ impl Store for RedbStore {
         let tx = self.db.begin_read()?;
         work(&Read {
             tx: &tx,
+            identities: OnceCell::new(),
             audit: OnceCell::new(),
             keks: OnceCell::new(),
             meta: OnceCell::new(),
@@ -73,6 +74,7 @@ impl Store for RedbStore {
         let tx = self.db.begin_write()?;
         let commit = work(&mut Write {
             tx: &tx,
+            identities: OnceCell::new(),
             audit: OnceCell::new(),
             keks: OnceCell::new(),
             meta: OnceCell::new(),
@@ -90,6 +92,7 @@ impl Store for RedbStore {
 /// A read transaction; each table is opened on first use (a `get` needs only the objects).
 struct Read<'t> {
     tx: &'t ReadTransaction,
+    identities: OnceCell<ReadTable>,
     audit: OnceCell<ReadTable>,
     keks: OnceCell<ReadTable>,
     meta: OnceCell<ReadTable>,
@@ -160,6 +163,15 @@ impl ReadTx for Read<'_> {
         opened(&self.audit, || ReadTable::open(self.tx, AUDIT))?.audit(since, limit)
     }
 
+    fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let first = self.seal_identity()?;
+        let more = opened(&self.identities, || {
+            ReadTable::open(self.tx, SEAL_IDENTITIES)
+        })?
+        .all()?;
+        tables::numbered(first, more)
+    }
+
     fn auth_required(&self) -> Result<bool, StoreError> {
         let meta = opened(&self.meta, || ReadTable::open(self.tx, META))?;
         Ok(meta.meta(tables::AUTH_REQUIRED)?.is_some())
@@ -173,6 +185,7 @@ impl ReadTx for Read<'_> {
 /// A write transaction; a table is opened (and so created) on first use, as before the seam.
 struct Write<'t> {
     tx: &'t WriteTransaction,
+    identities: OnceCell<WriteTable<'t>>,
     audit: OnceCell<WriteTable<'t>>,
     keks: OnceCell<WriteTable<'t>>,
     meta: OnceCell<WriteTable<'t>>,
@@ -251,6 +264,15 @@ impl ReadTx for Write<'_> {
         opened(&self.audit, || WriteTable::open(self.tx, AUDIT))?.audit(since, limit)
     }
 
+    fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let first = self.seal_identity()?;
+        let more = opened(&self.identities, || {
+            WriteTable::open(self.tx, SEAL_IDENTITIES)
+        })?
+        .all()?;
+        tables::numbered(first, more)
+    }
+
     fn auth_required(&self) -> Result<bool, StoreError> {
         Ok(self.meta()?.meta(tables::AUTH_REQUIRED)?.is_some())
     }
@@ -287,6 +309,14 @@ impl WriteTx for Write<'_> {
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
         Write::table_mut(self.tx, &mut self.meta, META)?.set_meta(tables::SEAL_IDENTITY, sealed)
+    }
+
+    fn put_seal_identity(&mut self, number: u64, sealed: &[u8]) -> Result<(), StoreError> {
+        if number <= 1 {
+            return self.set_seal_identity(sealed);
+        }
+        Write::table_mut(self.tx, &mut self.identities, SEAL_IDENTITIES)?
+            .set_meta(&format!("{number:020}"), sealed)
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {

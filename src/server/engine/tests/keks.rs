@@ -173,3 +173,24 @@ fn a_store_from_before_rotation_is_migrated() {
         assert!(old.verify_check_value(&known[0].1));
     });
 }
+
+/// Every seal identity is under a KEK: a rewrap after a seal-identity rotation moves both, and
+/// both open again without the old KEK, the newer one still current.
+#[test]
+fn a_rewrap_moves_every_seal_identity() {
+    each_backend(|backend| {
+        let engine = engine_keys(backend, 7, &[]).unwrap();
+        let first = engine.seal_recipient();
+        let second = engine.rotate_seal_identity().unwrap();
+        assert_eq!(engine.seal_identities(), [second.clone(), first.clone()]);
+        drop(engine);
+        let engine = engine_keys(backend, 8, &[7]).unwrap();
+        assert_eq!(engine.kek_status().unwrap().to_rewrap(), 2);
+        let batch = engine.kek_rewrap(&RewrapRequest::default()).unwrap();
+        assert_eq!(batch.rewrapped, 2);
+        drop(engine);
+        let engine = engine_keys(backend, 8, &[]).unwrap();
+        assert_eq!(engine.seal_recipient(), second);
+        assert_eq!(engine.seal_identities(), [second, first]);
+    });
+}

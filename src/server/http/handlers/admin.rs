@@ -20,7 +20,7 @@ use crate::server::http::error::{ApiError, JsonBody, query};
 use crate::server::http::handlers::{Api, blocking};
 use crate::server::log;
 use crate::server::tokens::Permission;
-use crate::wire::admin::RewrapRequest;
+use crate::wire::admin::{RewrapRequest, SealIdentities};
 use crate::wire::audit::AuditList;
 
 /// The most records one `GET /v1/audit` returns.
@@ -88,4 +88,36 @@ pub(crate) async fn kek_rewrap(
         crate::server::keyring::announce_removable(&status);
     }
     Ok(Json(batch).into_response())
+}
+
+/// `GET /v1/admin/seal-identity`: the recipients of every seal identity, current first.
+pub(crate) async fn seal_identities(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+) -> Api {
+    c.require(Permission::Admin, "reading the seal identities")?;
+    let recipients = s.engine.seal_identities();
+    Ok(Json(SealIdentities {
+        current: recipients.first().cloned().unwrap_or_default(),
+        recipients,
+    })
+    .into_response())
+}
+
+/// `POST /v1/admin/seal-identity/rotate`: a new current seal identity.
+pub(crate) async fn rotate_seal_identity(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+) -> Api {
+    c.require(Permission::Admin, "rotating the seal identity")?;
+    let engine = s.engine.clone();
+    let current = blocking(move || engine.rotate_seal_identity()).await?;
+    log::info(&format!(
+        "seal identity rotated: the current recipient is {current}"
+    ));
+    Ok(Json(SealIdentities {
+        current,
+        recipients: s.engine.seal_identities(),
+    })
+    .into_response())
 }

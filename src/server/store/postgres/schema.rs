@@ -59,6 +59,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX rune_audit_at ON rune_audit (at, seq);
     "#,
+    // 3: seal identities after the first (the first stays in rune_meta), by number (#15).
+    "
+    CREATE TABLE rune_seal_identities (
+        number bigint PRIMARY KEY,
+        sealed bytea NOT NULL
+    );
+    ",
 ];
 
 /// The newest schema this runed knows.

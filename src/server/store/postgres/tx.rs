@@ -207,6 +207,20 @@ impl ReadTx for Tx<'_> {
         self.meta(SEAL_IDENTITY)
     }
 
+    fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let mut out: Vec<(u64, Vec<u8>)> =
+            self.seal_identity()?.into_iter().map(|f| (1, f)).collect();
+        for row in self.query(
+            "SELECT number, sealed FROM rune_seal_identities ORDER BY number",
+            &[],
+        )? {
+            let number = u64::try_from(row.get::<_, i64>(0))
+                .map_err(|_| StoreError::Backend("a negative seal identity number".into()))?;
+            out.push((number, row.get(1)));
+        }
+        Ok(out)
+    }
+
     fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.query(
@@ -288,6 +302,18 @@ impl WriteTx for Tx<'_> {
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
         self.set_meta(SEAL_IDENTITY, sealed)
+    }
+
+    fn put_seal_identity(&mut self, number: u64, sealed: &[u8]) -> Result<(), StoreError> {
+        if number <= 1 {
+            return self.set_seal_identity(sealed);
+        }
+        let number = version_number(number)?;
+        self.execute(
+            "INSERT INTO rune_seal_identities (number, sealed) VALUES ($1, $2)
+             ON CONFLICT (number) DO UPDATE SET sealed = EXCLUDED.sealed",
+            &[&number, &sealed],
+        )
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {

@@ -5,6 +5,7 @@
 //! - `meta`: `kek-check` → the KEK check value (before KEK rotation); `seal-identity` → the
 //!   sealed age identity.
 //! - `keks`: KEK id → that KEK's check value (a table of its own since KEK rotation, #15).
+//! - `seal-identities`: `{number:020}` → seal identities 2, 3, … after a rotation (#15).
 //! - `audit`: `{at}\0{n:010}` → an audit record as JSON, in time order (#15).
 //!
 //! Keys sort by kind, then namespace, then name (then version), so a kind or a namespace is one
@@ -31,6 +32,10 @@ pub(super) const META: Definition = TableDefinition::new("meta");
 
 /// Check values by KEK id (`kek id` → check value): one per KEK the store has known.
 pub(super) const KEKS: Definition = TableDefinition::new("keks");
+
+/// Seal identities after the first, by `{number:020}` → the identity sealed under a KEK (the
+/// first stays in `meta`, where stores from before rotation keep it).
+pub(super) const SEAL_IDENTITIES: Definition = TableDefinition::new("seal-identities");
 
 /// Audit records by `{at}\0{n:010}` (time, then order within the second) → JSON entry.
 pub(super) const AUDIT: Definition = TableDefinition::new("audit");
@@ -68,6 +73,21 @@ fn object_key(key: &ObjectKey) -> String {
 
 fn version_key(key: &ObjectKey, version: u64) -> String {
     format!("{}\0{version:020}", object_key(key))
+}
+
+/// The first seal identity (number 1) and the numbered rows of `seal-identities`, in order.
+pub(super) fn numbered(
+    first: Option<Vec<u8>>,
+    more: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    let mut out: Vec<(u64, Vec<u8>)> = first.into_iter().map(|f| (1, f)).collect();
+    for (key, value) in more {
+        let number = key
+            .parse()
+            .map_err(|_| StoreError::Backend(format!("malformed seal identity key `{key}`")))?;
+        out.push((number, value));
+    }
+    Ok(out)
 }
 
 /// The reads both kinds of transaction share, on a table that may not exist yet (reading as
