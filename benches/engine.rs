@@ -15,12 +15,17 @@
 //! - (e) the re-plan of 1,000 of the applied secrets with their values sealed (`sealed:`, SPEC
 //!   §6): every value opened with the server's age identity, checked for its place and compared.
 //!
+//! The same runs against a `runed` on PostgreSQL (issue #16) when the benchmark can start a
+//! throwaway cluster as the tests do (`tests/support/pg_cluster.rs`).
+//!
 //! It prints the minimum and median wall time and objects per second of each, and for runed the
 //! server's own time from its request log. `RUNE_BENCH_RUNS` (default 5), `RUNE_BENCH_OBJECTS`
 //! (default 10,000) and `RUNE_BENCH_WRITES` (default 1,000) change the sizes.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+#[path = "../tests/support/pg_cluster.rs"]
+mod pg_cluster;
 mod support;
 
 use std::collections::BTreeMap;
@@ -57,6 +62,31 @@ fn main() {
             println!("\nruned (HTTP, {}):", runed.url);
             let rows = measure(&backend, &batch, writes, runs, Some(&runed));
             print!("{}", support::table(&rows));
+            drop(runed);
+            match pg_cluster::database() {
+                Ok(url) => {
+                    let dir = scratch.path().join("runed-pg");
+                    std::fs::create_dir_all(&dir).expect("a directory");
+                    std::fs::write(dir.join("url"), url).expect("write the URL");
+                    let config = dir.join("runed.yaml");
+                    std::fs::write(
+                        &config,
+                        format!(
+                            "storage:\n  backend: postgres\n  postgres:\n    url-file: {}\n",
+                            dir.join("url").display()
+                        ),
+                    )
+                    .expect("write the server runefile");
+                    let config = config.display().to_string();
+                    let runed =
+                        Runed::start_with(&binary, &dir.join("data"), &["--config", &config]);
+                    let backend = Remote::new(&runed.url, None, Duration::from_secs(600));
+                    println!("\nruned on PostgreSQL (HTTP, {}):", runed.url);
+                    let rows = measure(&backend, &batch, writes, runs, Some(&runed));
+                    print!("{}", support::table(&rows));
+                }
+                Err(why) => println!("\nruned on PostgreSQL: skipped; {why}"),
+            }
         }
         Err(why) => println!("\nruned: skipped; {why}"),
     }

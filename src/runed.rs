@@ -11,9 +11,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::diag::render::human::Style;
+use crate::server::backend;
 use crate::server::http::daemon;
+use crate::server::store::TokenStore as _;
 use crate::server::tokens;
-use crate::server_config::{KekSource, ServerConfig, TlsConfig};
+use crate::server_config::{KekSource, ServerConfig, StorageBackend, TlsConfig};
 use crate::validate::{self, Options};
 
 /// The rune server: encrypted, versioned state behind a JSON API.
@@ -62,6 +64,20 @@ pub enum Command {
     /// Manage bearer tokens (works while runed is running)
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the configured store
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy a redb store (objects, ciphertext as it is, KEK check value, seal identity,
+    /// tokens) into the configured backend, which must be new; the same KEK opens it
+    Copy {
+        /// The data directory of the redb store to copy (runed must not be running on it)
+        #[arg(long, value_name = "DIR")]
+        from_data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +173,9 @@ pub fn run() -> u8 {
             // The launcher's code is the instance's own status, not a failure of runed.
             Some(Command::Instance) => return crate::server::runner::launch::main(),
             Some(Command::Token(command)) => serve_or_token(&cli.serve, Some(command)),
+            Some(Command::Store(StoreCommand::Copy { from_data_dir })) => {
+                store_copy(&cli.serve, &from_data_dir)
+            }
             Some(Command::Kek(KekCommand::Generate { file })) => generate_kek(&file),
             None => serve_or_token(&cli.serve, None),
         },
@@ -174,7 +193,7 @@ pub fn run() -> u8 {
 fn serve_or_token(serve: &ServeArgs, command: Option<TokenCommand>) -> Result<(), RunedError> {
     let config = config(serve).map_err(RunedError::Config)?;
     match command {
-        Some(command) => token(command, &daemon::data_dir(&config)),
+        Some(command) => token(command, &config),
         None => {
             harden(&config)?;
             daemon::run(&config).map_err(failed)
@@ -189,6 +208,38 @@ fn harden(config: &ServerConfig) -> Result<(), RunedError> {
     crate::server::harden::no_core_dumps()
         .map_err(|e| RunedError::Failed(format!("cannot turn core dumps off: {e}")))?;
     crate::server::kek_env::hand_over(&config.kek).map_err(failed)
+}
+
+/// `runed store copy --from-data-dir DIR`: the redb store of DIR into the configured backend.
+fn store_copy(serve: &ServeArgs, from: &std::path::Path) -> Result<(), RunedError> {
+    use crate::server::store::{TokenFileStore, redb::RedbStore};
+    let config = config(serve).map_err(RunedError::Config)?;
+    let target_dir = daemon::data_dir(&config);
+    if config.storage == StorageBackend::Redb && target_dir == from {
+        return Err(RunedError::Failed(
+            "the source is the configured store itself".to_owned(),
+        ));
+    }
+    let source = RedbStore::open(from).map_err(failed)?;
+    let target = backend::open(&config, &target_dir).map_err(failed)?;
+    let copied = crate::server::copy::copy(
+        &source,
+        &TokenFileStore::new(from),
+        &*target.store,
+        &*target.tokens,
+        tokens::fail_closed::marked(from),
+    )
+    .map_err(failed)?;
+    writeln!(
+        std::io::stdout(),
+        "copied {} objects, {} data versions and {} tokens from {} into {}",
+        copied.objects,
+        copied.versions,
+        copied.tokens,
+        from.display(),
+        target.description
+    )
+    .map_err(RunedError::Output)
 }
 
 /// `runed kek generate FILE`: the id on stdout, what to do next on stderr.
@@ -265,7 +316,16 @@ fn read_config(path: &std::path::Path) -> Result<ServerConfig, String> {
     }
 }
 
-fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedError> {
+fn token(command: TokenCommand, config: &ServerConfig) -> Result<(), RunedError> {
+    let data_dir = &daemon::data_dir(config);
+    // With a database, tokens live there (every replica reads them); the latch is written in
+    // the same transaction as the token.
+    let shared = match &config.storage {
+        StorageBackend::Redb => None,
+        StorageBackend::Postgres(postgres) => {
+            Some(backend::open_postgres(postgres).map_err(failed)?.tokens())
+        }
+    };
     let mut out = std::io::stdout().lock();
     let written = match command {
         TokenCommand::Create {
@@ -279,7 +339,11 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
                 permissions,
                 ttl,
             };
-            let (token, info) = tokens::create(data_dir, &name, grant).map_err(failed)?;
+            let (token, info) = match &shared {
+                Some(store) => tokens::create_in(store, &name, grant),
+                None => tokens::create(data_dir, &name, grant),
+            }
+            .map_err(failed)?;
             let scope = if info.namespaces.is_empty() {
                 "all namespaces".to_owned()
             } else {
@@ -299,7 +363,11 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
             writeln!(out, "{}", token.expose())
         }
         TokenCommand::List => {
-            let all = tokens::list(data_dir).map_err(failed)?;
+            let all = match &shared {
+                Some(store) => store.entries(),
+                None => tokens::list(data_dir),
+            }
+            .map_err(failed)?;
             let now = crate::server::clock::now_unix();
             let mut text = String::from("NAME\tNAMESPACES\tPERMISSIONS\tCREATED\tEXPIRES\n");
             for t in all {
@@ -327,7 +395,11 @@ fn token(command: TokenCommand, data_dir: &std::path::Path) -> Result<(), RunedE
             out.write_all(text.as_bytes())
         }
         TokenCommand::Revoke { name } => {
-            tokens::revoke(data_dir, &name).map_err(failed)?;
+            match &shared {
+                Some(store) => store.remove(&name),
+                None => tokens::revoke(data_dir, &name),
+            }
+            .map_err(failed)?;
             writeln!(out, "revoked token `{name}`")
         }
     };

@@ -3,7 +3,9 @@
 //! the engine embedded when no server is configured (and runs no services then).
 
 pub mod audit;
+pub mod backend;
 pub mod clock;
+pub mod copy;
 pub mod crypto;
 pub mod embedded;
 pub mod engine;
@@ -13,6 +15,7 @@ pub mod kek;
 pub mod kek_env;
 pub mod kek_mode;
 pub mod keyring;
+pub mod leader;
 pub mod log;
 pub mod runner;
 pub mod store;

@@ -93,6 +93,45 @@ impl Default for ReadTimeouts {
     }
 }
 
+/// Where the PostgreSQL URL comes from (`storage.postgres`): it holds a password, so runed
+/// reads it at start and keeps it only in memory, never in a log line.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub enum UrlSource {
+    /// `url-env`: an environment variable.
+    Env(String),
+    /// `url-file`: a file holding the URL (surrounding whitespace ignored).
+    File(PathBuf),
+}
+
+/// `storage.postgres`: the database replicas share (SPEC §4.5).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct PostgresConfig {
+    pub url: UrlSource,
+    pub pool_size: u32,
+    /// `ca-file`: PEM certificates to trust for the database's TLS instead of the web PKI
+    /// roots (a managed database's own CA).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        Self {
+            url: UrlSource::Env("RUNE_POSTGRES_URL".to_owned()),
+            pool_size: 8,
+            ca_file: None,
+        }
+    }
+}
+
+/// `storage.backend`.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub enum StorageBackend {
+    /// One file in the data directory, one runed (the default).
+    #[default]
+    Redb,
+    Postgres(PostgresConfig),
+}
+
 /// The whole server configuration, with SPEC defaults for what the file leaves out.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct ServerConfig {
@@ -111,6 +150,8 @@ pub struct ServerConfig {
     /// `runner.uid-range`: where each service's own uid comes from.
     pub uid_range: UidRange,
     pub tls: Option<TlsConfig>,
+    /// `storage.backend` (and `storage.postgres`).
+    pub storage: StorageBackend,
     pub versions_kept: u32,
 }
 
@@ -127,6 +168,7 @@ impl Default for ServerConfig {
             previous_keks: Vec::new(),
             uid_range: UidRange::DEFAULT,
             tls: None,
+            storage: StorageBackend::Redb,
             versions_kept: 10,
         }
     }

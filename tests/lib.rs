@@ -20,6 +20,10 @@ mod kubectl;
 mod lint;
 mod parse_budget;
 mod permissions;
+mod pg;
+#[path = "support/pg_cluster.rs"]
+mod pg_cluster;
+mod pg_failover;
 mod properties;
 mod runed;
 mod schema;

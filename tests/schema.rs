@@ -550,6 +550,19 @@ fn schema_accepts_what_lint_accepts() {
 fn server_schema_follows_the_validator() {
     let server_runefile = validator(SERVER_RUNEFILE);
     let example = "server:\n  listen: 127.0.0.1:7861\n  data-dir: /var/lib/rune\n  header-read-timeout: 10s\n  body-read-timeout: 1m30s\n  tls: { cert-file: c.pem, key-file: k.pem }\nauth:\n  required: false\ncrypto:\n  kek:\n    source: file\n    file-path: /var/lib/rune/kek\n    env-var: RUNE_MASTER_KEY\n    generate-if-missing: true\nstorage:\n  secret-limits:    { max-keys-per-secret: 64, max-value-size: 65536 }\n  configmap-limits: { max-keys-per-configmap: 64, max-value-size: 65536 }\n  versions-kept: 10\n";
+    let postgres = "storage:\n  backend: postgres\n  postgres:\n    url-env: RUNE_POSTGRES_URL\n    pool-size: 8\n";
+    assert_eq!(
+        lint_errors(postgres),
+        0,
+        "SPEC 4.1's postgres storage lints with errors"
+    );
+    for document in documents("runed.yaml", postgres) {
+        let found = failures(&server_runefile, &document);
+        assert!(
+            found.is_empty(),
+            "the postgres storage fails the schema:\n{found}"
+        );
+    }
     assert_eq!(
         lint_errors(example),
         0,
@@ -575,6 +588,15 @@ fn server_schema_follows_the_validator() {
             "server:\n  tls:\n    cert-file: c.pem\n",
         ),
         ("a string as a boolean", "auth:\n  required: 'yes'\n"),
+        ("an unknown storage backend", "storage:\n  backend: mysql\n"),
+        (
+            "a pool of no connections",
+            "storage:\n  backend: postgres\n  postgres:\n    pool-size: 0\n",
+        ),
+        (
+            "two places for the database URL",
+            "storage:\n  backend: postgres\n  postgres:\n    url-env: U\n    url-file: /u\n",
+        ),
         (
             "a limit of zero keys",
             "storage:\n  secret-limits:\n    max-keys-per-secret: 0\n",

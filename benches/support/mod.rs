@@ -32,9 +32,15 @@ pub struct Runed {
 impl Runed {
     /// Starts `binary` on a fresh data directory and waits for its `listening on` line.
     pub fn start(binary: &Path, data_dir: &Path) -> Self {
+        Self::start_with(binary, data_dir, &[])
+    }
+
+    /// [`Runed::start`] with more arguments (`--config FILE`).
+    pub fn start_with(binary: &Path, data_dir: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(binary)
             .arg("--data-dir")
             .arg(data_dir)
+            .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -173,6 +173,19 @@ impl Runner {
         let _ = self.gate.set(gate);
     }
 
+    /// Wakes every instance at once, as `rune restart` does for one service: a running one is
+    /// stopped and started again, one waiting out its back-off tries now. For a gate that
+    /// changed (a replica that took or lost the runner lock), so that failover does not wait
+    /// for a back-off of up to a minute.
+    pub fn kick(&self) {
+        let services = self.services.lock().expect("runner lock");
+        for service in services.values() {
+            for instance in &service.instances {
+                instance.control.send_modify(|c| c.epoch += 1);
+            }
+        }
+    }
+
     /// Why `process:` services may not start now (the gate), if they may not. Unlike
     /// [`Self::refusal`] this can change: instances retry with their back-off.
     fn gated(&self) -> Option<String> {

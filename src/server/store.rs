@@ -29,11 +29,12 @@
 //! A write transaction sees its own writes, and what it reads stays as read until it commits:
 //! the engine compares an object's revision with the one its plan saw and then writes over it,
 //! and counts a namespace's objects or finds a secret's users before committing a deletion.
-//! redb serialises write transactions, so it needs nothing more; Postgres would lock the rows
-//! it reads in a write transaction (`SELECT … FOR UPDATE`) and run it `SERIALIZABLE` (or lock
-//! the namespace) for the counts. A read transaction is one consistent snapshot.
+//! redb serialises write transactions, so it needs nothing more; PostgreSQL serialises them
+//! across replicas with one transaction-scoped advisory lock (see [`postgres`] for why not
+//! `SELECT … FOR UPDATE` or `SERIALIZABLE`). A read transaction is one consistent snapshot.
 
 pub mod fault;
+pub mod postgres;
 pub mod redb;
 
 use std::path::PathBuf;

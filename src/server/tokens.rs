@@ -106,6 +106,9 @@ pub enum TokenError {
     },
     #[error("the system random number generator failed")]
     Random,
+    /// The database that keeps the tokens failed (its message; never a token or a hash).
+    #[error("the token store failed: {0}")]
+    Store(String),
     /// Past its `--ttl`: refused like an unknown token, with a message that says why.
     #[error("token `{name}` expired at {at}: ask an operator for a new one (`runed token create`)")]
     Expired { at: String, name: String },
@@ -311,11 +314,23 @@ impl FileStamp {
     }
 }
 
-/// The server's view of the token file, re-read whenever it changes on disk.
-#[derive(Debug)]
+/// The server's view of the token file, re-read whenever it changes on disk; or of a token
+/// store that replicas share, read on every call.
 pub struct Tokens {
     cache: Mutex<(Option<FileStamp>, Vec<TokenInfo>)>,
     path: PathBuf,
+    /// A database's tokens: asked each time, so a token created or revoked through any
+    /// replica counts at once.
+    shared: Option<std::sync::Arc<dyn TokenStore>>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("path", &self.path)
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tokens {
@@ -323,11 +338,24 @@ impl Tokens {
         Self {
             cache: Mutex::new((None, Vec::new())),
             path: tokens_path(data_dir),
+            shared: None,
+        }
+    }
+
+    /// The tokens of a store that replicas share (the postgres backend).
+    pub fn shared(store: std::sync::Arc<dyn TokenStore>) -> Self {
+        Self {
+            cache: Mutex::new((None, Vec::new())),
+            path: PathBuf::new(),
+            shared: Some(store),
         }
     }
 
     /// The tokens now on file (re-read if the file changed since the last call).
     pub fn current(&self) -> Result<Vec<TokenInfo>, TokenError> {
+        if let Some(store) = &self.shared {
+            return store.entries();
+        }
         let modified = std::fs::metadata(&self.path)
             .ok()
             .map(|m| FileStamp::of(&m));

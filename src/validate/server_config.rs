@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use crate::diag::{Code, Diagnostic};
 use crate::limits::DataLimits;
 use crate::parse::node::Node;
-use crate::server_config::{KekSource, ServerConfig, TlsConfig, UidRange};
+use crate::server_config::{
+    KekSource, PostgresConfig, ServerConfig, StorageBackend, TlsConfig, UidRange, UrlSource,
+};
 use crate::validate::context::DocContext;
 use crate::validate::fields::Fields;
 
@@ -26,10 +28,13 @@ pub mod allowed {
     pub const KEK: &[&str] = &["env-var", "file-path", "generate-if-missing", "source"];
     pub const STORAGE: &[&str] = &[
         "audit-retention",
+        "backend",
         "configmap-limits",
+        "postgres",
         "secret-limits",
         "versions-kept",
     ];
+    pub const POSTGRES: &[&str] = &["ca-file", "pool-size", "url-env", "url-file"];
     pub const SECRET_LIMITS: &[&str] = &["max-keys-per-secret", "max-value-size"];
     pub const RUNNER: &[&str] = &["uid-range"];
     pub const CONFIGMAP_LIMITS: &[&str] = &["max-keys-per-configmap", "max-value-size"];
@@ -277,7 +282,93 @@ fn storage(ctx: &mut DocContext<'_>, node: &Node, config: &mut ServerConfig) -> 
             None => ok = false,
         }
     }
+    ok &= backend(ctx, &fields, config).is_some();
     ok.then_some(())
+}
+
+/// `storage.backend` and `storage.postgres`; the latter only with the postgres backend.
+fn backend(ctx: &mut DocContext<'_>, fields: &Fields<'_>, config: &mut ServerConfig) -> Option<()> {
+    let mut postgres = None;
+    if let Some(node) = fields.optional("postgres") {
+        postgres = Some(postgres_section(ctx, node)?);
+    }
+    let Some(node) = fields.optional("backend") else {
+        if let Some(node) = fields.optional("postgres") {
+            ctx.push(
+                Diagnostic::new(
+                    Code::FieldValue,
+                    node.span,
+                    "`storage.postgres` is set but `storage.backend` is not `postgres`",
+                )
+                .help("add `backend: postgres`, or remove the `postgres` section"),
+            );
+            return None;
+        }
+        return Some(());
+    };
+    let name = ctx.string(node, "backend")?;
+    match name.value.as_str() {
+        "redb" if postgres.is_none() => config.storage = StorageBackend::Redb,
+        "postgres" => config.storage = StorageBackend::Postgres(postgres.unwrap_or_default()),
+        other => {
+            let message = if other == "redb" {
+                "`storage.postgres` is set but `storage.backend` is `redb`".to_owned()
+            } else {
+                format!("`{other}` is not a storage backend")
+            };
+            ctx.push(
+                Diagnostic::new(Code::FieldValue, name.span, message)
+                    .help("write `redb` (one file in the data directory) or `postgres`"),
+            );
+            return None;
+        }
+    }
+    Some(())
+}
+
+fn postgres_section(ctx: &mut DocContext<'_>, node: &Node) -> Option<PostgresConfig> {
+    let fields = Fields::open(ctx, node, "`postgres` section")?;
+    fields.reject_unknown(ctx, allowed::POSTGRES);
+    let mut config = PostgresConfig::default();
+    let mut ok = true;
+    if let Some(size) = fields.optional("pool-size") {
+        match ctx
+            .integer(size, "pool-size", 1..=1_000)
+            .and_then(|n| u32::try_from(n).ok())
+        {
+            Some(size) => config.pool_size = size,
+            None => ok = false,
+        }
+    }
+    if let Some(file) = fields.optional("ca-file") {
+        match ctx.string(file, "ca-file") {
+            Some(file) => config.ca_file = Some(PathBuf::from(file.value)),
+            None => ok = false,
+        }
+    }
+    match (fields.optional("url-env"), fields.optional("url-file")) {
+        (Some(_), Some(file)) => {
+            ctx.push(
+                Diagnostic::new(
+                    Code::FieldValue,
+                    file.span,
+                    "`url-env` and `url-file` are both set",
+                )
+                .help("keep one: where runed reads the database URL from"),
+            );
+            ok = false;
+        }
+        (Some(var), None) => match ctx.string(var, "url-env") {
+            Some(var) => config.url = UrlSource::Env(var.value),
+            None => ok = false,
+        },
+        (None, Some(file)) => match ctx.string(file, "url-file") {
+            Some(file) => config.url = UrlSource::File(PathBuf::from(file.value)),
+            None => ok = false,
+        },
+        (None, None) => {}
+    }
+    ok.then_some(config)
 }
 
 /// The lowest uid a service may get: below it live the system's own users.

@@ -10,6 +10,8 @@ mod disk;
 mod history;
 mod keks;
 mod open;
+#[path = "../../../tests/support/pg_cluster.rs"]
+mod pg_cluster;
 mod plan;
 mod sealed;
 
@@ -21,6 +23,7 @@ use crate::resource::Kind;
 use crate::secrets::Secret;
 use crate::server::crypto::Kek;
 use crate::server::engine::{Engine, EngineError, Settings};
+use crate::server::store::postgres::{PgOptions, PgStore};
 use crate::server::store::redb::RedbStore;
 use crate::server::store::{Store, StoreError};
 use crate::wire::batch::{Applied, BatchOptions};
@@ -33,10 +36,46 @@ use crate::wire::object::{
 type OpenStore = fn(&Path) -> Result<Box<dyn Store>, StoreError>;
 
 /// Every backend the engine's tests run on.
-const BACKENDS: &[(&str, OpenStore)] = &[("redb", open_redb)];
+const BACKENDS: &[(&str, OpenStore)] = &[("redb", open_redb), ("postgres", open_postgres)];
 
 fn open_redb(dir: &Path) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(RedbStore::open(dir)?))
+}
+
+/// A database of the tests' shared cluster, made on first open; its URL is kept in `dir` so
+/// that a second open (a restart) finds the same one.
+fn open_postgres(dir: &Path) -> Result<Box<dyn Store>, StoreError> {
+    let file = dir.join("postgres-url");
+    let url = match std::fs::read_to_string(&file) {
+        Ok(url) => url,
+        Err(_) => {
+            let url = pg_cluster::database().map_err(StoreError::Backend)?;
+            std::fs::write(&file, &url).unwrap();
+            url
+        }
+    };
+    let options = PgOptions {
+        url: Secret::new(url),
+        pool_size: 4,
+        ca_file: None,
+    };
+    Ok(Box::new(PgStore::open(&options)?))
+}
+
+/// Whether a backend can run here; PostgreSQL that cannot start fails under CI.
+fn available(name: &str) -> bool {
+    if name != "postgres" {
+        return true;
+    }
+    match pg_cluster::shared() {
+        Ok(_) => true,
+        Err(why) => {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+            assert!(!ci, "PostgreSQL cannot run here, and CI must run it: {why}");
+            eprintln!("SKIPPED (LOUD): the postgres backend: {why}");
+            false
+        }
+    }
 }
 
 /// One backend's store for one test.
@@ -62,6 +101,9 @@ impl Backend {
 #[track_caller]
 fn each_backend(mut test: impl FnMut(&Backend)) {
     for (name, open) in BACKENDS {
+        if !available(name) {
+            continue;
+        }
         let backend = Backend {
             dir: tempfile::tempdir().unwrap(),
             open: *open,

@@ -94,10 +94,20 @@ fn refuse(state: &ApiState, peer: Option<SocketAddr>, message: &str) -> Response
 }
 
 fn caller(state: &ApiState, headers: &HeaderMap) -> Result<Caller, Refusal> {
-    let unreadable = |e: TokenError| {
-        Refusal::Internal(ApiError::internal(&format!(
+    let unreadable = |e: TokenError| match e {
+        // The database that keeps the tokens is down (postgres backend): unavailable, not a
+        // fault of runed, and the client says "server unreachable" (exit 8).
+        TokenError::Store(_) => {
+            log::warn(&format!("cannot read the tokens: {e}"));
+            Refusal::Internal(ApiError::new(
+                ErrorKind::Unavailable,
+                "store_unavailable",
+                "the server's store is unavailable; it recovers by itself once the database is back",
+            ))
+        }
+        e => Refusal::Internal(ApiError::internal(&format!(
             "cannot read the token file: {e}"
-        )))
+        ))),
     };
     // An unreadable token file fails every request (500) before open mode is even considered.
     state.tokens.current().map_err(unreadable)?;

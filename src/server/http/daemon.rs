@@ -38,6 +38,8 @@ pub enum DaemonError {
     Kek(#[from] KekError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Backend(#[from] crate::server::backend::BackendError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -89,19 +91,35 @@ pub fn run(config: &ServerConfig) -> Result<(), DaemonError> {
         versions_kept: config.versions_kept,
     };
     let keys = crate::server::keyring::for_start(loaded.kek, &config.previous_keks, &data_dir)?;
-    let engine = Arc::new(Engine::open_with_keys(&data_dir, keys, settings)?);
+    let opened = crate::server::backend::open(config, &data_dir)?;
+    let tokens = if opened.shared {
+        Tokens::shared(opened.tokens)
+    } else {
+        Tokens::new(&data_dir)
+    };
+    let engine = Arc::new(Engine::with_store_keys(opened.store, keys, settings)?);
     crate::server::keyring::announce_removable(&engine.kek_status()?);
-    log::info(&format!("store opened in {}", data_dir.display()));
+    log::info(&format!("store opened: {}", opened.description));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(config, engine, &data_dir, certificates))
+    let shared = opened.postgres;
+    runtime.block_on(serve(
+        config,
+        engine,
+        tokens,
+        shared,
+        &data_dir,
+        certificates,
+    ))
 }
 
 async fn serve(
     config: &ServerConfig,
     engine: Arc<Engine>,
+    tokens: Tokens,
+    shared: Option<crate::server::store::postgres::PgStore>,
     data_dir: &std::path::Path,
     certificates: Option<Arc<Certificates>>,
 ) -> Result<(), DaemonError> {
@@ -127,9 +145,17 @@ async fn serve(
         runner: Arc::clone(&runner),
         loopback: addr.ip().is_loopback(),
         throttle: Throttle::new(),
-        tokens: Tokens::new(data_dir),
+        tokens,
     });
-    runner.set_gate(open_mode_gate(&state));
+    let open_mode = open_mode_gate(&state);
+    match shared {
+        // Replicas of one database: only the holder of the runner lock runs services.
+        Some(store) => {
+            let leadership = runner_lock(&store, &runner, addr);
+            runner.set_gate(Box::new(move || leadership.gate().or_else(&open_mode)));
+        }
+        None => runner.set_gate(open_mode),
+    }
     announce_auth(&state);
     // Declared services come back when runed starts.
     runner.reconcile().await;
@@ -159,6 +185,27 @@ pub const OPEN_MODE_REASON: &str = "`process:` services are refused while runed 
 
 /// The runner's [`Gate`](crate::server::runner::Gate): in open mode anyone who can reach the
 /// loopback port could run commands as a service, so `process:` services wait for a token.
+/// Contends for the runner lock of a shared database; taking or losing it wakes the services.
+fn runner_lock(
+    store: &crate::server::store::postgres::PgStore,
+    runner: &Arc<Runner>,
+    addr: SocketAddr,
+) -> Arc<crate::server::leader::Leadership> {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    let name = format!("{host}:{} (pid {})", addr.port(), std::process::id());
+    let runner = Arc::clone(runner);
+    let handle = tokio::runtime::Handle::current();
+    crate::server::leader::Leadership::start(store, name, move |_| {
+        let runner = Arc::clone(&runner);
+        handle.spawn(async move {
+            runner.reconcile().await;
+            runner.kick();
+        });
+    })
+}
+
 fn open_mode_gate(state: &Arc<ApiState>) -> crate::server::runner::Gate {
     let state = Arc::downgrade(state);
     Box::new(move || {
