@@ -172,9 +172,21 @@ pub fn seal(kek: &Kek, id: RecordId<'_>, data: &SecretData) -> Result<Vec<u8>, C
         &id.associated_data("dek"),
     )?;
 
-    let kek_id = kek.id.as_bytes();
+    record_bytes(&kek.id, &dek_nonce, &wrapped, &[&data_nonce, &ciphertext])
+}
+
+/// A record's bytes: the format, the KEK's id, the DEK's nonce and wrapped DEK, then the data
+/// part (its nonce and ciphertext), which a rewrap carries over unchanged.
+fn record_bytes(
+    kek_id: &str,
+    dek_nonce: &[u8],
+    wrapped: &[u8],
+    data: &[&[u8]],
+) -> Result<Vec<u8>, CryptoError> {
+    let kek_id = kek_id.as_bytes();
+    let data_len: usize = data.iter().map(|part| part.len()).sum();
     let mut record =
-        Vec::with_capacity(4 + kek_id.len() + 2 * NONCE_LEN + wrapped.len() + ciphertext.len());
+        Vec::with_capacity(4 + kek_id.len() + dek_nonce.len() + wrapped.len() + data_len);
     record.push(FORMAT_VERSION);
     record.push(u8::try_from(kek_id.len()).map_err(|_| CryptoError::Malformed)?);
     record.extend(kek_id);
@@ -184,9 +196,10 @@ pub fn seal(kek: &Kek, id: RecordId<'_>, data: &SecretData) -> Result<Vec<u8>, C
             .map_err(|_| CryptoError::Malformed)?
             .to_be_bytes(),
     );
-    record.extend(&wrapped);
-    record.extend(data_nonce);
-    record.extend(&ciphertext);
+    record.extend(wrapped);
+    for part in data {
+        record.extend(*part);
+    }
     Ok(record)
 }
 

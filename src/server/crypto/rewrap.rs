@@ -71,21 +71,7 @@ pub fn rewrap(
     let dek = Zeroizing::new(dek.to_vec());
     let dek_nonce = random_nonce()?;
     let wrapped = encrypt(to.key.as_slice(), &dek_nonce, &dek, &aad)?;
-    let kek_id = to.id.as_bytes();
-    let mut out =
-        Vec::with_capacity(4 + kek_id.len() + NONCE_LEN + wrapped.len() + parts.data.len());
-    out.push(FORMAT_VERSION);
-    out.push(u8::try_from(kek_id.len()).map_err(|_| CryptoError::Malformed)?);
-    out.extend(kek_id);
-    out.extend(dek_nonce);
-    out.extend(
-        u16::try_from(wrapped.len())
-            .map_err(|_| CryptoError::Malformed)?
-            .to_be_bytes(),
-    );
-    out.extend(&wrapped);
-    out.extend(parts.data);
-    Ok(out)
+    super::record_bytes(&to.id, &dek_nonce, &wrapped, &[parts.data])
 }
 
 /// The data part (nonce and ciphertext) of a record: identical before and after a rewrap.

@@ -235,7 +235,9 @@ impl ReadTx for Read<'_> {
     }
 
     fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        opened(&self.keks, || ReadTable::open(self.tx, KEKS))?.all()
+        noted(&self.failed, || {
+            opened(&self.keks, || ReadTable::open(self.tx, KEKS))?.all()
+        })
     }
 
     fn secret_versions(
@@ -243,7 +245,10 @@ impl ReadTx for Read<'_> {
         after: Option<(&ObjectKey, u64)>,
         limit: usize,
     ) -> Result<Vec<SealedVersion>, StoreError> {
-        opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?.secret_versions(after, limit)
+        noted(&self.failed, || {
+            opened(&self.versions, || ReadTable::open(self.tx, VERSIONS))?
+                .secret_versions(after, limit)
+        })
     }
 
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -253,16 +258,20 @@ impl ReadTx for Read<'_> {
     }
 
     fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        opened(&self.audit, || ReadTable::open(self.tx, AUDIT))?.audit(since, limit)
+        noted(&self.failed, || {
+            opened(&self.audit, || ReadTable::open(self.tx, AUDIT))?.audit(since, limit)
+        })
     }
 
     fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let first = self.seal_identity()?;
-        let more = opened(&self.identities, || {
-            ReadTable::open(self.tx, SEAL_IDENTITIES)
-        })?
-        .all()?;
-        tables::numbered(first, more)
+        noted(&self.failed, || {
+            let first = self.seal_identity()?;
+            let more = opened(&self.identities, || {
+                ReadTable::open(self.tx, SEAL_IDENTITIES)
+            })?
+            .all()?;
+            tables::numbered(first, more)
+        })
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -346,7 +355,9 @@ impl ReadTx for Write<'_> {
     }
 
     fn kek_checks(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        opened(&self.keks, || WriteTable::open(self.tx, KEKS))?.all()
+        noted(&self.failed, || {
+            opened(&self.keks, || WriteTable::open(self.tx, KEKS))?.all()
+        })
     }
 
     fn secret_versions(
@@ -354,7 +365,9 @@ impl ReadTx for Write<'_> {
         after: Option<(&ObjectKey, u64)>,
         limit: usize,
     ) -> Result<Vec<SealedVersion>, StoreError> {
-        self.versions()?.secret_versions(after, limit)
+        noted(&self.failed, || {
+            self.versions()?.secret_versions(after, limit)
+        })
     }
 
     fn seal_identity(&self) -> Result<Option<Vec<u8>>, StoreError> {
@@ -362,16 +375,20 @@ impl ReadTx for Write<'_> {
     }
 
     fn audit(&self, since: &str, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        opened(&self.audit, || WriteTable::open(self.tx, AUDIT))?.audit(since, limit)
+        noted(&self.failed, || {
+            opened(&self.audit, || WriteTable::open(self.tx, AUDIT))?.audit(since, limit)
+        })
     }
 
     fn seal_identities(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let first = self.seal_identity()?;
-        let more = opened(&self.identities, || {
-            WriteTable::open(self.tx, SEAL_IDENTITIES)
-        })?
-        .all()?;
-        tables::numbered(first, more)
+        noted(&self.failed, || {
+            let first = self.seal_identity()?;
+            let more = opened(&self.identities, || {
+                WriteTable::open(self.tx, SEAL_IDENTITIES)
+            })?
+            .all()?;
+            tables::numbered(first, more)
+        })
     }
 
     fn auth_required(&self) -> Result<bool, StoreError> {
@@ -419,7 +436,9 @@ impl WriteTx for Write<'_> {
     }
 
     fn set_kek_check_for(&mut self, kek_id: &str, check: &[u8]) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.keks, KEKS)?.set_meta(kek_id, check)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.keks, KEKS)?.set_meta(kek_id, check)
+        })
     }
 
     fn set_seal_identity(&mut self, sealed: &[u8]) -> Result<(), StoreError> {
@@ -432,16 +451,22 @@ impl WriteTx for Write<'_> {
         if number <= 1 {
             return self.set_seal_identity(sealed);
         }
-        Write::table_mut(self.tx, &mut self.identities, SEAL_IDENTITIES)?
-            .set_meta(&format!("{number:020}"), sealed)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.identities, SEAL_IDENTITIES)?
+                .set_meta(&format!("{number:020}"), sealed)
+        })
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
-        Write::table_mut(self.tx, &mut self.audit, AUDIT)?.append_audit(entry)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.audit, AUDIT)?.append_audit(entry)
+        })
     }
 
     fn prune_audit(&mut self, before: &str) -> Result<u64, StoreError> {
-        Write::table_mut(self.tx, &mut self.audit, AUDIT)?.prune_audit(before)
+        noted(&self.failed, || {
+            Write::table_mut(self.tx, &mut self.audit, AUDIT)?.prune_audit(before)
+        })
     }
 
     fn set_auth_required(&mut self) -> Result<(), StoreError> {
