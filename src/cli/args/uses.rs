@@ -71,7 +71,12 @@ pub fn uses(path: &str) -> Uses {
             &[Table, Yaml, Json],
             "`table` (default), `yaml` (runefile YAML) or `json`",
         ),
-        "describe" | "status" => (
+        "describe"
+        | "status"
+        | "history"
+        | "audit"
+        | "admin kek status"
+        | "admin seal-identity status" => (
             &[TARGET, QUIET],
             &[Table, Json],
             "`table` (default) or `json`",
@@ -88,11 +93,6 @@ pub fn uses(path: &str) -> Uses {
         "lint" => (&[NAMESPACE, QUIET, COLOR], &[], ""),
         "login" | "config set-context" => (&[CONTEXT_FIELDS], &[], ""),
         "version" => (&[], &[Json], "`json`: `{\"version\": …}`"),
-        "history" | "audit" | "admin kek status" | "admin seal-identity status" => (
-            &[TARGET, QUIET],
-            &[Table, Json],
-            "`table` (default) or `json`",
-        ),
         "rollback" | "admin kek rewrap" | "admin seal-identity rotate" => (
             &[TARGET, QUIET],
             &[Table, Json],
