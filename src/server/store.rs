@@ -53,6 +53,22 @@ pub struct Record {
     pub revision: u64,
     /// Retained data versions, oldest first.
     pub versions: Vec<VersionInfo>,
+    /// For a secret cast with `sealed:` values: keyed digests of the sealed text its current
+    /// data version came from. Never leaves the server (a [`Listed`] has no such field).
+    /// Records written before digests existed have none, and their values are opened instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedDigests>,
+}
+
+/// Keyed digests of the sealed text of one data version, by data key (the engine makes them
+/// with the KEK; to the store they are opaque).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedDigests {
+    /// The data version the sealed text was opened into.
+    pub version: u64,
+    /// The id of the KEK the digests were made under.
+    pub kek: String,
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 impl From<Record> for Listed {

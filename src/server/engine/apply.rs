@@ -155,6 +155,7 @@ pub(super) fn new_record(desired: &Desired, spec: StoredSpec) -> Record {
             version: 1,
         },
         revision: 1,
+        sealed: None,
         versions: Vec::new(),
     }
 }

@@ -33,6 +33,7 @@ fn record(kind: Kind, namespace: &str, name: &str) -> Record {
             updated_at: String::new(),
             version: 1,
         },
+        sealed: None,
         revision: 1,
         versions: Vec::new(),
     }
