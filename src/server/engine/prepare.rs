@@ -26,7 +26,7 @@ pub(super) fn prepare<'a>(
     desired: &'a [Desired],
     options: &BatchOptions,
 ) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
-    let (desired, mut violations) = unseal::unseal_batch(&engine.sealing, desired);
+    let (desired, mut violations) = unseal::unseal_batch(engine, tx, desired)?;
     violations.extend(
         desired
             .iter()
