@@ -53,7 +53,19 @@ pub struct Loaded {
     /// How many documents the files hold, including those that failed to parse.
     pub document_count: usize,
     pub files: Vec<InputFile>,
+    /// Documents split off their files but not parsed yet: [`read`] leaves them for
+    /// validation to parse one at a time, so that no tree outlives its own validation.
+    pub pending: Vec<Pending>,
     pub sources: SourceMap,
+}
+
+/// One stretch of a file to parse: a document (its 0-based `index` in the file) or a stretch
+/// of directives that is no document (`index` is `None`), parsed for its syntax only.
+#[derive(Clone, Copy, Debug)]
+pub struct Pending {
+    pub index: Option<usize>,
+    pub slice: split::DocumentSlice,
+    pub source: SourceId,
 }
 
 /// Reads and parses every runefile the arguments name.
@@ -61,6 +73,18 @@ pub struct Loaded {
 /// # Errors
 /// An [`InputError`] for a path that names nothing or cannot be read.
 pub fn load(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
+    let mut loaded = read(args, recursive)?;
+    parse_sources(&mut loaded);
+    Ok(loaded)
+}
+
+/// [`load`] without the parsing: the documents are left [`Loaded::pending`], for
+/// [`crate::validate::validate`] to parse each where it validates it. At a million documents
+/// the trees of all of them at once would be several times the size of the input.
+///
+/// # Errors
+/// An [`InputError`] for a path that names nothing or cannot be read.
+pub fn read(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
     let mut loaded = Loaded::default();
     loaded.files = input::read_all(
         args,
@@ -68,7 +92,7 @@ pub fn load(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
         &mut loaded.sources,
         &mut loaded.diagnostics,
     )?;
-    parse_sources(&mut loaded);
+    split_sources(&mut loaded);
     Ok(loaded)
 }
 
@@ -83,6 +107,7 @@ pub fn load_texts(texts: impl IntoIterator<Item = (String, String)>) -> Loaded {
             source,
         });
     }
+    split_sources(&mut loaded);
     parse_sources(&mut loaded);
     loaded
 }
@@ -101,6 +126,14 @@ pub struct ReadFile {
 /// not UTF-8 are reported as for files on disk.
 #[must_use]
 pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
+    let mut loaded = read_git(files);
+    parse_sources(&mut loaded);
+    loaded
+}
+
+/// [`load_read`] without the parsing, as [`read`] is to [`load`].
+#[must_use]
+pub fn read_git(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
     let mut loaded = Loaded::default();
     for file in files {
         let source = input::register(
@@ -114,7 +147,7 @@ pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
             source,
         });
     }
-    parse_sources(&mut loaded);
+    split_sources(&mut loaded);
     loaded
 }
 
@@ -136,8 +169,9 @@ pub fn parse_document(text: &str, source: SourceId, base: u32) -> Result<Node, S
     conform::document(root, &at)
 }
 
-fn parse_sources(loaded: &mut Loaded) {
-    let mut jobs: Vec<(SourceId, Option<usize>, split::DocumentSlice)> = Vec::new();
+/// Splits every file into the documents it holds, left [`Loaded::pending`].
+fn split_sources(loaded: &mut Loaded) {
+    let mut pending = Vec::new();
     for file in &loaded.files {
         let text = loaded.sources.get(file.source).text();
         let mut index = 0;
@@ -147,34 +181,55 @@ fn parse_sources(loaded: &mut Loaded) {
                 index += 1;
                 index - 1
             });
-            jobs.push((file.source, document, slice));
+            pending.push(Pending {
+                index: document,
+                slice,
+                source: file.source,
+            });
         }
     }
-    loaded.document_count = jobs.iter().filter(|job| job.1.is_some()).count();
+    loaded.document_count += pending.iter().filter(|p| p.index.is_some()).count();
+    loaded.pending.extend(pending);
+}
+
+/// Parses one pending stretch: its document (`None` for a stretch that is no document), or
+/// its syntax finding.
+pub fn parse_pending(
+    sources: &SourceMap,
+    pending: &Pending,
+) -> Result<Option<Document>, Diagnostic> {
+    let Pending {
+        index,
+        slice,
+        source,
+    } = *pending;
+    let text = &sources.get(source).text()[slice.start..slice.end];
+    let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
+    match parse_document(text, source, base) {
+        Ok(root) => Ok(index.map(|index| Document {
+            index,
+            root,
+            source,
+        })),
+        Err(error) => Err(Diagnostic::new(
+            Code::YamlSyntax,
+            error.span,
+            format!("invalid YAML: {}", error.message),
+        )
+        .label("here")),
+    }
+}
+
+/// Parses every pending document, in parallel.
+fn parse_sources(loaded: &mut Loaded) {
+    let pending = std::mem::take(&mut loaded.pending);
     let sources = &loaded.sources;
-    let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
-        let text = &sources.get(source).text()[slice.start..slice.end];
-        let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
-        parse_document(text, source, base).map(|root| {
-            index.map(|index| Document {
-                index,
-                root,
-                source,
-            })
-        })
-    });
+    let parsed = crate::par::map(&pending, |p| parse_pending(sources, p));
     loaded.documents.reserve(parsed.len());
     for result in parsed {
         match result {
             Ok(document) => loaded.documents.extend(document),
-            Err(error) => loaded.diagnostics.push(
-                Diagnostic::new(
-                    Code::YamlSyntax,
-                    error.span,
-                    format!("invalid YAML: {}", error.message),
-                )
-                .label("here"),
-            ),
+            Err(diagnostic) => loaded.diagnostics.push(diagnostic),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! In: a [`Loaded`] set of documents and the [`Options`] in force. Out: a [`Validated`] set of
 //! [`Resource`]s plus diagnostics. Documents decode in parallel (each on its own); the checks
 //! across documents (uniqueness, references) run once over the whole set, in linear time.
+//! Documents [`crate::parse::read`] left unparsed are parsed here, each tree dropped once
+//! decoded: only the resources outlive validation.
 //! Must not happen here: network access, or a secret value in any message.
 
 mod context;
@@ -62,7 +64,7 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
             })
         })
         .collect();
-    let decoded = crate::par::map(&loaded.documents, |document| {
+    let decode = |document: &crate::parse::Document| {
         let mut ctx = context::DocContext {
             base_dir: base_dirs[document.source.0 as usize],
             file_roots: &unique[root_of[document.source.0 as usize]],
@@ -75,8 +77,20 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
         };
         let decoded = document::decode(&mut ctx, &document.root);
         (decoded, ctx.diagnostics, ctx.redactions)
-    });
+    };
+    let mut decoded = crate::par::map(&loaded.documents, &decode);
     let mut validated = Validated::default();
+    // Documents left unparsed are parsed here, each dropped as soon as it is decoded.
+    let fused = crate::par::map(&loaded.pending, |pending| {
+        crate::parse::parse_pending(&loaded.sources, pending)
+            .map(|document| document.map(|document| decode(&document)))
+    });
+    for result in fused {
+        match result {
+            Ok(document) => decoded.extend(document),
+            Err(syntax) => validated.diagnostics.push(syntax),
+        }
+    }
     validated
         .diagnostics
         .extend(loaded.diagnostics.iter().cloned());
