@@ -76,15 +76,22 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
             text: loaded.sources.get(document.source).text(),
         };
         let decoded = document::decode(&mut ctx, &document.root);
-        (decoded, ctx.diagnostics, ctx.redactions)
+        // Boxed: the collected results of a million documents are then pointers, not copies
+        // of a few hundred bytes each.
+        Box::new((decoded, ctx.diagnostics, ctx.redactions))
     };
-    let mut decoded = crate::par::map(&loaded.documents, &decode);
-    let mut validated = Validated::default();
+    let parsed = crate::par::map(&loaded.documents, &decode);
     // Documents left unparsed are parsed here, each dropped as soon as it is decoded.
     let fused = crate::par::map(&loaded.pending, |pending| {
         crate::parse::parse_pending(&loaded.sources, pending)
             .map(|document| document.map(|document| decode(&document)))
     });
+    let mut validated = Validated::default();
+    validated
+        .diagnostics
+        .extend(loaded.diagnostics.iter().cloned());
+    let mut decoded = Vec::with_capacity(parsed.len() + fused.len());
+    decoded.extend(parsed);
     for result in fused {
         match result {
             Ok(document) => decoded.extend(document),
@@ -92,12 +99,10 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
         }
     }
     validated
-        .diagnostics
-        .extend(loaded.diagnostics.iter().cloned());
-    validated
         .resources
-        .reserve(decoded.iter().map(|(d, _, _)| d.resources.len()).sum());
-    for (decoded, diagnostics, redactions) in decoded {
+        .reserve(decoded.iter().map(|d| d.0.resources.len()).sum());
+    for document in decoded {
+        let (decoded, diagnostics, redactions) = *document;
         validated.resources.extend(decoded.resources);
         validated.skipped.extend(decoded.skipped);
         validated.server_configs.extend(decoded.server_config);
