@@ -80,7 +80,7 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
         // of a few hundred bytes each.
         Box::new((decoded, ctx.diagnostics, ctx.redactions))
     };
-    let parsed = crate::par::map(&loaded.documents, &decode);
+    let parsed = crate::par::map(&loaded.documents, decode);
     // Documents left unparsed are parsed here, each dropped as soon as it is decoded.
     let fused = crate::par::map(&loaded.pending, |pending| {
         crate::parse::parse_pending(&loaded.sources, pending)

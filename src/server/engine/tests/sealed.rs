@@ -211,14 +211,14 @@ fn records_without_valid_digests_are_opened() {
             r.sealed = Some(SealedDigests {
                 kek: "0".repeat(16),
                 ..digests.clone()
-            })
+            });
         });
         assert!(not_recipient(&engine, &sealed));
         edit(&engine, &|r| {
             r.sealed = Some(SealedDigests {
                 version: 2,
                 ..digests.clone()
-            })
+            });
         });
         assert!(not_recipient(&engine, &sealed));
         edit(&engine, &|r| r.sealed = Some(digests.clone()));
