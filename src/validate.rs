@@ -41,6 +41,12 @@ pub struct Validated {
     pub skipped: Vec<Skipped>,
 }
 
+/// How many pending documents are parsed and decoded between two merges of their results.
+const CHUNK: usize = 8192;
+
+/// One document's resources, skipped parts and server configuration, findings and redactions.
+type Decoded = (document::Decoded, Vec<crate::diag::Diagnostic>, Vec<Span>);
+
 /// Validates every document, then the set as a whole. Findings are sorted by position.
 #[must_use]
 pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
@@ -76,39 +82,40 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
             text: loaded.sources.get(document.source).text(),
         };
         let decoded = document::decode(&mut ctx, &document.root);
-        // Boxed: the collected results of a million documents are then pointers, not copies
-        // of a few hundred bytes each.
-        Box::new((decoded, ctx.diagnostics, ctx.redactions))
+        (decoded, ctx.diagnostics, ctx.redactions)
     };
-    let parsed = crate::par::map(&loaded.documents, decode);
-    // Documents left unparsed are parsed here, each dropped as soon as it is decoded.
-    let fused = crate::par::map(&loaded.pending, |pending| {
-        crate::parse::parse_pending(&loaded.sources, pending)
-            .map(|document| document.map(|document| decode(&document)))
-    });
     let mut validated = Validated::default();
     validated
         .diagnostics
         .extend(loaded.diagnostics.iter().cloned());
-    let mut decoded = Vec::with_capacity(parsed.len() + fused.len());
-    decoded.extend(parsed);
-    for result in fused {
-        match result {
-            Ok(document) => decoded.extend(document),
-            Err(syntax) => validated.diagnostics.push(syntax),
-        }
-    }
-    validated
-        .resources
-        .reserve(decoded.iter().map(|d| d.0.resources.len()).sum());
-    for document in decoded {
-        let (decoded, diagnostics, redactions) = *document;
+    validated.resources.reserve(loaded.document_count);
+    let mut keep = |(decoded, diagnostics, redactions): Decoded| {
         validated.resources.extend(decoded.resources);
         validated.skipped.extend(decoded.skipped);
         validated.server_configs.extend(decoded.server_config);
         validated.diagnostics.extend(diagnostics);
         validated.redactions.extend(redactions);
+    };
+    crate::par::map(&loaded.documents, decode)
+        .into_iter()
+        .for_each(&mut keep);
+    // Documents left unparsed are parsed here, each dropped as soon as it is decoded, a chunk
+    // at a time: what a chunk decoded is kept before the next starts, so that at most one
+    // chunk's results are held twice.
+    let mut syntax = Vec::new();
+    for chunk in loaded.pending.chunks(CHUNK) {
+        let fused = crate::par::map(chunk, |pending| {
+            crate::parse::parse_pending(&loaded.sources, pending)
+                .map(|document| document.map(|document| decode(&document)))
+        });
+        for result in fused {
+            match result {
+                Ok(document) => document.into_iter().for_each(&mut keep),
+                Err(finding) => syntax.push(finding),
+            }
+        }
     }
+    validated.diagnostics.extend(syntax);
     validated
         .diagnostics
         .extend(set::check(&validated.resources));
