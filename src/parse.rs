@@ -54,7 +54,21 @@ pub struct Loaded {
     /// How many documents the files hold, including those that failed to parse.
     pub document_count: usize,
     pub files: Vec<InputFile>,
+    /// Documents split off their files but not parsed yet: [`read`] leaves them for
+    /// validation to parse one at a time, so that no tree outlives its own validation.
+    pub pending: Vec<Pending>,
     pub sources: SourceMap,
+    /// What parsing may still build in this invocation, over every file and document.
+    pub budget: budget::Invocation,
+}
+
+/// One stretch of a file to parse: a document (its 0-based `index` in the file) or a stretch
+/// of directives that is no document (`index` is `None`), parsed for its syntax only.
+#[derive(Clone, Copy, Debug)]
+pub struct Pending {
+    pub index: Option<usize>,
+    pub slice: split::DocumentSlice,
+    pub source: SourceId,
 }
 
 /// Reads and parses every runefile the arguments name.
@@ -62,6 +76,18 @@ pub struct Loaded {
 /// # Errors
 /// An [`InputError`] for a path that names nothing or cannot be read.
 pub fn load(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
+    let mut loaded = read(args, recursive)?;
+    parse_sources(&mut loaded);
+    Ok(loaded)
+}
+
+/// [`load`] without the parsing: the documents are left [`Loaded::pending`], for
+/// [`crate::validate::validate`] to parse each where it validates it. At a million documents
+/// the trees of all of them at once would be several times the size of the input.
+///
+/// # Errors
+/// An [`InputError`] for a path that names nothing or cannot be read.
+pub fn read(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
     let mut loaded = Loaded::default();
     loaded.files = input::read_all(
         args,
@@ -69,7 +95,7 @@ pub fn load(args: &[String], recursive: bool) -> Result<Loaded, InputError> {
         &mut loaded.sources,
         &mut loaded.diagnostics,
     )?;
-    parse_sources(&mut loaded);
+    split_sources(&mut loaded);
     Ok(loaded)
 }
 
@@ -84,6 +110,7 @@ pub fn load_texts(texts: impl IntoIterator<Item = (String, String)>) -> Loaded {
             source,
         });
     }
+    split_sources(&mut loaded);
     parse_sources(&mut loaded);
     loaded
 }
@@ -102,6 +129,14 @@ pub struct ReadFile {
 /// not UTF-8 are reported as for files on disk.
 #[must_use]
 pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
+    let mut loaded = read_git(files);
+    parse_sources(&mut loaded);
+    loaded
+}
+
+/// [`load_read`] without the parsing, as [`read`] is to [`load`].
+#[must_use]
+pub fn read_git(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
     let mut loaded = Loaded::default();
     for file in files {
         let source = input::register(
@@ -115,7 +150,7 @@ pub fn load_read(files: impl IntoIterator<Item = ReadFile>) -> Loaded {
             source,
         });
     }
-    parse_sources(&mut loaded);
+    split_sources(&mut loaded);
     loaded
 }
 
@@ -147,8 +182,9 @@ fn parse_within(
     conform::document(root, &at)
 }
 
-fn parse_sources(loaded: &mut Loaded) {
-    let mut jobs: Vec<(SourceId, Option<usize>, split::DocumentSlice)> = Vec::new();
+/// Splits every file into the documents it holds, left [`Loaded::pending`].
+fn split_sources(loaded: &mut Loaded) {
+    let mut pending = Vec::new();
     for file in &loaded.files {
         let text = loaded.sources.get(file.source).text();
         let mut index = 0;
@@ -158,66 +194,84 @@ fn parse_sources(loaded: &mut Loaded) {
                 index += 1;
                 index - 1
             });
-            jobs.push((file.source, document, slice));
+            pending.push(Pending {
+                index: document,
+                slice,
+                source: file.source,
+            });
         }
     }
-    loaded.document_count = jobs.iter().filter(|job| job.1.is_some()).count();
-    if let Some(refusal) = over_budget(loaded, &jobs) {
+    loaded.document_count += pending.iter().filter(|p| p.index.is_some()).count();
+    loaded.pending.extend(pending);
+    if let Some(refusal) = over_budget(loaded) {
         loaded.diagnostics.push(refusal);
-        return;
+        loaded.pending.clear();
     }
-    let budget = budget::Invocation::default();
+}
+
+/// Parses one pending stretch, drawing from the invocation's budget: its document (`None` for
+/// a stretch that is no document), or its syntax or budget finding.
+pub fn parse_pending(
+    sources: &SourceMap,
+    budget: &budget::Invocation,
+    pending: &Pending,
+) -> Result<Option<Document>, Diagnostic> {
+    let Pending {
+        index,
+        slice,
+        source,
+    } = *pending;
+    let text = &sources.get(source).text()[slice.start..slice.end];
+    let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
+    match parse_within(text, source, base, budget) {
+        Ok(root) => Ok(index.map(|index| Document {
+            index,
+            root,
+            source,
+        })),
+        Err(error) if error.message == budget::SPENT => {
+            Err(budget_diagnostic(error.span, error.message))
+        }
+        Err(error) if is_budget(&error) => Err(budget_diagnostic(
+            error.span,
+            format!(
+                "this document is over the parse budget ({}); a document nests at most 64 levels, holds at most 10,000 aliases and builds at most {} nodes and {} MiB of text",
+                error.message,
+                budget::MAX_DOCUMENT_NODES,
+                budget::MAX_DOCUMENT_SCALAR_BYTES >> 20
+            ),
+        )),
+        Err(error) => {
+            let (error, help) = syntax_help::explain(error, text, base);
+            Err(Diagnostic::new(
+                Code::YamlSyntax,
+                error.span,
+                format!("invalid YAML: {}", error.message),
+            )
+            .label("here")
+            .maybe_help(help))
+        }
+    }
+}
+
+/// Parses every pending document, in parallel.
+fn parse_sources(loaded: &mut Loaded) {
+    let pending = std::mem::take(&mut loaded.pending);
     let sources = &loaded.sources;
-    let parsed = crate::par::map(&jobs, |&(source, index, slice)| {
-        let text = &sources.get(source).text()[slice.start..slice.end];
-        let base = u32::try_from(slice.start).unwrap_or(u32::MAX);
-        parse_within(text, source, base, &budget)
-            .map(|root| {
-                index.map(|index| Document {
-                    index,
-                    root,
-                    source,
-                })
-            })
-            .map_err(|error| syntax_help::explain(error, text, base))
-    });
+    let budget = &loaded.budget;
+    let parsed = crate::par::map(&pending, |p| parse_pending(sources, budget, p));
     loaded.documents.reserve(parsed.len());
     for result in parsed {
         match result {
             Ok(document) => loaded.documents.extend(document),
-            Err((error, _)) if error.message == budget::SPENT => {
-                loaded
-                    .diagnostics
-                    .push(budget_diagnostic(error.span, error.message));
-            }
-            Err((error, _)) if is_budget(&error) => loaded.diagnostics.push(budget_diagnostic(
-                error.span,
-                format!(
-                    "this document is over the parse budget ({}); a document nests at most 64 levels, holds at most 10,000 aliases and builds at most {} nodes and {} MiB of text",
-                    error.message,
-                    budget::MAX_DOCUMENT_NODES,
-                    budget::MAX_DOCUMENT_SCALAR_BYTES >> 20
-                ),
-            )),
-            Err((error, help)) => loaded.diagnostics.push(
-                Diagnostic::new(
-                    Code::YamlSyntax,
-                    error.span,
-                    format!("invalid YAML: {}", error.message),
-                )
-                .label("here")
-                .maybe_help(help),
-            ),
+            Err(diagnostic) => loaded.diagnostics.push(diagnostic),
         }
     }
 }
 
 /// The run's input over the invocation's byte or document budget: one finding, at the start of
 /// the first file past it, and nothing is parsed.
-fn over_budget(
-    loaded: &Loaded,
-    jobs: &[(SourceId, Option<usize>, split::DocumentSlice)],
-) -> Option<Diagnostic> {
+fn over_budget(loaded: &Loaded) -> Option<Diagnostic> {
     let mut bytes = 0usize;
     for file in &loaded.files {
         bytes = bytes.saturating_add(loaded.sources.get(file.source).text().len());
@@ -232,13 +286,14 @@ fn over_budget(
         }
     }
     if loaded.document_count > budget::MAX_DOCUMENTS {
-        let (source, _, slice) = jobs
+        let past = loaded
+            .pending
             .iter()
-            .filter(|job| job.1.is_some())
+            .filter(|p| p.index.is_some())
             .nth(budget::MAX_DOCUMENTS)?;
-        let start = u32::try_from(slice.start).unwrap_or(u32::MAX);
+        let start = u32::try_from(past.slice.start).unwrap_or(u32::MAX);
         return Some(budget_diagnostic(
-            crate::source::Span::new(*source, start, start),
+            crate::source::Span::new(past.source, start, start),
             format!(
                 "this run has {} documents, more than {}; rune parses none of them",
                 loaded.document_count,

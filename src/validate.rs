@@ -3,6 +3,8 @@
 //! In: a [`Loaded`] set of documents and the [`Options`] in force. Out: a [`Validated`] set of
 //! [`Resource`]s plus diagnostics. Documents decode in parallel (each on its own); the checks
 //! across documents (uniqueness, references) run once over the whole set, in linear time.
+//! Documents [`crate::parse::read`] left unparsed are parsed here, each tree dropped once
+//! decoded: only the resources outlive validation.
 //! Must not happen here: network access, or a secret value in any message.
 
 mod context;
@@ -41,6 +43,12 @@ pub struct Validated {
     pub skipped: Vec<Skipped>,
 }
 
+/// How many pending documents are parsed and decoded between two merges of their results.
+const CHUNK: usize = 8192;
+
+/// One document's resources, skipped parts and server configuration, findings and redactions.
+type Decoded = (document::Decoded, Vec<crate::diag::Diagnostic>, Vec<Span>);
+
 /// Validates every document, then the set as a whole. Findings are sorted by position.
 #[must_use]
 pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
@@ -64,7 +72,7 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
             })
         })
         .collect();
-    let decoded = crate::par::map(&loaded.documents, |document| {
+    let decode = |document: &crate::parse::Document| {
         let mut ctx = context::DocContext {
             base_dir: base_dirs[document.source.0 as usize],
             file_roots: &unique[root_of[document.source.0 as usize]],
@@ -77,21 +85,39 @@ pub fn validate(loaded: &Loaded, options: &Options) -> Validated {
         };
         let decoded = document::decode(&mut ctx, &document.root);
         (decoded, ctx.diagnostics, ctx.redactions)
-    });
+    };
     let mut validated = Validated::default();
     validated
         .diagnostics
         .extend(loaded.diagnostics.iter().cloned());
-    validated
-        .resources
-        .reserve(decoded.iter().map(|(d, _, _)| d.resources.len()).sum());
-    for (decoded, diagnostics, redactions) in decoded {
+    validated.resources.reserve(loaded.document_count);
+    let mut keep = |(decoded, diagnostics, redactions): Decoded| {
         validated.resources.extend(decoded.resources);
         validated.skipped.extend(decoded.skipped);
         validated.server_configs.extend(decoded.server_config);
         validated.diagnostics.extend(diagnostics);
         validated.redactions.extend(redactions);
+    };
+    crate::par::map(&loaded.documents, decode)
+        .into_iter()
+        .for_each(&mut keep);
+    // Documents left unparsed are parsed here, each dropped as soon as it is decoded, a chunk
+    // at a time: what a chunk decoded is kept before the next starts, so that at most one
+    // chunk's results are held twice.
+    let mut syntax = Vec::new();
+    for chunk in loaded.pending.chunks(CHUNK) {
+        let fused = crate::par::map(chunk, |pending| {
+            crate::parse::parse_pending(&loaded.sources, &loaded.budget, pending)
+                .map(|document| document.map(|document| decode(&document)))
+        });
+        for result in fused {
+            match result {
+                Ok(document) => document.into_iter().for_each(&mut keep),
+                Err(finding) => syntax.push(finding),
+            }
+        }
     }
+    validated.diagnostics.extend(syntax);
     validated
         .diagnostics
         .extend(set::check(&validated.resources));

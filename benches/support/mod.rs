@@ -96,6 +96,12 @@ impl Runed {
         times
     }
 
+    /// The server's process id (to read its memory use from `/proc`).
+    #[allow(dead_code)] // not every benchmark that shares this module reads it
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Forgets the log so far.
     pub fn clear_log(&self) {
         std::thread::sleep(Duration::from_millis(50));

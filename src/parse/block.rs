@@ -9,7 +9,10 @@
 //! that the caller falls back to the events path ([`super::events`]) and then to serde-saphyr,
 //! with the same results, spans and messages; a test compares the paths. The subset:
 //!
-//! - printable ASCII and `\n` only (no tab, `\r`, control or non-ASCII character);
+//! - printable ASCII and `\n` only (no tab, `\r`, control or non-ASCII character), except
+//!   that a comment line may hold any character YAML counts as printable other than those some
+//!   parsers read as breaks or marks (U+0085, U+2028, U+2029, U+FEFF): comments in people's
+//!   own languages are common, and a line the reader skips cannot change the tree;
 //! - blank and comment lines anywhere, a leading `---` line and a trailing `...` line;
 //! - block mappings whose keys are plain (starting with a letter, digit, `_` or `/`) or quoted
 //!   without escapes, followed by `:` and a space or the line end;
@@ -33,6 +36,20 @@ use crate::parse::node::{Anchor, Node, Value};
 use crate::parse::scalar::{self, scalar};
 use crate::source::Span;
 
+/// Whether the reader may look at `line`: printable ASCII, or a comment line (its first
+/// non-space character `#`) of printable characters. A comment line is skipped whole (the
+/// reader takes no scalar that spans lines), so what it holds never reaches the tree.
+fn readable(line: &str) -> bool {
+    if line.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return true;
+    }
+    line.trim_start_matches(' ').starts_with('#')
+        && line.chars().all(|c| {
+            matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF)
+                && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+        })
+}
+
 /// An open block collection; its children so far are the nodes of the shared stack from
 /// `first` on (keys and values alternating, for a mapping).
 struct Level {
@@ -55,11 +72,7 @@ struct Reader<'a, 't> {
 /// The document's tree, or `None` when it is not in the subset.
 pub(super) fn parse(at: &Anchor<'_>) -> Option<Node> {
     let text = at.text;
-    if text.len() > MAX_BYTES
-        || !text
-            .bytes()
-            .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
-    {
+    if text.len() > MAX_BYTES || !text.split('\n').all(readable) {
         return None;
     }
     SCRATCH.with(|scratch| {

@@ -21,6 +21,7 @@ pub(super) const MAX_DEPTH: usize = 48;
 /// (those with anchors, aliases, tags, or over [`MAX_BYTES`]: where an alias can expand) are
 /// drawn as each is built, and each such document may use only what is left. The shortcut
 /// paths build one node per written node, so the input bytes bound them.
+#[derive(Debug)]
 pub struct Invocation {
     nodes: AtomicUsize,
     scalar_bytes: AtomicUsize,

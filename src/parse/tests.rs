@@ -127,6 +127,7 @@ fn line_reader_matches_serde_saphyr_on_block_documents() {
         "8080: x\ntrue: y\nnull: z\n\"q\": 1\n'r': 2\nkey with space: 3\na:b: 4\n",
         "url: http://example.com:8080/x?y=1#frag\npath: /etc/x\nexpr: a#b\n",
         "a: # comment\n  b: 1\n",
+        "# Réglages — für die Größe, ñ, 日本語, 🙂\nconfigmap:\n  name: c\n    # ça\n  data: x\n",
     ];
     for text in taken_by_reader {
         assert!(taken(text).block, "the line reader should take {text:?}");
@@ -144,6 +145,14 @@ fn line_reader_matches_serde_saphyr_on_block_documents() {
         "a:\tb\n",
         "a: b\r\n",
         "a: ü\n",
+        "a: b # ü\n",
+        "# ok \u{85} not\na: 1\n",
+        "# \u{2028}\na: 1\n",
+        "# \u{feff}\na: 1\n",
+        "# \u{7f}\na: 1\n",
+        "# \u{9f}\na: 1\n",
+        "a: |\n  # é\n",
+        "a: \"x\n  # é\"\n",
         "-\n",
         "- - a\n",
         "? a\n: b\n",

@@ -10,6 +10,7 @@
 //!
 //! Keys and plaintexts live in [`Zeroizing`] buffers and are wiped when dropped.
 
+mod digest;
 mod rewrap;
 
 pub use rewrap::{data_part, kek_id_of, rewrap};
@@ -50,6 +51,8 @@ pub enum CryptoError {
 pub struct Kek {
     id: String,
     key: Zeroizing<[u8; KEY_LEN]>,
+    /// Derived once: every sealed value of every plan is digested under it.
+    digest_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Kek {
@@ -78,7 +81,12 @@ impl Kek {
                 let _ = write!(id, "{b:02x}");
                 id
             });
-        Ok(Self { id, key })
+        let digest_key = digest::derive_key(key.as_slice());
+        Ok(Self {
+            id,
+            key,
+            digest_key,
+        })
     }
 
     /// A fresh random KEK.
@@ -96,6 +104,12 @@ impl Kek {
     /// A short public fingerprint that names this KEK in records and messages.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The keyed digest of a sealed value's text for `namespace/name/key` (see [`digest`]): it
+    /// names the text without revealing it, and only this KEK makes or checks it.
+    pub fn sealed_digest(&self, namespace: &str, name: &str, key: &str, armor: &str) -> String {
+        digest::sealed_text(self.digest_key.as_slice(), namespace, name, key, armor)
     }
 
     /// A value stored beside the data that proves, at the next start, that the same KEK is

@@ -57,6 +57,11 @@ pub struct Record {
     pub revision: u64,
     /// Retained data versions, oldest first.
     pub versions: Vec<VersionInfo>,
+    /// For a secret cast with `sealed:` values: keyed digests of the sealed text its current
+    /// data version came from. Never leaves the server (a [`Listed`] has no such field).
+    /// Records written before digests existed have none, and their values are opened instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedDigests>,
     /// Who made each retained version, and from where (`rune history`), oldest first. Empty in
     /// a record written before it existed (issue #15), which stays readable as it is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -80,6 +85,17 @@ pub struct VersionMeta {
     /// The version whose data a rollback copied into this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<u64>,
+}
+
+/// Keyed digests of the sealed text of one data version, by data key (the engine makes them
+/// with the KEK; to the store they are opaque).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedDigests {
+    /// The data version the sealed text was opened into.
+    pub version: u64,
+    /// The id of the KEK the digests were made under.
+    pub kek: String,
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 impl From<Record> for Listed {

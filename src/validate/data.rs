@@ -22,15 +22,22 @@ pub fn decode(
     data_key_span: Span,
     kind: DataKind,
 ) -> Vec<DataEntry> {
+    // Sized to the entries given: a filtered collect starts at four, and every resource's
+    // data is held until the set is checked (a million documents, most with one to three keys).
     let entries = match &node.value {
-        Value::Seq(items) => items
-            .iter()
-            .filter_map(|item| list_entry(ctx, item, kind))
-            .collect(),
-        Value::Map(map) => map
-            .iter()
-            .filter_map(|(key, value)| map_entry(ctx, key, value, kind))
-            .collect(),
+        Value::Seq(items) => {
+            let mut entries = Vec::with_capacity(items.len());
+            entries.extend(items.iter().filter_map(|item| list_entry(ctx, item, kind)));
+            entries
+        }
+        Value::Map(map) => {
+            let mut entries = Vec::with_capacity(map.len());
+            entries.extend(
+                map.iter()
+                    .filter_map(|(key, value)| map_entry(ctx, key, value, kind)),
+            );
+            entries
+        }
         Value::Null => Vec::new(),
         other => {
             ctx.push(

@@ -177,12 +177,12 @@ fn offline_sealed_checks(
 /// provenance (never dirty; paths relative to the repository root).
 fn read(args: &CastArgs) -> Result<(Loaded, Option<Origin>), CliError> {
     let Some(rev) = &args.rev else {
-        return Ok((crate::parse::load(&args.paths, args.recursive)?, None));
+        return Ok((crate::parse::read(&args.paths, args.recursive)?, None));
     };
     let repo = Repo::from_env("`--rev` reads a git commit")?;
     let revision = repo.at_revision(rev, &args.paths)?;
     let origin = crate::git::provenance::at_revision(&repo, &revision, args.source_set.as_deref());
-    Ok((crate::parse::load_read(revision.files), Some(origin)))
+    Ok((crate::parse::read_git(revision.files), Some(origin)))
 }
 
 /// Warnings (and errors) go to stderr: stdout is for the plan.

@@ -95,10 +95,10 @@ pub fn run(args: &LintArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
 /// path is given), read together so that references resolve across them.
 fn read(args: &LintArgs) -> Result<Loaded, CliError> {
     if !args.staged {
-        return Ok(crate::parse::load(&args.paths, args.recursive)?);
+        return Ok(crate::parse::read(&args.paths, args.recursive)?);
     }
     let repo = Repo::from_env("`--staged` reads the git index")?;
-    Ok(crate::parse::load_read(repo.staged(&args.paths)?))
+    Ok(crate::parse::read_git(repo.staged(&args.paths)?))
 }
 
 /// `E-SECRET-PLAINTEXT` for plaintext secret values in files that git tracks or has staged;

@@ -8,16 +8,19 @@
 //! `versions-kept` left behind.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
 
 use crate::plan::Action;
 use crate::plan::Change;
 use crate::plan::diff::stored_spec;
 use crate::server::clock;
-use crate::server::engine::{Engine, EngineError, audit, data, delete, plan, prepare};
+use crate::server::engine::{Engine, EngineError, audit, data, delete, plan, prepare, unseal};
 use crate::server::store::{ReadTx, Record, VersionMeta, WriteTx};
 use crate::wire::audit::AuditObject;
 use crate::wire::batch::{Applied, BatchOptions, VersionInfo};
-use crate::wire::object::{Desired, ObjectKey, Provenance, Stored, StoredSpec, path_of};
+use crate::wire::object::{
+    Desired, DesiredSpec, ObjectKey, Provenance, Stored, StoredSpec, path_of,
+};
 
 /// [`apply`], with the audit objects of what it changed: each written object with its
 /// version transition, each deleted one with the version it had.
@@ -74,14 +77,22 @@ pub(super) fn apply(
     if !moved.is_empty() {
         return Err(EngineError::Conflict(moved));
     }
+    // Opening takes the sealed text away; its digests are made from the request.
+    let sealed: HashMap<&ObjectKey, &Desired> = desired
+        .iter()
+        .filter(|d| matches!(&d.spec, DesiredSpec::Secret { sealed, .. } if !sealed.is_empty()))
+        .map(|d| (&d.key, d))
+        .collect();
     let desired = prepare::prepare(engine, &*tx, desired, options)?;
     let mut applied = Applied::default();
     for d in &desired {
         let change = plan::change_for(&engine.keys, &*tx, d, options.force)?;
+        let sealed = sealed.get(&d.key).copied();
         if change.action == Action::Unchanged {
+            refresh_digests(engine, tx, sealed)?;
             continue;
         }
-        let version = write(engine, tx, d, &change, options.cast_by.as_ref())?;
+        let version = write(engine, tx, d, sealed, &change, options.cast_by.as_ref())?;
         applied.applied += 1;
         applied.versions.insert(path_of(&d.key), version);
     }
@@ -129,11 +140,35 @@ pub(super) fn check_put(
     Ok(())
 }
 
-/// Writes one object's record and, when its data version moves, the new version.
+/// An unchanged secret cast from sealed text holds the values that text opens to: its digests
+/// are recorded when missing or stale (written before digests existed, or under another KEK),
+/// so that the next plan need not open them again. Neither revision nor version moves.
+fn refresh_digests(
+    engine: &Engine,
+    tx: &mut dyn WriteTx,
+    sealed: Option<&Desired>,
+) -> Result<(), EngineError> {
+    let Some(sealed) = sealed else {
+        return Ok(());
+    };
+    let Some(mut record) = tx.object(&sealed.key)? else {
+        return Ok(());
+    };
+    let digests = unseal::digests(engine, sealed, record.object.version);
+    if record.sealed != digests {
+        record.sealed = digests;
+        tx.put_object(&record)?;
+    }
+    Ok(())
+}
+
+/// Writes one object's record and, when its data version moves, the new version (with the
+/// digests of the sealed text it came from, `sealed` being the object as the request sent it).
 fn write(
     engine: &Engine,
     tx: &mut dyn WriteTx,
     desired: &Desired,
+    sealed: Option<&Desired>,
     change: &Change,
     cast_by: Option<&String>,
 ) -> Result<u64, EngineError> {
@@ -159,6 +194,8 @@ fn write(
     });
     let new_version = record.versions.last().is_none_or(|v| v.version != version);
     record.object.version = version;
+    // Whether or not the version moves, its values are what this request's sealed text opens to.
+    record.sealed = sealed.and_then(|s| unseal::digests(engine, s, version));
     if new_version {
         let data = data::seal(engine.keys.current(), desired, version)?;
         record.versions.push(VersionInfo {
@@ -212,6 +249,7 @@ pub(super) fn new_record(desired: &Desired, spec: StoredSpec) -> Record {
         },
         history: Vec::new(),
         revision: 1,
+        sealed: None,
         versions: Vec::new(),
     }
 }

@@ -29,7 +29,7 @@ pub(super) fn prepare<'a>(
     options: &BatchOptions,
 ) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
     let mut violations = check_batch(desired);
-    let (desired, unsealing) = unseal::unseal_batch(&engine.sealing(), desired);
+    let (desired, unsealing) = unseal::unseal_batch(engine, tx, desired)?;
     violations.extend(unsealing);
     violations.extend(
         desired

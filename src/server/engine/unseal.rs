@@ -1,27 +1,46 @@
 //! Opening `sealed:` values (SPEC §6) into their secret's data, with the server's age identity.
 //!
-//! In: a batch of desired objects. Out: the batch with every sealed value opened (objects
-//! without sealed values stay borrowed), and a violation for each value that does not open
-//! here or was sealed for another place.
+//! In: a batch of desired objects and a transaction to find what each secret's current data
+//! version was cast from. Out: the batch with every sealed value opened (objects without sealed
+//! values stay borrowed), and a violation for each value that does not open here or was sealed
+//! for another place.
 //! Must not happen here: a value, opened or sealed, in a violation's message.
+//!
+//! A value whose sealed text is the very text the current version was written from (its keyed
+//! digest, [`crate::server::store::SealedDigests`], matches) is taken from that version, which
+//! AES opens, instead of from an X25519 agreement: a re-plan of an unchanged repository then
+//! opens nothing with the age identity. Any other text is opened and compared as before.
 
 use std::borrow::Cow;
 
+use subtle::ConstantTimeEq;
+
 use crate::diag::Code;
-use crate::secrets::{Keys, Place, UnsealError};
+use crate::secrets::{Keys, Place, UnsealError, Values};
+use crate::server::engine::{Engine, EngineError, data};
+use crate::server::store::{ReadTx, Record, SealedDigests};
 use crate::wire::error::Violation;
 use crate::wire::object::{Desired, DesiredSpec};
 
 /// Opens every `sealed:` value into its secret's data, checking that it was sealed for
 /// this very place. Opening is an X25519 agreement per value, so a large batch is opened in
-/// parallel.
+/// parallel; values cast before with the same text are not opened at all.
 pub(super) fn unseal_batch<'a>(
-    sealing: &Keys,
+    engine: &Engine,
+    tx: &dyn ReadTx,
     desired: &'a [Desired],
-) -> (Vec<Cow<'a, Desired>>, Vec<Violation>) {
-    let opened = crate::par::map(desired, |d| match &d.spec {
-        DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => Some(unseal(sealing, d)),
-        _ => None,
+) -> Result<(Vec<Cow<'a, Desired>>, Vec<Violation>), EngineError> {
+    let mut work = Vec::with_capacity(desired.len());
+    for d in desired {
+        let known = match &d.spec {
+            DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => Some(known(engine, tx, d)?),
+            _ => None,
+        };
+        work.push((d, known));
+    }
+    let sealing = engine.sealing();
+    let opened = crate::par::map(&work, |(d, known)| {
+        known.as_ref().map(|known| unseal(&sealing, d, known))
     });
     let mut violations = Vec::new();
     let unsealed = desired
@@ -35,10 +54,77 @@ pub(super) fn unseal_batch<'a>(
             None => Cow::Borrowed(original),
         })
         .collect();
-    (unsealed, violations)
+    Ok((unsealed, violations))
 }
 
-fn unseal(sealing: &Keys, desired: &Desired) -> (Desired, Vec<Violation>) {
+/// The digests to store for the sealed values of `desired` (written as data version
+/// `version`), or `None` when it has none.
+pub(super) fn digests(engine: &Engine, desired: &Desired, version: u64) -> Option<SealedDigests> {
+    let DesiredSpec::Secret { sealed, .. } = &desired.spec else {
+        return None;
+    };
+    if sealed.is_empty() {
+        return None;
+    }
+    let key = &desired.key;
+    Some(SealedDigests {
+        version,
+        kek: engine.keys.current().id().to_owned(),
+        keys: sealed
+            .iter()
+            .map(|(k, armor)| {
+                let digest =
+                    engine
+                        .keys
+                        .current()
+                        .sealed_digest(&key.namespace, &key.name, k, armor);
+                (k.clone(), digest)
+            })
+            .collect(),
+    })
+}
+
+/// The stored values of the sealed keys of `desired` whose text is the one the current data
+/// version was cast from.
+fn known(engine: &Engine, tx: &dyn ReadTx, desired: &Desired) -> Result<Values, EngineError> {
+    let DesiredSpec::Secret { sealed, .. } = &desired.spec else {
+        return Ok(Values::new());
+    };
+    let Some(Record {
+        object,
+        sealed: Some(stored),
+        ..
+    }) = tx.object(&desired.key)?
+    else {
+        return Ok(Values::new());
+    };
+    if stored.version != object.version || stored.kek != engine.keys.current().id() {
+        return Ok(Values::new());
+    }
+    let key = &desired.key;
+    let same: Vec<&String> = sealed
+        .iter()
+        .filter(|(k, armor)| {
+            stored.keys.get(*k).is_some_and(|digest| {
+                let given =
+                    engine
+                        .keys
+                        .current()
+                        .sealed_digest(&key.namespace, &key.name, k, armor);
+                bool::from(given.as_bytes().ct_eq(digest.as_bytes()))
+            })
+        })
+        .map(|(k, _)| k)
+        .collect();
+    if same.is_empty() {
+        return Ok(Values::new());
+    }
+    let mut values = data::open_secret(&engine.keys, tx, key, object.version)?;
+    values.retain(|k, _| same.contains(&k));
+    Ok(values)
+}
+
+fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Desired, Vec<Violation>) {
     let mut object = desired.clone();
     let mut violations = Vec::new();
     if let DesiredSpec::Secret { data, sealed } = &mut object.spec {
@@ -54,6 +140,10 @@ fn unseal(sealing: &Keys, desired: &Desired) -> (Desired, Vec<Violation>) {
                         format!("key `{key}` is given both as a value and sealed"),
                     )
                 });
+                continue;
+            }
+            if let Some(value) = known.get(&key) {
+                data.0.insert(key, value.clone());
                 continue;
             }
             match sealing.unseal_for(&armor, &place) {

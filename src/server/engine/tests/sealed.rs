@@ -2,8 +2,9 @@
 
 use super::{cast, each_backend, key, secret};
 use crate::resource::Kind;
-use crate::secrets::Place;
+use crate::secrets::{Keys, Place};
 use crate::server::engine::{Engine, EngineError, Settings};
+use crate::server::store::{Record, SealedDigests};
 use crate::wire::batch::BatchOptions;
 use crate::wire::object::{Desired, DesiredSpec, SecretValues};
 
@@ -80,5 +81,156 @@ fn sealed_values_refuse_another_place() {
             "{message}"
         );
         assert!(!message.contains("hunter2"));
+    });
+}
+
+/// A plan against a store whose seal identity is gone opens nothing: what it still plans, it
+/// planned from digests alone.
+fn forget_identity(engine: &mut Engine) -> std::sync::RwLock<std::sync::Arc<Keys>> {
+    std::mem::replace(
+        &mut engine.sealing,
+        std::sync::RwLock::new(std::sync::Arc::new(Keys::generate())),
+    )
+}
+
+fn unchanged(engine: &Engine, desired: &Desired) -> bool {
+    let plan = engine
+        .plan(std::slice::from_ref(desired), &BatchOptions::default())
+        .unwrap();
+    !plan.has_changes()
+}
+
+fn not_recipient(engine: &Engine, desired: &Desired) -> bool {
+    let error = engine
+        .plan(std::slice::from_ref(desired), &BatchOptions::default())
+        .unwrap_err();
+    error
+        .to_string()
+        .contains("not sealed for any of the keys at hand")
+}
+
+/// The same sealed text re-plans as unchanged without being opened; another text of the same
+/// value is opened and compared, and once applied its digest stands in for it too.
+#[test]
+fn the_same_sealed_text_is_not_opened_again() {
+    each_backend(|backend| {
+        let mut engine = backend.engine(Settings::default());
+        let pairs = [("username", "admin"), ("password", "hunter2")];
+        let sealed = sealed_secret(&engine, "db", "db", &pairs);
+        cast(&engine, std::slice::from_ref(&sealed)).unwrap();
+        let identity = forget_identity(&mut engine);
+        assert!(unchanged(&engine, &sealed));
+        assert_eq!(
+            cast(&engine, std::slice::from_ref(&sealed))
+                .unwrap()
+                .applied,
+            0
+        );
+
+        engine.sealing = identity;
+        let resealed = sealed_secret(&engine, "db", "db", &pairs);
+        let identity = forget_identity(&mut engine);
+        assert!(not_recipient(&engine, &resealed), "new text is opened");
+        engine.sealing = identity;
+        assert!(unchanged(&engine, &resealed));
+        // Unchanged, so nothing is applied, but the new text's digests are recorded.
+        let revision = engine
+            .get(&key(Kind::Secret, "default", "db"))
+            .unwrap()
+            .revision;
+        assert_eq!(
+            cast(&engine, std::slice::from_ref(&resealed))
+                .unwrap()
+                .applied,
+            0
+        );
+        assert_eq!(
+            engine
+                .get(&key(Kind::Secret, "default", "db"))
+                .unwrap()
+                .revision,
+            revision
+        );
+        forget_identity(&mut engine);
+        assert!(unchanged(&engine, &resealed));
+        assert!(
+            not_recipient(&engine, &sealed),
+            "the older text is no longer known"
+        );
+    });
+}
+
+/// A changed value under the same key is noticed: its text differs, so it is opened.
+#[test]
+fn a_changed_sealed_value_is_opened_and_planned() {
+    each_backend(|backend| {
+        let engine = backend.engine(Settings::default());
+        cast(
+            &engine,
+            &[sealed_secret(&engine, "db", "db", &[("password", "a")])],
+        )
+        .unwrap();
+        let changed = sealed_secret(&engine, "db", "db", &[("password", "b")]);
+        let plan = engine
+            .plan(std::slice::from_ref(&changed), &BatchOptions::default())
+            .unwrap();
+        assert_eq!(plan.changes[0].keys.as_ref().unwrap().changed, ["password"]);
+    });
+}
+
+/// Records without digests (written before they existed), or with digests under another KEK,
+/// fall back to opening the value.
+#[test]
+fn records_without_valid_digests_are_opened() {
+    each_backend(|backend| {
+        let mut engine = backend.engine(Settings::default());
+        let sealed = sealed_secret(&engine, "db", "db", &[("password", "hunter2")]);
+        cast(&engine, std::slice::from_ref(&sealed)).unwrap();
+        let db = key(Kind::Secret, "default", "db");
+        let edit = |engine: &Engine, change: &dyn Fn(&mut Record)| {
+            engine
+                .store
+                .write(|tx| {
+                    let mut record = tx.object(&db)?.unwrap();
+                    change(&mut record);
+                    tx.put_object(&record).map_err(EngineError::from)
+                })
+                .unwrap();
+        };
+        let stored = engine.store.read(|tx| tx.object(&db)).unwrap().unwrap();
+        let digests = stored.sealed.clone().expect("digests are recorded");
+        assert_eq!(
+            (digests.version, digests.kek.as_str()),
+            (1, engine.keys.current().id())
+        );
+        // Not exposed: nothing a client reads names them.
+        let listed = serde_json::to_string(&engine.get(&db).unwrap()).unwrap();
+        assert!(!listed.contains(&digests.keys["password"]), "{listed}");
+
+        let identity = forget_identity(&mut engine);
+        edit(&engine, &|r| r.sealed = None);
+        assert!(not_recipient(&engine, &sealed));
+        edit(&engine, &|r| {
+            r.sealed = Some(SealedDigests {
+                kek: "0".repeat(16),
+                ..digests.clone()
+            });
+        });
+        assert!(not_recipient(&engine, &sealed));
+        edit(&engine, &|r| {
+            r.sealed = Some(SealedDigests {
+                version: 2,
+                ..digests.clone()
+            });
+        });
+        assert!(not_recipient(&engine, &sealed));
+        edit(&engine, &|r| r.sealed = Some(digests.clone()));
+        assert!(unchanged(&engine, &sealed));
+        // An apply of the unchanged secret records them again.
+        engine.sealing = identity;
+        edit(&engine, &|r| r.sealed = None);
+        cast(&engine, std::slice::from_ref(&sealed)).unwrap();
+        forget_identity(&mut engine);
+        assert!(unchanged(&engine, &sealed));
     });
 }

@@ -34,6 +34,7 @@ fn record(kind: Kind, namespace: &str, name: &str) -> Record {
             version: 1,
         },
         history: Vec::new(),
+        sealed: None,
         revision: 1,
         versions: Vec::new(),
     }
