@@ -42,10 +42,7 @@ pub fn from_violations(
             .or_else(|| violation.key.as_ref().map(|key| format!("data.{key}")));
         let span = field
             .as_deref()
-            .and_then(|field| {
-                let node = resource_node(loaded, resource)?;
-                find_field(node, field.strip_prefix("spec.").unwrap_or(field))
-            })
+            .and_then(|field| field_span(loaded, resource, field))
             .unwrap_or(resource.name.span);
         diagnostics.push(diagnostic(violation, resource, span));
     }
@@ -71,15 +68,35 @@ fn diagnostic(violation: &Violation, resource: &Resource, span: Span) -> Diagnos
     diagnostic
 }
 
-/// The mapping node of `resource` in its document: the value of its kind key (`secret:`), or
-/// its item in a plural key's list (`secrets:`).
-fn resource_node<'a>(loaded: &'a Loaded, resource: &Resource) -> Option<&'a Node> {
+/// The span of `field` in the document that declares `resource`. Validation drops each tree
+/// once it is read (peak memory), so a document no longer held is parsed again: only for the
+/// few objects the server refused.
+fn field_span(loaded: &Loaded, resource: &Resource, field: &str) -> Option<Span> {
     let origin = resource.origin;
-    let document = loaded
+    let held = loaded
         .documents
         .iter()
-        .find(|d| d.source == origin.source && d.index == origin.document)?;
-    document.root.as_map()?.iter().find_map(|(key, value)| {
+        .find(|d| d.source == origin.source && d.index == origin.document);
+    let reparsed;
+    let root = if let Some(document) = held {
+        &document.root
+    } else {
+        let pending = loaded
+            .pending
+            .iter()
+            .find(|p| p.source == origin.source && p.index == Some(origin.document))?;
+        reparsed = crate::parse::parse_pending(&loaded.sources, &loaded.budget, pending).ok()??;
+        &reparsed.root
+    };
+    let node = resource_node(root, resource)?;
+    find_field(node, field.strip_prefix("spec.").unwrap_or(field))
+}
+
+/// The mapping node of `resource` in its document's `root`: the value of its kind key
+/// (`secret:`), or its item in a plural key's list (`secrets:`).
+fn resource_node<'a>(root: &'a Node, resource: &Resource) -> Option<&'a Node> {
+    let origin = resource.origin;
+    root.as_map()?.iter().find_map(|(key, value)| {
         if key.span == origin.span {
             return Some(value);
         }
