@@ -14,16 +14,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::server::log;
-use crate::server::store::postgres::PgStore;
+use crate::server::store::postgres::{PgStore, RUNNER_HOLDER as HOLDER};
 
 /// How often a standby tries the lock and a holder checks its connection.
 pub const POLL: Duration = Duration::from_secs(2);
 
 /// The advisory lock of the runner.
 const RUNNER_LOCK: i64 = 0x7275_6e65_0003;
-
-/// Where the holder writes its name (in `rune_meta`).
-const HOLDER: &str = "runner-replica";
 
 /// This replica's standing.
 #[derive(Debug)]
@@ -63,6 +60,15 @@ impl Leadership {
     /// This replica's name, as other replicas see it.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The replica that runs the `process:` services: this one while it holds the lock, else
+    /// the holder it last read.
+    pub fn holder(&self) -> Option<String> {
+        if self.is_leader() {
+            return Some(self.name.clone());
+        }
+        self.holder.lock().ok().and_then(|h| h.clone())
     }
 
     pub fn is_leader(&self) -> bool {

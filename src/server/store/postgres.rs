@@ -26,6 +26,7 @@
 //! that does not exist yet) or SERIALIZABLE retries (the engine's closures run once). Reads run
 //! on a REPEATABLE READ snapshot and never wait for the lock.
 
+mod instances;
 mod schema;
 mod tokens;
 mod tx;
@@ -37,8 +38,11 @@ use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::secrets::Secret;
-use crate::server::store::{Health, IoFailure, ReadTx, Store, StoreError, WriteTx};
+use crate::server::store::{
+    Health, IoFailure, PublishedInstance, ReadTx, Store, StoreError, WriteTx,
+};
 
+pub use instances::RUNNER_HOLDER;
 pub use tokens::PgTokenStore;
 
 /// The key of the advisory lock every write transaction holds until it ends.
@@ -170,6 +174,18 @@ impl Store for PgStore {
                 cause: other.to_string(),
             }),
         }
+    }
+
+    fn publish_instances(
+        &self,
+        replica: &str,
+        instances: &[PublishedInstance],
+    ) -> Result<bool, StoreError> {
+        self.with_client(|client| instances::publish(client, replica, instances))
+    }
+
+    fn published_instances(&self) -> Result<Vec<PublishedInstance>, StoreError> {
+        self.with_client(instances::published)
     }
 }
 
