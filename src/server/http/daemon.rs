@@ -207,11 +207,16 @@ fn runner_lock(
 ) -> Arc<crate::server::leader::Leadership> {
     let runner = Arc::clone(runner);
     let handle = tokio::runtime::Handle::current();
-    crate::server::leader::Leadership::start(store, name, move |_| {
+    crate::server::leader::Leadership::start(store, name, move |leader| {
         let runner = Arc::clone(&runner);
         handle.spawn(async move {
-            runner.reconcile().await;
-            runner.kick();
+            if leader {
+                runner.reconcile().await;
+                runner.kick();
+            } else {
+                // Stop at once: reconciling reads the database, which may be what hangs.
+                runner.kick();
+            }
         });
     })
 }

@@ -121,6 +121,23 @@ impl PgStore {
             .map_err(|error| unavailable(&error))
     }
 
+    /// A connection of its own for the runner's session lock, which must notice a dead or
+    /// silent peer: TCP keepalives, and a TCP user timeout of `silent` (unacknowledged data
+    /// fails the connection after that long). Call it off any async worker thread.
+    pub fn connect_for_lock(&self, silent: Duration) -> Result<postgres::Client, StoreError> {
+        let mut config = self.config.clone();
+        config
+            .connect_timeout(CONNECT_TIMEOUT.min(silent))
+            .keepalives(true)
+            .keepalives_idle(silent / 2)
+            .keepalives_interval(Duration::from_secs(1))
+            .keepalives_retries(3)
+            .tcp_user_timeout(silent);
+        config
+            .connect(self.tls.clone())
+            .map_err(|error| unavailable(&error))
+    }
+
     /// The tokens kept in the same database.
     pub fn tokens(&self) -> PgTokenStore {
         PgTokenStore::new(self.clone())
