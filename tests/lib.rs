@@ -24,6 +24,7 @@ mod pg;
 #[path = "support/pg_cluster.rs"]
 mod pg_cluster;
 mod pg_failover;
+mod pg_hang;
 mod properties;
 mod runed;
 mod schema;

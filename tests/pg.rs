@@ -55,7 +55,7 @@ impl Db {
         self.dir.path().join("runed.yaml")
     }
 
-    fn kek(&self) -> PathBuf {
+    pub(crate) fn kek(&self) -> PathBuf {
         self.dir.path().join("kek")
     }
 
@@ -98,6 +98,11 @@ impl Db {
         ]);
         assert!(output.status.success(), "token create: {output:?}");
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// The database's URL (`postgres://…@127.0.0.1:PORT/…`).
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     fn client(&self) -> postgres::Client {

@@ -6,6 +6,8 @@
 use std::time::{Duration, Instant};
 
 use crate::pg::{Db, ok, rune_at};
+use serde_json::Value;
+
 use crate::util::Server;
 
 /// A service that says it is ready, then sleeps (dying with its runed).
@@ -53,14 +55,25 @@ fn services_fail_over_to_another_replica() {
 
     let b = db.replica("b");
     std::thread::sleep(Duration::from_secs(3));
-    let standby = status(work.path(), &b, &token);
-    assert!(standby.contains("standby"), "{standby}");
+    // Through the holder itself and through the standby: the same replica, the running
+    // instance as the holder sees it (published in the database).
+    let a_name = format!(":{} (pid {})", port(&a), a.pid());
+    let holder = status_json(work.path(), &a, &token);
+    assert!(replica_of(&holder).ends_with(&a_name), "{holder}");
+    let table = status(work.path(), &a, &token);
+    assert!(table.contains(&format!("{a_name}` runs")), "{table}");
+    let standby = wait_for(Duration::from_secs(10), || {
+        let json = status_json(work.path(), &b, &token);
+        (replica_of(&json).ends_with(&a_name) && running(&json) == 1).then_some(json)
+    });
+    assert_eq!(
+        standby["services"][0]["instances"][0]["pid"], holder["services"][0]["instances"][0]["pid"],
+        "the standby shows another instance than the holder's: {standby}"
+    );
+    let table = status(work.path(), &b, &token);
     assert!(
-        standby.contains(&format!(
-            ":{} (pid",
-            a.url("").rsplit(':').next().unwrap().trim_end_matches('/')
-        )),
-        "the standby does not name the replica that runs the services: {standby}"
+        table.contains("Running") && table.contains(&format!("{a_name}` runs")),
+        "the standby does not show the holder's instance and name: {table}"
     );
     let logs = rune_at(work.path(), &b, Some(&token), &["logs", "web"]);
     assert!(
@@ -71,9 +84,59 @@ fn services_fail_over_to_another_replica() {
     a.kill();
     let took = ready(work.path(), &b, &token, Duration::from_secs(15));
     assert!(took < Duration::from_secs(15), "failover took {took:?}");
+    let b_name = format!(":{} (pid {})", port(&b), b.pid());
+    let after = status_json(work.path(), &b, &token);
+    assert!(replica_of(&after).ends_with(&b_name), "{after}");
 
     let again = db.replica("a");
     std::thread::sleep(Duration::from_secs(3));
-    let rejoined = status(work.path(), &again, &token);
-    assert!(rejoined.contains("standby"), "{rejoined}");
+    let rejoined = wait_for(Duration::from_secs(10), || {
+        let json = status_json(work.path(), &again, &token);
+        (replica_of(&json).ends_with(&b_name) && running(&json) == 1).then_some(json)
+    });
+    let reason = rejoined["services"][0]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("standby"), "{rejoined}");
+}
+
+fn status_json(dir: &std::path::Path, replica: &Server, token: &str) -> Value {
+    serde_json::from_str(&ok(&rune_at(
+        dir,
+        replica,
+        Some(token),
+        &["status", "-o", "json"],
+    )))
+    .unwrap()
+}
+
+fn replica_of(status: &Value) -> &str {
+    status["replica"].as_str().unwrap_or_default()
+}
+
+/// Instances in state Running.
+fn running(status: &Value) -> usize {
+    status["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["instances"].as_array().into_iter().flatten())
+        .filter(|i| i["state"] == "Running")
+        .count()
+}
+
+fn port(server: &Server) -> String {
+    server.url("").rsplit(':').next().unwrap().to_owned()
+}
+
+/// Polls `probe` until it returns something, failing after `within`.
+fn wait_for<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(start.elapsed() < within, "not within {within:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }

@@ -258,6 +258,13 @@ fn a_process_service_receives_its_configuration_and_keeps_it_until_restart() {
         status_text.contains("outdated: secret/db v1 (current v2)"),
         "{status_text}"
     );
+    // One runed on redb runs its services itself and says so (SPEC §4.5).
+    let replica = format!(
+        ":{} (pid {})` runs the `process:` services",
+        server.url("").rsplit(':').next().unwrap(),
+        server.pid()
+    );
+    assert!(status_text.contains(&replica), "{status_text}");
     let log = rune(&ws, &server, &["logs", "web"], 0);
     assert_eq!(
         log.matches("READY").count(),

@@ -333,7 +333,8 @@ pub fn instance_state(instance: &InstanceStatus) -> String {
     }
 }
 
-/// `rune status`: one row per instance (one per service that runed does not run).
+/// `rune status`: one row per instance (one per service that runed does not run), then the
+/// replica that runs the `process:` services.
 pub fn status_table(status: &RunnerStatus) -> String {
     let header = [
         "NAMESPACE",
@@ -377,7 +378,11 @@ pub fn status_table(status: &RunnerStatus) -> String {
             ]);
         }
     }
-    render_table(&header, &rows)
+    let mut table = render_table(&header, &rows);
+    if let Some(replica) = &status.replica {
+        let _ = writeln!(table, "replica `{replica}` runs the `process:` services");
+    }
+    table
 }
 
 fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {

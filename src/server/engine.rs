@@ -389,6 +389,23 @@ impl Engine {
             .write(|tx| tx.set_runner_identities(bytes).map_err(EngineError::from))
     }
 
+    /// Publishes the instance states of the replica that runs the `process:` services
+    /// ([`Store::publish_instances`]); `false` when the store names another holder.
+    pub fn publish_instances(
+        &self,
+        replica: &str,
+        instances: &[crate::server::store::PublishedInstance],
+    ) -> Result<bool, EngineError> {
+        Ok(self.store.publish_instances(replica, instances)?)
+    }
+
+    /// The instance states the replica that runs the services last published.
+    pub fn published_instances(
+        &self,
+    ) -> Result<Vec<crate::server::store::PublishedInstance>, EngineError> {
+        Ok(self.store.published_instances()?)
+    }
+
     /// Whether this store requires authentication for good (a token was seen for it).
     pub fn auth_required(&self) -> Result<bool, EngineError> {
         self.store

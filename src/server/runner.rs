@@ -26,7 +26,8 @@
 //! start of an instance: launcher, pipes, exit, termination), `prepare` (what an instance
 //! starts with, its mount points), `probe` (can instances be isolated), [`identity`] (each
 //! service's uid), `cleanup` (what a deleted service leaves), `rollout` (rolling
-//! restarts), `status` (what `GET /v1/status` shows), [`launch`] (the launcher process itself),
+//! restarts), `status` (what `GET /v1/status` shows), `publish` (the instance states the
+//! replica that runs them writes to the store, for the others), [`launch`] (the launcher process itself),
 //! [`env`](mod@env) and [`logs`].
 //!
 //! Must not happen here: a secret value in a status, an event, runed's log or a file on disk.
@@ -41,6 +42,7 @@ pub mod launch;
 pub mod logs;
 mod prepare;
 mod probe;
+mod publish;
 mod rollout;
 mod status;
 mod supervisor;
@@ -55,6 +57,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::RunnerError;
+pub use publish::Placement;
 
 use crate::resource::Kind;
 use crate::server::engine::{Engine, EngineError};
@@ -108,6 +111,8 @@ pub struct Runner {
     exe: PathBuf,
     gate: std::sync::OnceLock<Gate>,
     grace: Duration,
+    /// Which replica this is and which one runs the services (set once by the daemon).
+    placement: std::sync::OnceLock<Placement>,
     /// Each service's uid; `Err` when the record cannot be read.
     identities: Result<Mutex<identity::Identities>, String>,
     /// `Err(reason)` when instances cannot be isolated: `process:` services are then refused.
@@ -158,6 +163,7 @@ impl Runner {
             exe,
             gate: std::sync::OnceLock::new(),
             grace: GRACE,
+            placement: std::sync::OnceLock::new(),
             identities,
             isolation,
             reconciling: tokio::sync::Mutex::new(()),
@@ -171,6 +177,11 @@ impl Runner {
     /// Sets the [`Gate`] (once; later calls are ignored).
     pub fn set_gate(&self, gate: Gate) {
         let _ = self.gate.set(gate);
+    }
+
+    /// Sets the [`Placement`] (once; later calls are ignored).
+    pub fn set_placement(&self, placement: Placement) {
+        let _ = self.placement.set(placement);
     }
 
     /// Wakes every instance at once, as `rune restart` does for one service: a running one is

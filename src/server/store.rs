@@ -45,6 +45,7 @@ use crate::resource::Kind;
 use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Listed, VersionInfo};
 use crate::wire::object::{ObjectKey, Stored};
+use crate::wire::runner::InstanceStatus;
 
 pub use crate::server::tokens::{TokenFileStore, TokenStore};
 pub use fault::{Health, IoFailure};
@@ -247,6 +248,31 @@ pub trait Store: Send + Sync {
     fn health(&self) -> Health {
         Health::Ok
     }
+
+    /// Replaces the published instance states with `instances`, written by `replica`, the one
+    /// that runs the `process:` services (SPEC §4.5), so that every replica's `rune status`
+    /// shows them. `Ok(false)`, nothing written, when a shared store records another replica
+    /// as the runner's holder: one that lost the lock must not overwrite its successor's.
+    /// Outside the write transactions: states change often and are no part of any cast.
+    fn publish_instances(
+        &self,
+        replica: &str,
+        instances: &[PublishedInstance],
+    ) -> Result<bool, StoreError>;
+
+    /// The instance states last published, in service and index order.
+    fn published_instances(&self) -> Result<Vec<PublishedInstance>, StoreError>;
+}
+
+/// One instance as the replica that runs it published it: names, states, codes and versions
+/// (an [`InstanceStatus`]), never a value.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct PublishedInstance {
+    pub namespace: String,
+    pub service: String,
+    /// The replica that runs it (`HOST:PORT (pid N)`).
+    pub replica: String,
+    pub status: InstanceStatus,
 }
 
 impl dyn Store + '_ {

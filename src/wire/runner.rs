@@ -16,6 +16,11 @@ pub struct RunnerStatus {
     /// Why not, when they cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount_namespaces_reason: Option<String>,
+    /// The replica that runs the `process:` services (SPEC §4.5), as `HOST:PORT (pid N)`: the
+    /// holder of the runner lock on a shared database, or the one runed of a redb store. Absent
+    /// while a standby does not know it yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<String>,
     pub services: Vec<ServiceStatus>,
 }
 

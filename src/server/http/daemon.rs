@@ -148,14 +148,28 @@ async fn serve(
         tokens,
     });
     let open_mode = open_mode_gate(&state);
+    let name = replica_name(addr);
     match shared {
         // Replicas of one database: only the holder of the runner lock runs services.
         Some(store) => {
-            let leadership = runner_lock(&store, &runner, addr);
+            let leadership = runner_lock(&store, &runner, name.clone());
+            let holder = Arc::clone(&leadership);
+            runner.set_placement(crate::server::runner::Placement {
+                name,
+                holder: Box::new(move || holder.holder()),
+            });
             runner.set_gate(Box::new(move || leadership.gate().or_else(&open_mode)));
         }
-        None => runner.set_gate(open_mode),
+        None => {
+            let holder = name.clone();
+            runner.set_placement(crate::server::runner::Placement {
+                name,
+                holder: Box::new(move || Some(holder.clone())),
+            });
+            runner.set_gate(open_mode);
+        }
     }
+    tokio::spawn(Arc::clone(&runner).publish_loop());
     announce_auth(&state);
     // Declared services come back when runed starts.
     runner.reconcile().await;
@@ -189,21 +203,32 @@ pub const OPEN_MODE_REASON: &str = "`process:` services are refused while runed 
 fn runner_lock(
     store: &crate::server::store::postgres::PgStore,
     runner: &Arc<Runner>,
-    addr: SocketAddr,
+    name: String,
 ) -> Arc<crate::server::leader::Leadership> {
+    let runner = Arc::clone(runner);
+    let handle = tokio::runtime::Handle::current();
+    crate::server::leader::Leadership::start(store, name, move |leader| {
+        let runner = Arc::clone(&runner);
+        handle.spawn(async move {
+            if leader {
+                runner.reconcile().await;
+                runner.kick();
+            } else {
+                // Stop at once: reconciling reads the database, which may be what hangs.
+                runner.kick();
+            }
+        });
+    })
+}
+
+/// This replica's name in `rune status` (SPEC §4.5): `HOST:PORT (pid N)` — the host name
+/// alone is not unique when replicas share a machine, and the pid tells a restarted replica
+/// from the one before it.
+fn replica_name(addr: SocketAddr) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_default();
-    let name = format!("{host}:{} (pid {})", addr.port(), std::process::id());
-    let runner = Arc::clone(runner);
-    let handle = tokio::runtime::Handle::current();
-    crate::server::leader::Leadership::start(store, name, move |_| {
-        let runner = Arc::clone(&runner);
-        handle.spawn(async move {
-            runner.reconcile().await;
-            runner.kick();
-        });
-    })
+    format!("{host}:{} (pid {})", addr.port(), std::process::id())
 }
 
 fn open_mode_gate(state: &Arc<ApiState>) -> crate::server::runner::Gate {

@@ -1,6 +1,7 @@
 //! What the runner reports (`GET /v1/status`): every stored service — `image:` services too,
 //! marked not runnable — with the current version of what it imports or mounts, and per running
 //! instance its state, events and the versions it started with (`outdated` when they differ).
+//! A standby of a shared store shows the instances the replica that runs them published.
 //!
 //! In: the services in the engine and the running instances. Out: [`RunnerStatus`]. Must not
 //! happen here: a value in a status; it holds names, states, codes and versions only.
@@ -20,23 +21,40 @@ impl Runner {
     /// The status of every service (in `namespace`, or all), image services included.
     pub async fn status(&self, namespace: Option<String>) -> Result<RunnerStatus, RunnerError> {
         let engine = self.engine.clone();
-        let services = tokio::task::spawn_blocking(move || stored(&engine, namespace.as_deref()))
-            .await
-            .map_err(|e| EngineError::Store(format!("status task failed: {e}")))??;
+        let standby = self.standby();
+        let (services, published) = tokio::task::spawn_blocking(move || {
+            let services = stored(&engine, namespace.as_deref())?;
+            // A standby shows the instances as the replica that runs them published them.
+            let published = if standby {
+                Some(engine.published_instances()?)
+            } else {
+                None
+            };
+            Ok::<_, EngineError>((services, published))
+        })
+        .await
+        .map_err(|e| EngineError::Store(format!("status task failed: {e}")))??;
         let running = self.services.lock().expect("runner lock");
         let services = services
             .into_iter()
             .map(|(key, spec, current)| {
                 let runnable = spec.process.is_some();
-                let instances = running
-                    .get(&(key.namespace.clone(), key.name.clone()))
-                    .map(|s| {
-                        s.instances
-                            .iter()
-                            .map(|i| with_outdated(i.status.borrow().clone(), &current))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let instances = match &published {
+                    Some(published) => published
+                        .iter()
+                        .filter(|p| p.namespace == key.namespace && p.service == key.name)
+                        .map(|p| with_outdated(p.status.clone(), &current))
+                        .collect(),
+                    None => running
+                        .get(&(key.namespace.clone(), key.name.clone()))
+                        .map(|s| {
+                            s.instances
+                                .iter()
+                                .map(|i| with_outdated(i.status.borrow().clone(), &current))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
                 ServiceStatus {
                     current,
                     instances,
@@ -55,6 +73,7 @@ impl Runner {
         Ok(RunnerStatus {
             mount_namespaces: self.refusal().is_none(),
             mount_namespaces_reason: self.refusal(),
+            replica: self.replica(),
             services,
         })
     }

@@ -26,6 +26,7 @@
 //! that does not exist yet) or SERIALIZABLE retries (the engine's closures run once). Reads run
 //! on a REPEATABLE READ snapshot and never wait for the lock.
 
+mod instances;
 mod schema;
 mod tokens;
 mod tx;
@@ -37,8 +38,11 @@ use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::secrets::Secret;
-use crate::server::store::{Health, IoFailure, ReadTx, Store, StoreError, WriteTx};
+use crate::server::store::{
+    Health, IoFailure, PublishedInstance, ReadTx, Store, StoreError, WriteTx,
+};
 
+pub use instances::RUNNER_HOLDER;
 pub use tokens::PgTokenStore;
 
 /// The key of the advisory lock every write transaction holds until it ends.
@@ -117,6 +121,23 @@ impl PgStore {
             .map_err(|error| unavailable(&error))
     }
 
+    /// A connection of its own for the runner's session lock, which must notice a dead or
+    /// silent peer: TCP keepalives, and a TCP user timeout of `silent` (unacknowledged data
+    /// fails the connection after that long). Call it off any async worker thread.
+    pub fn connect_for_lock(&self, silent: Duration) -> Result<postgres::Client, StoreError> {
+        let mut config = self.config.clone();
+        config
+            .connect_timeout(CONNECT_TIMEOUT.min(silent))
+            .keepalives(true)
+            .keepalives_idle(silent / 2)
+            .keepalives_interval(Duration::from_secs(1))
+            .keepalives_retries(3)
+            .tcp_user_timeout(silent);
+        config
+            .connect(self.tls.clone())
+            .map_err(|error| unavailable(&error))
+    }
+
     /// The tokens kept in the same database.
     pub fn tokens(&self) -> PgTokenStore {
         PgTokenStore::new(self.clone())
@@ -170,6 +191,18 @@ impl Store for PgStore {
                 cause: other.to_string(),
             }),
         }
+    }
+
+    fn publish_instances(
+        &self,
+        replica: &str,
+        instances: &[PublishedInstance],
+    ) -> Result<bool, StoreError> {
+        self.with_client(|client| instances::publish(client, replica, instances))
+    }
+
+    fn published_instances(&self) -> Result<Vec<PublishedInstance>, StoreError> {
+        self.with_client(instances::published)
     }
 }
 

@@ -22,7 +22,7 @@ use ::redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 
 use crate::resource::Kind;
 use crate::server::store::{
-    Health, IoFailure, ReadTx, Record, SealedVersion, Store, StoreError, WriteTx,
+    Health, IoFailure, PublishedInstance, ReadTx, Record, SealedVersion, Store, StoreError, WriteTx,
 };
 use crate::wire::audit::AuditEntry;
 use crate::wire::object::ObjectKey;
@@ -46,6 +46,9 @@ pub struct RedbStore {
     failure: std::sync::Mutex<Option<IoFailure>>,
     /// An I/O failure happened since the database was opened: reopen it before the next call.
     reopen: std::sync::atomic::AtomicBool,
+    /// Published instance states, in memory: one runed owns a redb store, so nobody else reads
+    /// them, and writing them to the file on every change would only cost fsyncs.
+    instances: std::sync::Mutex<Vec<PublishedInstance>>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -64,6 +67,7 @@ impl RedbStore {
             db: std::sync::RwLock::new(Some(db)),
             failure: std::sync::Mutex::new(None),
             reopen: std::sync::atomic::AtomicBool::new(false),
+            instances: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -77,6 +81,7 @@ impl RedbStore {
             db: std::sync::RwLock::new(Some(db)),
             failure: std::sync::Mutex::new(None),
             reopen: std::sync::atomic::AtomicBool::new(false),
+            instances: std::sync::Mutex::new(Vec::new()),
         })
     }
 }
@@ -157,6 +162,27 @@ impl Store for RedbStore {
 
     fn health(&self) -> Health {
         self.probe()
+    }
+
+    fn publish_instances(
+        &self,
+        _replica: &str,
+        instances: &[PublishedInstance],
+    ) -> Result<bool, StoreError> {
+        let mut slot = self
+            .instances
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = instances.to_vec();
+        Ok(true)
+    }
+
+    fn published_instances(&self) -> Result<Vec<PublishedInstance>, StoreError> {
+        Ok(self
+            .instances
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone())
     }
 }
 

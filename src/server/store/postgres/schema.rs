@@ -66,6 +66,17 @@ pub const MIGRATIONS: &[&str] = &[
         sealed bytea NOT NULL
     );
     ",
+    // 4: the instance states the replica that runs the `process:` services publishes (#16).
+    r#"
+    CREATE TABLE rune_instances (
+        namespace text COLLATE "C" NOT NULL,
+        service text COLLATE "C" NOT NULL,
+        instance integer NOT NULL,
+        replica text NOT NULL,
+        status text NOT NULL,
+        PRIMARY KEY (namespace, service, instance)
+    );
+    "#,
 ];
 
 /// The newest schema this runed knows.
