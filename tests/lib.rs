@@ -25,6 +25,7 @@ mod pg;
 mod pg_cluster;
 mod pg_failover;
 mod properties;
+mod reseal;
 mod runed;
 mod schema;
 mod seal;

@@ -71,11 +71,6 @@ pub fn uses(path: &str) -> Uses {
             &[Table, Yaml, Json],
             "`table` (default), `yaml` (runefile YAML) or `json`",
         ),
-        "describe" | "status" => (
-            &[TARGET, QUIET],
-            &[Table, Json],
-            "`table` (default) or `json`",
-        ),
         "restart" => (
             &[TARGET, QUIET],
             &[Json],
@@ -88,7 +83,12 @@ pub fn uses(path: &str) -> Uses {
         "lint" => (&[NAMESPACE, QUIET, COLOR], &[], ""),
         "login" | "config set-context" => (&[CONTEXT_FIELDS], &[], ""),
         "version" => (&[], &[Json], "`json`: `{\"version\": …}`"),
-        "history" | "audit" | "admin kek status" | "admin seal-identity status" => (
+        "describe"
+        | "status"
+        | "history"
+        | "audit"
+        | "admin kek status"
+        | "admin seal-identity status" => (
             &[TARGET, QUIET],
             &[Table, Json],
             "`table` (default) or `json`",
