@@ -31,11 +31,12 @@ pub(super) fn reseal(engine: &Engine, request: &ResealRequest) -> Result<Vec<Str
         .recipients
         .iter()
         .map(|text| {
-            parse_recipient(text).ok_or_else(|| EngineError::Request {
-                limit: false,
-                // The text is an age recipient or garbage the caller sent: not quoted back.
-                message: "`recipients` holds something that is not an age recipient (`age1…`)"
-                    .to_owned(),
+            // The text is an age recipient or garbage the caller sent: not quoted back.
+            parse_recipient(text).ok_or_else(|| {
+                EngineError::Request(
+                    "`recipients` holds something that is not an age recipient (`age1…`)"
+                        .to_owned(),
+                )
             })
         })
         .collect::<Result<_, _>>()?;
@@ -65,12 +66,9 @@ pub(super) fn reseal(engine: &Engine, request: &ResealRequest) -> Result<Vec<Str
     Ok(armors)
 }
 
-/// Counts and sizes first, before any value is opened.
+/// Counts and sizes first, before any value is opened (the bounds the schema states: 400).
 fn check_shape(request: &ResealRequest) -> Result<(), EngineError> {
-    let too_many = |message: String| EngineError::Request {
-        limit: true,
-        message,
-    };
+    let too_many = EngineError::Request;
     if request.values.len() > MAX_RESEAL_VALUES {
         return Err(too_many(format!(
             "at most {MAX_RESEAL_VALUES} values per request; send the rest in another"
@@ -91,11 +89,9 @@ fn check_shape(request: &ResealRequest) -> Result<(), EngineError> {
         )));
     }
     if request.recipients.is_empty() {
-        return Err(EngineError::Request {
-            limit: false,
-            message: "`recipients` is empty: name at least one age recipient to seal for"
-                .to_owned(),
-        });
+        return Err(EngineError::Request(
+            "`recipients` is empty: name at least one age recipient to seal for".to_owned(),
+        ));
     }
     Ok(())
 }

@@ -62,19 +62,13 @@ fn values_come_back_sealed_for_the_new_recipients_at_their_place_only() {
             values: vec![value("db", "pw", String::new()); MAX_RESEAL_VALUES + 1],
             ..request.clone()
         };
-        assert!(matches!(
-            engine.reseal(&many),
-            Err(EngineError::Request { limit: true, .. })
-        ));
+        assert!(matches!(engine.reseal(&many), Err(EngineError::Request(_))));
         for recipients in [vec![], vec!["age1notarecipient".to_owned()]] {
             let bad = ResealRequest {
                 recipients,
                 ..request.clone()
             };
-            assert!(matches!(
-                engine.reseal(&bad),
-                Err(EngineError::Request { limit: false, .. })
-            ));
+            assert!(matches!(engine.reseal(&bad), Err(EngineError::Request(_))));
         }
     });
 }
