@@ -76,3 +76,70 @@ impl File<'_> {
         Ok(self.finish(out, edits))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::edit::seal_in_place::File;
+    use crate::parse::load_texts;
+    use crate::secrets::{Keys, seal};
+    use crate::validate::{Options, validate};
+
+    /// Block and flow entries, CRLF line breaks and comments: only the armors change, and the
+    /// new ones are what the file then declares.
+    #[test]
+    fn only_the_armors_change() {
+        let keys = Keys::generate();
+        let old = |name: &str, key: &str| {
+            let place = crate::secrets::Place::new("default", name, key);
+            seal("v", &place, &keys.recipients()).unwrap()
+        };
+        let block = old("db", "pw")
+            .trim()
+            .lines()
+            .fold(String::new(), |mut text, line| {
+                text.push_str("        ");
+                text.push_str(line);
+                text.push_str("\r\n");
+                text
+            });
+        let flow = serde_json::Value::String(old("api", "token")).to_string();
+        let text = format!(
+            "# db\r\nsecret:\r\n  name: db\r\n  data:\r\n    - key: pw  # kept\r\n      sealed: |\r\n{block}\
+             \r\n---\r\nsecrets: [{{name: api, data: [{{key: token, sealed: {flow}}}]}}]\r\n"
+        );
+        let loaded = load_texts([("s.yaml".to_owned(), text.clone())]);
+        let validated = validate(&loaded, &Options::default());
+        assert!(
+            !validated.diagnostics.has_errors(),
+            "{:?}",
+            validated.diagnostics
+        );
+        let file = File::new(&loaded, &validated, loaded.files[0].source);
+        let sealed = file.sealed();
+        assert_eq!(sealed.len(), 2);
+        assert_eq!(sealed[0].line, 7);
+        assert_eq!(sealed[1].line as usize, text.lines().count());
+        let fresh: Vec<_> = sealed
+            .iter()
+            .map(|s| {
+                let armor = seal("v", &s.place, &keys.recipients()).unwrap();
+                (s.place.clone(), armor)
+            })
+            .collect();
+        let out = file.reseal(&fresh).unwrap();
+        out.verify(&Options::default())
+            .expect("the safety net passes");
+        assert!(
+            !out.text
+                .contains(sealed[0].armor.trim().lines().nth(1).unwrap())
+        );
+        let head = "# db\r\nsecret:\r\n  name: db\r\n  data:\r\n    - key: pw  # kept\r\n      sealed: |\r\n";
+        assert!(out.text.starts_with(head), "{}", out.text);
+        assert!(
+            out.text
+                .contains("\r\n---\r\nsecrets: [{name: api, data: [{key: token, sealed: \"")
+        );
+        assert!(out.text.ends_with("\\n\"}]}]\r\n"), "{}", out.text);
+        assert_eq!(out.text.matches("-----BEGIN AGE").count(), 2);
+    }
+}
