@@ -19,6 +19,7 @@ pub mod cmd {
     pub mod import;
     pub mod lint;
     pub mod logs;
+    pub mod reseal;
     pub mod restart;
     pub mod seal;
     pub mod status;

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use crate::plan::Plan;
 use crate::resource::Kind;
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest, SealIdentities};
+use crate::wire::admin::{
+    KekStatus, ResealRequest, ResealResult, RewrapBatch, RewrapRequest, SealIdentities,
+};
 use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
 use crate::wire::history::{History, RollbackResult};
@@ -89,6 +91,10 @@ pub trait Backend: fmt::Debug {
 
     /// Makes a new seal identity current (`admin`).
     fn rotate_seal_identity(&self) -> Result<SealIdentities, ClientError>;
+
+    /// Sealed values opened and sealed again for new recipients by the server, each for the
+    /// place it names; only the new armors come back (`admin`).
+    fn reseal(&self, request: &ResealRequest) -> Result<ResealResult, ClientError>;
 
     /// What every KEK of the store still wraps (SPEC §4.6; `admin`).
     fn kek_status(&self) -> Result<KekStatus, ClientError>;

@@ -16,7 +16,9 @@ use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::server::embedded;
 use crate::server::engine::{Engine, EngineError};
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest, SealIdentities};
+use crate::wire::admin::{
+    KekStatus, ResealRequest, ResealResult, RewrapBatch, RewrapRequest, SealIdentities,
+};
 use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::WireError;
@@ -172,6 +174,11 @@ impl Backend for Local {
     fn rotate_seal_identity(&self) -> Result<SealIdentities, ClientError> {
         self.engine.rotate_seal_identity().map_err(wire)?;
         self.seal_identities()
+    }
+
+    fn reseal(&self, request: &ResealRequest) -> Result<ResealResult, ClientError> {
+        let sealed = self.engine.reseal(request).map_err(wire)?;
+        Ok(ResealResult { sealed })
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

@@ -26,6 +26,7 @@ mod pg_cluster;
 mod pg_failover;
 mod pg_hang;
 mod properties;
+mod reseal;
 mod runed;
 mod schema;
 mod seal;

@@ -205,8 +205,12 @@ fn check_ops_route(
             true
         }
         ("/v1/admin/kek" | "/v1/audit" | "/v1/admin/seal-identity", "get")
-        | ("/v1/admin/kek/rewrap" | "/v1/admin/seal-identity/rotate", "post") => {
-            let body = (method == "post").then(|| json!({}));
+        | ("/v1/admin/kek/rewrap" | "/v1/admin/seal-identity/rotate" | "/v1/reseal", "post") => {
+            let body = match (template, method) {
+                ("/v1/reseal", _) => Some(json!({"recipients": [], "values": []})),
+                (_, "post") => Some(json!({})),
+                _ => None,
+            };
             let reply = call(method, template, body.as_ref());
             assert_eq!(reply.status, 403, "{method} {template}: {:?}", reply.json());
             assert!(

@@ -1129,7 +1129,7 @@ fn a_batch_killed_mid_apply_is_all_or_nothing() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every route of the router, as `(method, path)`.
-const ROUTES: [(&str, &str); 30] = [
+const ROUTES: [(&str, &str); 31] = [
     ("GET", "/healthz"),
     ("GET", "/v1/namespaces"),
     ("POST", "/v1/namespaces"),
@@ -1147,6 +1147,7 @@ const ROUTES: [(&str, &str); 30] = [
     ("GET", "/v1/admin/kek"),
     ("POST", "/v1/admin/kek/rewrap"),
     ("GET", "/v1/audit"),
+    ("POST", "/v1/reseal"),
     ("GET", "/v1/admin/seal-identity"),
     ("POST", "/v1/admin/seal-identity/rotate"),
     ("GET", "/v1/history/{ns}/secrets/{name}"),

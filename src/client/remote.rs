@@ -16,7 +16,9 @@ use crate::client::{Backend, ClientError};
 use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Secret;
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest, SealIdentities};
+use crate::wire::admin::{
+    KekStatus, ResealRequest, ResealResult, RewrapBatch, RewrapRequest, SealIdentities,
+};
 use crate::wire::audit::{AuditEntry, AuditList};
 use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
@@ -363,6 +365,10 @@ impl Backend for Remote {
 
     fn rotate_seal_identity(&self) -> Result<SealIdentities, ClientError> {
         self.send::<(), _>("POST", "/v1/admin/seal-identity/rotate", None)
+    }
+
+    fn reseal(&self, request: &ResealRequest) -> Result<ResealResult, ClientError> {
+        self.send("POST", "/v1/reseal", Some(request))
     }
 
     fn kek_status(&self) -> Result<KekStatus, ClientError> {

@@ -13,11 +13,13 @@
 //! (`{key: k, sealed: "…\n"}`). Skipped resources and configmaps are never touched.
 //!
 //! The parts: [`File`] finds a file's secrets and seals all its plaintext; [`Slot`] sets one key;
+//! `reseal` lists the sealed entries and writes new armors into them (`rune seal --reseal`);
 //! `splice` is the text surgery both use; `verify` is the safety net.
 //!
 //! Must not happen here: a value in an error or message.
 
 mod file;
+mod reseal;
 mod slot;
 mod splice;
 mod verify;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 use crate::secrets::{Place, SealError};
 
 pub use file::File;
+pub use reseal::SealedEntry;
 pub use slot::{Holds, Slot};
 
 /// Why a file could not be rewritten. No variant carries a value.

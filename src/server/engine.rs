@@ -10,7 +10,7 @@
 //! This file is the public API, thin; the work is in the submodules, one concern each:
 //! `prepare` (validation, implied namespaces, references), `unseal` (sealed values), `plan` (the
 //! live side, then [`crate::plan::diff`]), `apply` (ordering, revisions, retention), `delete`,
-//! `data` (versions under the KEK) and `identity` (KEK check, seal identity).
+//! `data` (versions under the KEK), `identity` (KEK check, seal identity) and `reseal`.
 
 mod apply;
 mod audit;
@@ -22,6 +22,7 @@ mod identity;
 mod keks;
 mod plan;
 mod prepare;
+mod reseal;
 mod unseal;
 
 #[cfg(test)]
@@ -38,7 +39,7 @@ use crate::server::crypto::{Kek, SecretData};
 use crate::server::keyring::Keyring;
 use crate::server::store::Store;
 use crate::server::store::redb::RedbStore;
-use crate::wire::admin::{KekStatus, RewrapBatch, RewrapRequest};
+use crate::wire::admin::{KekStatus, ResealRequest, RewrapBatch, RewrapRequest};
 use crate::wire::audit::AuditEntry;
 use crate::wire::batch::{Applied, BatchOptions, Listed};
 use crate::wire::history::{History, RollbackResult};
@@ -353,6 +354,13 @@ impl Engine {
             Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(all),
         }
         Ok(recipient)
+    }
+
+    /// Opens each sealed value of `request` with every seal identity and seals it again for
+    /// the request's recipients, for the place it names and only if it was sealed for that
+    /// place; the new armors in request order, all or nothing (SPEC §4.6). Audited.
+    pub fn reseal(&self, request: &ResealRequest) -> Result<Vec<String>, EngineError> {
+        reseal::reseal(self, request)
     }
 
     /// What every KEK the store knows still wraps (SPEC §4.6).

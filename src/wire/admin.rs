@@ -3,7 +3,8 @@
 //! `GET /v1/admin/seal-identity` and `POST /v1/admin/seal-identity/rotate` answer
 //! [`SealIdentities`] (public recipients only).
 //! `GET /v1/admin/kek` answers a [`KekStatus`]; `POST /v1/admin/kek/rewrap` takes a
-//! [`RewrapRequest`] and answers a [`RewrapBatch`]. Both need the `admin` permission. None of
+//! [`RewrapRequest`] and answers a [`RewrapBatch`]. `POST /v1/reseal` takes a [`ResealRequest`]
+//! and answers a [`ResealResult`] (new armors only). All need the `admin` permission. None of
 //! them carries key material or anything derived from a secret value: KEKs are named by their
 //! public id, records by namespace, name and version.
 
@@ -84,4 +85,43 @@ pub struct RewrapBatch {
 pub struct SealIdentities {
     pub current: String,
     pub recipients: Vec<String>,
+}
+
+/// The most values one `POST /v1/reseal` carries (`rune seal --reseal` sends more in several).
+pub const MAX_RESEAL_VALUES: usize = 64;
+
+/// The most recipients one `POST /v1/reseal` seals for.
+pub const MAX_RESEAL_RECIPIENTS: usize = 32;
+
+/// The longest armor one value of a `POST /v1/reseal` may have, in bytes: a value at the
+/// largest `max-value-size` runed allows, armored for the most recipients, fits.
+pub const MAX_RESEAL_ARMOR: usize = 1 << 20;
+
+/// `POST /v1/reseal` (`admin`, SPEC §4.6): sealed values for runed to open with its seal
+/// identities and seal again for `recipients`, each for the place it names and no other.
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResealRequest {
+    /// The age recipients (`age1…`) to seal for.
+    pub recipients: Vec<String>,
+    pub values: Vec<ResealValue>,
+}
+
+/// One sealed value and the place it must have been sealed for.
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResealValue {
+    pub key: String,
+    pub name: String,
+    pub namespace: String,
+    /// The age armor, as a runefile's `sealed:` holds it.
+    pub sealed: String,
+}
+
+/// The new armors, in the order of the request's values; nothing else (no value ever leaves
+/// the server).
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResealResult {
+    pub sealed: Vec<String>,
 }

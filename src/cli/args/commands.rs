@@ -135,6 +135,11 @@ pub struct SealArgs {
     /// Rewrite runefiles instead of printing: with NAME KEY one file, else every file given
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub in_place: Vec<String>,
+    /// Re-seal every sealed value of these runefiles for the current recipients (the server's
+    /// current seal identity and `.rune/recipients`): with the local key file where it opens
+    /// the value, else through the server (`admin`); the rest of each file stays as it is
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["in_place", "from_literal", "from_file", "name"])]
+    pub reseal: Vec<String>,
     /// The data key inside the secret
     #[arg(index = 2, value_name = "KEY")]
     pub key: Option<String>,

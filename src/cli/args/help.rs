@@ -44,6 +44,8 @@ Modes:
   rune seal NAME KEY [-n NS]                  print a `- key: KEY` + `sealed: |` entry to paste
   rune seal NAME KEY --in-place FILE          set KEY of secret NAME in FILE (replaced, or added)
   rune seal --in-place FILE…                  every plaintext secret value in the files is sealed
+  rune seal --reseal FILE…                    every sealed value sealed again for the current
+                                              recipients (after `rune admin seal-identity rotate`)
 
 The value comes from --from-literal, --from-file (exactly as the file is), or standard input:
 taken exactly as given when piped, one line without its line break when typed at a terminal
@@ -64,10 +66,17 @@ and secrets with `allowPlaintext: true` are left alone. With NAME KEY, an existi
 that the local key file opens to the same value is left unchanged, so git sees no diff. A file
 that does not validate is not touched (exit 6); a secret the file does not declare is exit 4.
 
+--reseal keeps each value and its place and changes only the `sealed:` blocks. A value the local
+key file (--key-file, RUNE_KEY_FILE) opens is sealed again here; the others are sent to the
+server (`POST /v1/reseal`, needs `admin`), which opens and seals them again without the value
+leaving it. A value sealed for another place is refused, never re-sealed (E-SEALED-PLACE); a file
+with a value that cannot be re-sealed is left as it was, naming the file and line (exit 6).
+
 Examples:
   rune seal db-credentials password < password.txt        # print an entry to paste
   rune seal db-credentials password --in-place app.yaml   # set the key in the file
   rune seal --in-place secrets/*.yaml                     # seal every plaintext value
+  rune seal --reseal secrets/*.yaml                       # after a seal-identity rotation
   rune seal db password --recipient age1… --from-file pw  # offline, for a given recipient";
 
 /// The examples that end each command's help, by its path below `rune` (`config use-context`;

@@ -31,6 +31,9 @@ use crate::validate::{self, Options, Validated};
 
 pub fn run(args: &SealArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
     let from_flag = args.from_literal.is_some() || args.from_file.is_some();
+    if !args.reseal.is_empty() {
+        return super::reseal::run(args, global, out);
+    }
     if args.in_place.iter().any(|p| p == "-") {
         return Err(CliError::Usage(
             "--in-place rewrites files; standard input (`-`) cannot be rewritten".to_owned(),
@@ -233,7 +236,7 @@ fn seal_file(
 }
 
 /// Prints a file's errors and says that it is left alone; `true` when it has any.
-fn refuse_if_invalid(
+pub(crate) fn refuse_if_invalid(
     loaded: &Loaded,
     validated: &Validated,
     input: &InputFile,
@@ -264,7 +267,11 @@ fn refuse_if_invalid(
 }
 
 /// Checks the rewrite (the safety net) and replaces the file atomically, keeping its mode.
-fn write(input: &InputFile, rewritten: &Rewritten, options: &Options) -> Result<(), CliError> {
+pub(crate) fn write(
+    input: &InputFile,
+    rewritten: &Rewritten,
+    options: &Options,
+) -> Result<(), CliError> {
     rewritten.verify(options)?;
     let path = input.path.clone().unwrap_or_default();
     confined(input, &path, options)?;
@@ -429,6 +436,21 @@ impl<'g> Sources<'g> {
         Ok(set)
     }
 
+    /// Whether [`Sources::for_dir`] still has to ask a server for its recipient.
+    pub(crate) fn needs_server(&self) -> bool {
+        self.explicit.is_none() && self.server.is_none()
+    }
+
+    /// The server's recipient, from a target the caller holds already.
+    pub(crate) fn set_server(&mut self, text: &str) -> Result<(), CliError> {
+        self.server = Some(parse_recipient(text).ok_or_else(|| {
+            CliError::Other(format!(
+                "the server's seal recipient `{text}` is not an age recipient"
+            ))
+        })?);
+        Ok(())
+    }
+
     fn server(&mut self) -> Result<Recipient, CliError> {
         if let Some(recipient) = &self.server {
             return Ok(recipient.clone());
@@ -445,14 +467,14 @@ impl<'g> Sources<'g> {
     }
 }
 
-fn directory(input: &InputFile) -> PathBuf {
+pub(crate) fn directory(input: &InputFile) -> PathBuf {
     match input.base_dir() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     }
 }
 
-fn recipient_count(recipients: &Recipients) -> String {
+pub(crate) fn recipient_count(recipients: &Recipients) -> String {
     match recipients.len() {
         1 => "1 recipient".to_owned(),
         n => format!("{n} recipients"),
@@ -460,7 +482,7 @@ fn recipient_count(recipients: &Recipients) -> String {
 }
 
 /// A status line on stderr, unless `-q`.
-fn note(global: &GlobalArgs, line: &str) {
+pub(crate) fn note(global: &GlobalArgs, line: &str) {
     if !global.quiet {
         let _ = writeln!(std::io::stderr(), "{line}");
     }

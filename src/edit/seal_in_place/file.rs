@@ -161,7 +161,7 @@ impl<'a> File<'a> {
 
     /// Every validated secret of this file with its node, in file order. Resources are matched
     /// to nodes by their origin span: the kind key of a singular resource, the item of a list.
-    fn secrets(&self) -> Vec<SecretNode<'a>> {
+    pub(super) fn secrets(&self) -> Vec<SecretNode<'a>> {
         let mut by_origin: Vec<(Span, &Resource, &Data)> = self
             .validated
             .resources
@@ -361,14 +361,18 @@ impl<'a> File<'a> {
     pub(super) fn unsupported(&self, at: usize, what: &'static str) -> RewriteError {
         RewriteError::Unsupported {
             file: self.name().to_owned(),
-            line: self
-                .loaded
-                .sources
-                .get(self.source)
-                .position(u32::try_from(at).unwrap_or(u32::MAX))
-                .line,
+            line: self.line(at),
             what,
         }
+    }
+
+    /// The 1-based line of byte offset `at`.
+    pub(super) fn line(&self, at: usize) -> u32 {
+        self.loaded
+            .sources
+            .get(self.source)
+            .position(u32::try_from(at).unwrap_or(u32::MAX))
+            .line
     }
 
     pub(super) fn unsupported_at(&self, problem: &Unsupported) -> RewriteError {

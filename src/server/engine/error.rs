@@ -60,6 +60,10 @@ pub enum EngineError {
         "the data directory `{0}` is in use by another process (a running runed, or another rune)"
     )]
     Locked(PathBuf),
+    /// A request the engine refuses as a whole (a count over the bound its schema states, a
+    /// malformed field): 400. The message quotes nothing the caller sent.
+    #[error("{0}")]
+    Request(String),
     #[error("store error: {0}")]
     Store(String),
     /// The store could not read or write its storage (a full or failing disk): named to the
@@ -137,6 +141,7 @@ impl From<EngineError> for WireError {
                 WireError::new(ErrorKind::Precondition, "precondition_failed", message)
                     .with_details(json!({ "object": key, "revision": current }))
             }
+            EngineError::Request(_) => WireError::new(ErrorKind::Invalid, "invalid", message),
             EngineError::StoreIo(failure) => store_io(&failure),
             EngineError::Crypto(_)
             | EngineError::DataDir { .. }

@@ -13,6 +13,7 @@ mod open;
 #[path = "../../../tests/support/pg_cluster.rs"]
 mod pg_cluster;
 mod plan;
+mod reseal;
 mod sealed;
 
 use std::collections::BTreeMap;

@@ -179,7 +179,7 @@ fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Desired, Vec<Vi
 
 /// The code `rune lint` gives the same fault when its key file can open the value (and, when
 /// it cannot, the warning that it could not).
-fn unseal_code(error: &UnsealError) -> Code {
+pub(super) fn unseal_code(error: &UnsealError) -> Code {
     match error {
         UnsealError::WrongPlace(_) => Code::SealedPlace,
         UnsealError::NoPlace => Code::SealedUnbound,
@@ -188,7 +188,7 @@ fn unseal_code(error: &UnsealError) -> Code {
     }
 }
 
-fn unseal_help(error: &UnsealError) -> &'static str {
+pub(super) fn unseal_help(error: &UnsealError) -> &'static str {
     match error {
         UnsealError::WrongPlace(_) => {
             "; a sealed value only opens where it was sealed for: seal it for this place with `rune seal`"

@@ -6,7 +6,7 @@
 //! (`storageclasses`); `POST /v1/plan` and `POST /v1/apply`; the process runner's
 //! `GET /v1/status`, `POST /v1/namespaces/{ns}/services/{name}/restart` and
 //! `GET /v1/namespaces/{ns}/services/{name}/logs`; `GET /v1/seal-recipient`; the admin routes
-//! `GET /v1/admin/kek` and `POST /v1/admin/kek/rewrap` (SPEC §4.6); history and rollback of
+//! `GET /v1/admin/kek`, `POST /v1/admin/kek/rewrap` and `POST /v1/reseal` (SPEC §4.6); history and rollback of
 //! secrets and configmaps, `GET /v1/history/{ns}/{secrets|configmaps}/{name}` and
 //! `POST /v1/rollback/{ns}/{secrets|configmaps}/{name}` (SPEC §3). Errors are
 //! `{"code", "message", "details"}` with 400/401/403/404/409/412/413/500, 503/507 when the
@@ -88,6 +88,7 @@ pub fn router(state: Arc<ApiState>, body_limit: usize) -> Router {
             post(admin::rotate_seal_identity),
         )
         .route("/v1/audit", get(admin::audit))
+        .route("/v1/reseal", post(admin::reseal))
         .route("/v1/plan", post(batch::plan))
         .route("/v1/apply", post(batch::apply))
         .route(

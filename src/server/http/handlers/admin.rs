@@ -1,6 +1,7 @@
 //! The admin routes (SPEC §4.6): `GET /v1/admin/kek` (what each KEK wraps),
 //! `POST /v1/admin/kek/rewrap` (one batch, one transaction) and `GET /v1/audit` (the audit
-//! records). All need the `admin` permission.
+//! records), the seal-identity routes and `POST /v1/reseal` (sealed values opened and sealed
+//! again for new recipients, only the new armors answered). All need the `admin` permission.
 //!
 //! In: the caller and, for a rewrap, where the batch starts and how large it is. Out: a
 //! [`KekStatus`](crate::wire::admin::KekStatus) or a
@@ -20,7 +21,7 @@ use crate::server::http::error::{ApiError, JsonBody, query};
 use crate::server::http::handlers::{Api, blocking};
 use crate::server::log;
 use crate::server::tokens::Permission;
-use crate::wire::admin::{RewrapRequest, SealIdentities};
+use crate::wire::admin::{ResealRequest, ResealResult, RewrapRequest, SealIdentities};
 use crate::wire::audit::AuditList;
 
 /// The most records one `GET /v1/audit` returns.
@@ -120,4 +121,24 @@ pub(crate) async fn rotate_seal_identity(
         recipients: s.engine.seal_identities(),
     })
     .into_response())
+}
+
+/// `POST /v1/reseal`: the values opened with every seal identity and sealed again for the
+/// request's recipients, each for its own place; a value sealed for another place, or one no
+/// identity opens, refuses the whole request (400 with a violation per value). A token limited
+/// to namespaces reseals only in them.
+pub(crate) async fn reseal(
+    State(s): State<Arc<ApiState>>,
+    Extension(c): Extension<Caller>,
+    JsonBody(request): JsonBody<ResealRequest>,
+) -> Api {
+    c.require(Permission::Admin, "re-sealing sealed values")?;
+    for value in &request.values {
+        c.check_namespace(&value.namespace)?;
+    }
+    let engine = s.engine.clone();
+    let count = request.values.len();
+    let sealed = blocking(move || engine.reseal(&request)).await?;
+    log::info(&format!("reseal: {count} sealed values re-sealed"));
+    Ok(Json(ResealResult { sealed }).into_response())
 }
