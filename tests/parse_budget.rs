@@ -125,3 +125,25 @@ fn alias_bombs_across_documents_and_files_end_in_the_budget_error() {
         );
     }
 }
+
+/// Many ordinary documents with an anchor each are no bomb: the run's budget counts only what
+/// aliases built beyond what was written, so 100,000 of them lint clean.
+#[test]
+fn many_small_anchored_documents_are_not_a_bomb() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut text = String::new();
+    for i in 0..100_000 {
+        let _ = write!(
+            text,
+            "configmap:\n  name: cfg-{i}\n  labels:\n    app: web\n    tier: front\n  data:\n    a: &v value-{i}\n    b: *v\n    c: *v\n    d: plain\n---\n"
+        );
+    }
+    std::fs::write(dir.path().join("anchored.yaml"), text).expect("write");
+    let output = rune_process(dir.path())
+        .args(["lint", "-q", "anchored.yaml"])
+        .output()
+        .expect("run rune");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("E-PARSE-BUDGET"), "{stdout}");
+}

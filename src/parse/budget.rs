@@ -31,11 +31,12 @@ pub struct Invocation {
 pub const MAX_INPUT_BYTES: usize = 1024 * 1024 * 1024;
 /// YAML documents of one invocation, all files together.
 pub const MAX_DOCUMENTS: usize = 10_000_000;
-/// Nodes built by serde-saphyr in one invocation (alias expansions included), and at most
-/// [`MAX_DOCUMENT_NODES`] of them in one document.
+/// Nodes serde-saphyr built in one invocation beyond a node per byte written (what alias
+/// expansions added), and at most [`MAX_DOCUMENT_NODES`] nodes in one document.
 pub const MAX_EXPANDED_NODES: usize = 1_000_000;
 pub const MAX_DOCUMENT_NODES: usize = 500_000;
-/// Scalar bytes built by serde-saphyr in one invocation (alias expansions included), and at most
+/// Scalar bytes serde-saphyr built in one invocation beyond the bytes written (what alias
+/// expansions added), and at most
 /// [`MAX_DOCUMENT_SCALAR_BYTES`] in one document.
 pub const MAX_EXPANDED_SCALAR_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_DOCUMENT_SCALAR_BYTES: usize = 16 * 1024 * 1024;

@@ -34,7 +34,12 @@ pub(super) fn parse(at: &Anchor<'_>, budget: &Invocation) -> Result<Node, Syntax
         Ok(raw) => {
             let root = attach(raw, at)?;
             let (nodes, bytes) = size(&root);
-            budget.draw(nodes, bytes);
+            // Without aliases a document builds at most a node and a scalar byte per byte it
+            // was written with: only what aliases built beyond that is expansion, and only
+            // expansion is drawn from the run's budget (a million small anchored documents
+            // are not a bomb; sixteen small bombs are).
+            let written = at.text.len();
+            budget.draw(nodes.saturating_sub(written), bytes.saturating_sub(written));
             Ok(root)
         }
         Err(error) => {
