@@ -1744,7 +1744,10 @@ fn login_saves_a_context_that_later_commands_use() {
     let text = private_config(&elsewhere);
     assert!(text.contains("current-context: alt"), "{text}");
     let home = private_config(&config);
-    assert!(!home.contains("name: alt"), "RUNE_CONFIG was ignored: {home}");
+    assert!(
+        !home.contains("name: alt"),
+        "RUNE_CONFIG was ignored: {home}"
+    );
 }
 
 /// `config set-context` adds a context without switching; `--context` picks one for a command;
