@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::pg_cluster;
-use crate::util::{Server, cannot_run_here, runed_command, runed_once};
+use crate::util::{Server, runed_command, runed_once};
 
 const SENTINEL: &str = "pg-sentinel-4f1c9b2e";
 
@@ -21,16 +21,9 @@ pub(crate) struct Db {
 }
 
 impl Db {
-    /// A fresh database, or `None` (after saying why; a failure under CI) when PostgreSQL
-    /// cannot run here.
-    pub(crate) fn new() -> Option<Self> {
-        let url = match pg_cluster::database() {
-            Ok(url) => url,
-            Err(why) => {
-                cannot_run_here(&format!("PostgreSQL cannot start: {why}"));
-                return None;
-            }
-        };
+    /// A fresh database; a test fails when PostgreSQL cannot start.
+    pub(crate) fn new() -> Self {
+        let url = pg_cluster::required(pg_cluster::database());
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pg-url"), &url).unwrap();
         std::fs::write(
@@ -48,7 +41,7 @@ impl Db {
         )
         .unwrap();
         rune::fs::restrict_to_owner(&kek).unwrap();
-        Some(Self { dir, url })
+        Self { dir, url }
     }
 
     fn config(&self) -> PathBuf {
@@ -152,7 +145,7 @@ fn json(output: &std::process::Output) -> Value {
 /// database works on both at once, and its revocation too.
 #[test]
 fn replicas_share_objects_and_tokens() {
-    let Some(db) = Db::new() else { return };
+    let db = Db::new();
     let a = db.replica("a");
     let b = db.replica("b");
     let work = tempfile::tempdir().unwrap();
@@ -229,7 +222,7 @@ fn replicas_share_objects_and_tokens() {
 /// version counts exactly the casts that succeeded — no update is lost.
 #[test]
 fn concurrent_casts_through_two_replicas_lose_nothing() {
-    let Some(db) = Db::new() else { return };
+    let db = Db::new();
     let replicas = [db.replica("a"), db.replica("b")];
     let token = db.token("ci");
     let base = tempfile::tempdir().unwrap();
@@ -287,7 +280,7 @@ fn concurrent_casts_through_two_replicas_lose_nothing() {
 /// server without TLS (no fallback to plaintext).
 #[test]
 fn newer_schema_and_missing_tls_refuse_to_start() {
-    let Some(db) = Db::new() else { return };
+    let db = Db::new();
     drop(db.replica("a"));
     db.client()
         .batch_execute("UPDATE rune_schema SET version = version + 1")
@@ -303,7 +296,7 @@ fn newer_schema_and_missing_tls_refuse_to_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("newer than this runed knows"), "{stderr}");
 
-    let Some(tls) = Db::new() else { return };
+    let tls = Db::new();
     let url = format!("{}&sslmode=require&password=hunter2-url", tls.url);
     std::fs::write(tls.dir.path().join("pg-url"), &url).unwrap();
     let args = tls.args();
@@ -325,7 +318,7 @@ fn newer_schema_and_missing_tls_refuse_to_start() {
 /// re-cast is a no-op, the old token works, and no plaintext is in a dump of the database.
 #[test]
 fn store_copy_moves_a_redb_store() {
-    let Some(db) = Db::new() else { return };
+    let db = Db::new();
     let old = db.data_dir("old");
     let kek = db.kek().display().to_string();
     let work = tempfile::tempdir().unwrap();
@@ -387,14 +380,8 @@ fn store_copy_moves_a_redb_store() {
 /// goes through whole.
 #[test]
 fn runed_recovers_when_postgres_comes_back() {
-    let cluster = match pg_cluster::Cluster::start() {
-        Ok(cluster) => cluster,
-        Err(why) => {
-            cannot_run_here(&format!("PostgreSQL cannot start: {why}"));
-            return;
-        }
-    };
-    let Some(db) = Db::new() else { return };
+    let cluster = pg_cluster::required(pg_cluster::Cluster::start());
+    let db = Db::new();
     let url = cluster.create_database().unwrap();
     std::fs::write(db.dir.path().join("pg-url"), &url).unwrap();
     let replica = db.replica("a");
@@ -453,15 +440,11 @@ fn tls_to_the_database_with_its_own_ca() {
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .unwrap();
     let cert = certified.cert.pem();
-    let cluster =
-        match pg_cluster::Cluster::start_tls(&cert, &certified.signing_key.serialize_pem()) {
-            Ok(cluster) => cluster,
-            Err(why) => {
-                cannot_run_here(&format!("PostgreSQL cannot start: {why}"));
-                return;
-            }
-        };
-    let Some(db) = Db::new() else { return };
+    let cluster = pg_cluster::required(pg_cluster::Cluster::start_tls(
+        &cert,
+        &certified.signing_key.serialize_pem(),
+    ));
+    let db = Db::new();
     let url = format!("{}&sslmode=require", cluster.create_database().unwrap());
     std::fs::write(db.dir.path().join("pg-url"), &url).unwrap();
     let start = |data: &str| {

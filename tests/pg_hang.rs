@@ -67,7 +67,7 @@ fn alive(pid: i32) -> bool {
 
 #[test]
 fn a_holder_whose_database_hangs_stops_its_services() {
-    let Some(db) = Db::new() else { return };
+    let db = Db::new();
     let frozen = Arc::new(AtomicBool::new(false));
     let (host_port, rest) = db
         .url()

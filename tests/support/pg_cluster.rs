@@ -60,6 +60,16 @@ pub fn shared() -> Result<&'static Cluster, String> {
         .map_err(Clone::clone)
 }
 
+/// What a start gave, or a failure that says how to install PostgreSQL: its server binaries are a
+/// prerequisite of `cargo test` (README, Set-up), so a test that needs them fails rather than
+/// pass without running.
+#[track_caller]
+pub fn required<T>(started: Result<T, String>) -> T {
+    started.unwrap_or_else(|why| {
+        panic!("PostgreSQL cannot start ({why}); the tests need its server: apt-get install -y postgresql")
+    })
+}
+
 /// A fresh database on the shared cluster: its connection URL.
 pub fn database() -> Result<String, String> {
     shared()?.create_database()
