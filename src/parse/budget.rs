@@ -51,15 +51,31 @@ impl Default for Invocation {
 }
 
 impl Invocation {
-    /// What one more document may use: the per-document budget, or what is left if less.
-    /// `None` once the invocation's budget is spent.
-    pub(super) fn allowance(&self) -> Option<(usize, usize)> {
-        let nodes = self.nodes.load(Ordering::Relaxed).min(MAX_DOCUMENT_NODES);
-        let bytes = self
-            .scalar_bytes
-            .load(Ordering::Relaxed)
-            .min(MAX_DOCUMENT_SCALAR_BYTES);
-        (nodes > 0 && bytes > 0).then_some((nodes, bytes))
+    /// What one more document, `written` bytes long, may build: its own size plus what is left
+    /// of the run's budget for expansion, at most the per-document budget. `None` once the run's
+    /// budget is spent.
+    pub(super) fn allowance(&self, written: usize) -> Option<(usize, usize)> {
+        let left_nodes = self.nodes.load(Ordering::Relaxed);
+        let left_bytes = self.scalar_bytes.load(Ordering::Relaxed);
+        (left_nodes > 0 && left_bytes > 0).then(|| {
+            (
+                left_nodes.saturating_add(written).min(MAX_DOCUMENT_NODES),
+                left_bytes
+                    .saturating_add(written)
+                    .min(MAX_DOCUMENT_SCALAR_BYTES),
+            )
+        })
+    }
+
+    /// Draws what a document `written` bytes long built beyond that size. Without aliases a
+    /// document builds at most a node and a scalar byte per byte written, so only what aliases
+    /// expanded is drawn: a million small anchored documents are not a bomb; sixteen small
+    /// bombs are.
+    pub(super) fn draw_expansion(&self, nodes: usize, scalar_bytes: usize, written: usize) {
+        self.draw(
+            nodes.saturating_sub(written),
+            scalar_bytes.saturating_sub(written),
+        );
     }
 
     /// Draws what a built document used. Documents build in parallel, so two may each have
@@ -117,12 +133,12 @@ mod tests {
     fn the_budget_is_shared_by_the_whole_run() {
         let run = Invocation::default();
         assert_eq!(
-            run.allowance(),
+            run.allowance(0),
             Some((MAX_DOCUMENT_NODES, MAX_DOCUMENT_SCALAR_BYTES))
         );
         run.draw(MAX_EXPANDED_NODES - 10, 0);
-        assert_eq!(run.allowance(), Some((10, MAX_DOCUMENT_SCALAR_BYTES)));
+        assert_eq!(run.allowance(0), Some((10, MAX_DOCUMENT_SCALAR_BYTES)));
         run.draw(MAX_DOCUMENT_NODES, 0);
-        assert_eq!(run.allowance(), None);
+        assert_eq!(run.allowance(0), None);
     }
 }

@@ -20,7 +20,7 @@ use crate::source::{SourceId, Span};
 /// syntax errors.
 /// Parses one document with what is left of the invocation's budget, and draws what it built.
 pub(super) fn parse(at: &Anchor<'_>, budget: &Invocation) -> Result<Node, SyntaxError> {
-    let Some((nodes, scalar_bytes)) = budget.allowance() else {
+    let Some((nodes, scalar_bytes)) = budget.allowance(at.text.len()) else {
         let end = at
             .base
             .saturating_add(u32::try_from(at.text.len().min(1)).unwrap_or(0));
@@ -34,12 +34,7 @@ pub(super) fn parse(at: &Anchor<'_>, budget: &Invocation) -> Result<Node, Syntax
         Ok(raw) => {
             let root = attach(raw, at)?;
             let (nodes, bytes) = size(&root);
-            // Without aliases a document builds at most a node and a scalar byte per byte it
-            // was written with: only what aliases built beyond that is expansion, and only
-            // expansion is drawn from the run's budget (a million small anchored documents
-            // are not a bomb; sixteen small bombs are).
-            let written = at.text.len();
-            budget.draw(nodes.saturating_sub(written), bytes.saturating_sub(written));
+            budget.draw_expansion(nodes, bytes, at.text.len());
             Ok(root)
         }
         Err(error) => {

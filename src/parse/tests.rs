@@ -174,3 +174,20 @@ fn line_reader_matches_serde_saphyr_on_block_documents() {
         );
     }
 }
+
+/// Only alias expansion beyond the written size draws from the run's budget: an ordinary
+/// anchored document parses however little is left, any number of times; once nothing is left,
+/// documents that need serde-saphyr are refused.
+#[test]
+fn only_expansion_draws_from_the_run_budget() {
+    use crate::parse::budget::{Invocation, MAX_EXPANDED_NODES, SPENT};
+    let run = Invocation::default();
+    run.draw(MAX_EXPANDED_NODES - 4, 0);
+    let text = "configmap:\n  name: cfg\n  data:\n    a: &v value\n    b: *v\n    c: *v\n";
+    for _ in 0..1_000 {
+        crate::parse::parse_within(text, SourceId(0), 0, &run).expect("an ordinary document");
+    }
+    run.draw(4, 0);
+    let error = crate::parse::parse_within(text, SourceId(0), 0, &run).unwrap_err();
+    assert_eq!(error.message, SPENT);
+}
