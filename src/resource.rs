@@ -134,14 +134,17 @@ impl Resource {
 }
 
 /// The kind-specific part of a resource.
+///
+/// The larger, rarer kinds are boxed: every resource is held until the checks across documents
+/// have run, and inline they would make each configmap and secret 2× its size (#14).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Spec {
     ConfigMap(Data),
     Namespace(NamespaceSpec),
     Secret(Data),
-    Service(ServiceSpec),
-    StorageClass(StorageClassSpec),
-    Volume(VolumeSpec),
+    Service(Box<ServiceSpec>),
+    StorageClass(Box<StorageClassSpec>),
+    Volume(Box<VolumeSpec>),
 }
 
 impl Spec {
@@ -347,4 +350,18 @@ pub struct SecretRef {
     pub name: Spanned<String>,
     /// `None` for the shorthand form.
     pub namespace: Option<Spanned<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every resource of a run is held until the checks across documents: a million of them
+    /// must fit the memory goal of #14 (the larger kinds are boxed).
+    #[test]
+    fn a_resource_stays_small() {
+        assert!(
+            std::mem::size_of::<super::Resource>() <= 168,
+            "{}",
+            std::mem::size_of::<super::Resource>()
+        );
+    }
 }

@@ -408,9 +408,11 @@ fn decode_spec(ctx: &mut DocContext<'_>, kind: Kind, fields: &Fields<'_>) -> Opt
                 .map(|d| d.value);
             Some(Spec::Namespace(NamespaceSpec { description }))
         }
-        Kind::Service => service::decode(ctx, fields).map(Spec::Service),
-        Kind::StorageClass => storage::storage_class(ctx, fields).map(Spec::StorageClass),
-        Kind::Volume => storage::volume(ctx, fields).map(Spec::Volume),
+        Kind::Service => service::decode(ctx, fields).map(|s| Spec::Service(Box::new(s))),
+        Kind::StorageClass => {
+            storage::storage_class(ctx, fields).map(|s| Spec::StorageClass(Box::new(s)))
+        }
+        Kind::Volume => storage::volume(ctx, fields).map(|s| Spec::Volume(Box::new(s))),
     }
 }
 

@@ -4,7 +4,10 @@
 //! names nothing here may still exist on the server, so it is a warning (`W-REF-UNRESOLVED`);
 //! a reference that resolves but names a missing key is an error.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasher as _, RandomState};
+
+use hashbrown::HashTable;
 
 use crate::diag::{Code, Diagnostic};
 use crate::resource::{Kind, Resource, SecretRef, Spanned, Spec};
@@ -17,24 +20,49 @@ pub const BUILTIN_NAMESPACES: [&str; 2] = ["default", "system"];
 
 type Key<'a> = (Kind, &'a str, &'a str);
 
+fn key_of(resource: &Resource) -> Key<'_> {
+    (
+        resource.kind(),
+        resource.namespace_name(),
+        resource.name.value.as_str(),
+    )
+}
+
 /// Index of the resources of one run by (kind, namespace, name).
+///
+/// The table holds positions in `resources`, not keys: a key is 48 bytes a resource, and at a
+/// million resources the index would outweigh the resources themselves (#14).
 struct Index<'a> {
-    by_key: HashMap<Key<'a>, &'a Resource>,
+    by_key: HashTable<u32>,
+    hasher: RandomState,
     namespaces: HashSet<&'a str>,
+    resources: &'a [Resource],
 }
 
 impl<'a> Index<'a> {
     fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<&'a Resource> {
-        self.by_key.get(&(kind, namespace, name)).copied()
+        let key = (kind, namespace, name);
+        let resources = self.resources;
+        self.by_key
+            .find(self.hasher.hash_one(key), |&i| {
+                key_of(&resources[i as usize]) == key
+            })
+            .map(|&i| &resources[i as usize])
+    }
+
+    fn keys(&self) -> impl Iterator<Item = Key<'a>> + '_ {
+        let resources = self.resources;
+        self.by_key
+            .iter()
+            .map(move |&i| key_of(&resources[i as usize]))
     }
 
     /// Namespaces where a resource of this kind and name exists, for "did you mean" hints.
     fn namespaces_of(&self, kind: Kind, name: &str) -> Vec<&'a str> {
         let mut found: Vec<&str> = self
-            .by_key
             .keys()
             .filter(|(k, _, n)| *k == kind && *n == name)
-            .map(|(_, ns, _)| *ns)
+            .map(|(_, ns, _)| ns)
             .collect();
         found.sort_unstable();
         found
@@ -45,10 +73,9 @@ impl<'a> Index<'a> {
         kind: Kind,
         namespace: &'s str,
     ) -> impl Iterator<Item = &'a str> + 's {
-        self.by_key
-            .keys()
+        self.keys()
             .filter(move |(k, ns, _)| *k == kind && *ns == namespace)
-            .map(|(_, _, n)| *n)
+            .map(|(_, _, n)| n)
     }
 }
 
@@ -87,28 +114,33 @@ pub fn check(resources: &[Resource]) -> Vec<Diagnostic> {
 }
 
 fn build_index<'a>(resources: &'a [Resource], diagnostics: &mut Vec<Diagnostic>) -> Index<'a> {
-    let mut by_key: HashMap<Key<'a>, &'a Resource> = HashMap::with_capacity(resources.len());
+    let hasher = RandomState::new();
+    let mut by_key: HashTable<u32> = HashTable::with_capacity(resources.len());
     let mut namespaces: HashSet<&str> = BUILTIN_NAMESPACES.into_iter().collect();
-    for resource in resources {
-        let key = (
-            resource.kind(),
-            resource.namespace_name(),
-            resource.name.value.as_str(),
-        );
-        if let Some(first) = by_key.get(&key) {
+    let rehash = |&i: &u32| hasher.hash_one(key_of(&resources[i as usize]));
+    for (position, resource) in resources.iter().enumerate() {
+        let key = key_of(resource);
+        let hash = hasher.hash_one(key);
+        if let Some(&first) = by_key.find(hash, |&i| key_of(&resources[i as usize]) == key) {
             diagnostics.push(
                 rules::duplicate(&resource.display_name())
                     .at(resource.name.span)
-                    .also(first.name.span, "first declared here"),
+                    .also(resources[first as usize].name.span, "first declared here"),
             );
             continue;
         }
         if resource.kind() == Kind::Namespace {
             namespaces.insert(&resource.name.value);
         }
-        by_key.insert(key, resource);
+        let position = u32::try_from(position).expect("fewer than 2^32 resources in one run");
+        by_key.insert_unique(hash, position, rehash);
     }
-    Index { by_key, namespaces }
+    Index {
+        by_key,
+        hasher,
+        namespaces,
+        resources,
+    }
 }
 
 /// One warning per undeclared namespace, at its first use.
