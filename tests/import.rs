@@ -1,8 +1,6 @@
 //! `rune import` (issue #13 item 11): Kubernetes `Secret`/`ConfigMap` manifests → runefiles,
 //! round trip through a real runed; `--seal` writes no plaintext.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::util::{Server, Workspace};
@@ -41,17 +39,7 @@ metadata:
 
 /// `rune ARGS…` in the workspace: (exit code, stdout, stderr).
 fn rune(w: &Workspace, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = w
-        .rune()
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("rune runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    w.run(args)
 }
 
 /// import --seal → lint clean → cast → `get -o json` has the configmap's data and the secret's

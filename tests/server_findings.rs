@@ -2,8 +2,6 @@
 //! diagnostics at the file, line and column of the document that declares the object, even
 //! with `-q`; the exit code is that of the server's answer.
 
-use std::time::Duration;
-
 use crate::util::{Server, Workspace};
 
 const APP: &str = "\
@@ -31,18 +29,8 @@ configmaps:
 
 /// `rune [-q] --server URL cast|diff FILES…`: (exit code, stdout, stderr).
 fn rune(w: &Workspace, server: &Server, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = w
-        .rune()
-        .args(["--server", &server.url("")])
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("rune runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let url = server.url("");
+    w.run(&[&["--server", url.as_str()], args].concat())
 }
 
 /// A missing secret and a missing namespace, found by runed: each printed once, at its file

@@ -109,6 +109,21 @@ impl Workspace {
     pub fn rune(&self) -> Command {
         rune(self.dir.path())
     }
+
+    /// `rune ARGS…` in the workspace, at most a minute: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let output = self
+            .rune()
+            .args(args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .expect("rune runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
