@@ -13,6 +13,23 @@ use crate::util::Server;
 /// A service that says it is ready, then sleeps (dying with its runed).
 const SERVICE: &str = "service:\n  name: web\n  process:\n    command: /bin/sh\n    args: [\"-c\", \"echo READY; exec sleep 600\"]\n";
 
+/// Casts [`SERVICE`] through `replica` from a new working directory, which it returns; `None`
+/// when service isolation cannot run here (said loudly; a failure under CI).
+pub(crate) fn cast_web(replica: &Server, token: &str) -> Option<tempfile::TempDir> {
+    if !crate::services::isolation(replica) {
+        return None;
+    }
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("web.yaml"), SERVICE).unwrap();
+    ok(&rune_at(
+        work.path(),
+        replica,
+        Some(token),
+        &["cast", "web.yaml"],
+    ));
+    Some(work)
+}
+
 /// Polls `rune logs web` through `replica` until it shows READY; the time it took.
 fn ready(dir: &std::path::Path, replica: &Server, token: &str, within: Duration) -> Duration {
     let start = Instant::now();
@@ -40,17 +57,9 @@ fn services_fail_over_to_another_replica() {
     let mut a = db.replica("a");
     let token = db.token("ci");
     a.set_token(&token);
-    if !crate::services::isolation(&a) {
+    let Some(work) = cast_web(&a, &token) else {
         return;
-    }
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("web.yaml"), SERVICE).unwrap();
-    ok(&rune_at(
-        work.path(),
-        &a,
-        Some(&token),
-        &["cast", "web.yaml"],
-    ));
+    };
     ready(work.path(), &a, &token, Duration::from_secs(30));
 
     let b = db.replica("b");

@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 use crate::pg::{Db, ok, rune_at};
 use crate::util::Server;
 
-const SERVICE: &str = "service:\n  name: web\n  process:\n    command: /bin/sh\n    args: [\"-c\", \"echo READY; exec sleep 600\"]\n";
-
 /// A TCP proxy to `upstream` that forwards until `frozen` is set, then holds everything.
 fn proxy(upstream: String, frozen: Arc<AtomicBool>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -102,17 +100,9 @@ fn a_holder_whose_database_hangs_stops_its_services() {
         ],
     );
     a.set_token(&token);
-    if !crate::services::isolation(&a) {
+    let Some(work) = crate::pg_failover::cast_web(&a, &token) else {
         return;
-    }
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("web.yaml"), SERVICE).unwrap();
-    ok(&rune_at(
-        work.path(),
-        &a,
-        Some(&token),
-        &["cast", "web.yaml"],
-    ));
+    };
     let start = Instant::now();
     let pid = loop {
         let status: serde_json::Value = serde_json::from_str(&ok(&rune_at(
