@@ -16,6 +16,7 @@ pub mod state;
 use axum::response::Response;
 
 use crate::server::engine::EngineError;
+use crate::server::http::ApiState;
 use crate::server::http::error::ApiError;
 
 /// What a handler answers.
@@ -33,10 +34,21 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Every check of a request's objects before the engine sees them: their own problems
+/// ([`well_formed`]), then what they need of the state (`state::check`).
+pub(crate) async fn admissible(
+    api: &ApiState,
+    objects: &[crate::wire::object::Desired],
+    create_namespaces: bool,
+) -> Result<(), ApiError> {
+    well_formed(&api.engine.settings().limits, objects)?;
+    state::check(&api.engine, objects, create_namespaces).await
+}
+
 /// The objects' own problems and duplicates inside the request — the rules `rune lint` applies
 /// (SPEC §4.4) — as a 400 (or 413) with `violations`, before anything about the store is
 /// looked up or compared: a malformed request is told so, whatever the store holds.
-pub(crate) fn well_formed(
+fn well_formed(
     limits: &crate::limits::Limits,
     objects: &[crate::wire::object::Desired],
 ) -> Result<(), ApiError> {

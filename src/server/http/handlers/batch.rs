@@ -16,7 +16,7 @@ use crate::server::http::ApiState;
 use crate::server::http::auth::access;
 use crate::server::http::auth::route::{Applier, Planner};
 use crate::server::http::error::JsonBody;
-use crate::server::http::handlers::{Api, blocking, state, well_formed};
+use crate::server::http::handlers::{Api, admissible, blocking};
 use crate::server::log;
 use crate::wire::batch::{Applied, ApplyRequest, PlanRequest};
 
@@ -28,13 +28,7 @@ pub(crate) async fn plan(
     // Permissions first: what a caller may not see, it must not learn about from the checks
     // of state below either.
     access::check_plan(&c, &request)?;
-    well_formed(&s.engine.settings().limits, &request.objects)?;
-    state::check(
-        &s.engine,
-        &request.objects,
-        request.options.create_namespaces,
-    )
-    .await?;
+    admissible(&s, &request.objects, request.options.create_namespaces).await?;
     let engine = s.engine.clone();
     let plan = blocking(move || {
         engine.plan_within(&request.objects, &request.options, &|key| c.sees(key))
@@ -50,13 +44,7 @@ pub(crate) async fn apply(
 ) -> Api {
     request.options.cast_by = c.identity();
     access::check_apply(&s, &c, &request).await?;
-    well_formed(&s.engine.settings().limits, &request.objects)?;
-    state::check(
-        &s.engine,
-        &request.objects,
-        request.options.create_namespaces,
-    )
-    .await?;
+    admissible(&s, &request.objects, request.options.create_namespaces).await?;
     let engine = s.engine.clone();
     let applied = blocking(move || {
         let mut request = request;

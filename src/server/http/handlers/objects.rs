@@ -29,7 +29,7 @@ use crate::resource::Kind;
 use crate::server::http::ApiState;
 use crate::server::http::auth::{Caller, access};
 use crate::server::http::error::{ApiError, JsonBody, query};
-use crate::server::http::handlers::{Api, blocking, state, well_formed};
+use crate::server::http::handlers::{Api, admissible, blocking};
 use crate::server::tokens::Permission;
 use crate::validate::names::dns1123_problem;
 use crate::wire::object::{Desired, KindName, ObjectKey, namespace_key};
@@ -165,11 +165,7 @@ async fn write(
 ) -> Result<Response, ApiError> {
     access::check_writes(state, caller, &[&desired], &[]).await?;
     // A malformed write is a 400 (or 413) whatever `If-Match` says.
-    well_formed(
-        &state.engine.settings().limits,
-        std::slice::from_ref(&desired),
-    )?;
-    state::check(&state.engine, std::slice::from_ref(&desired), false).await?;
+    admissible(state, std::slice::from_ref(&desired), false).await?;
     let engine = state.engine.clone();
     let key = desired.key.clone();
     let cast_by = caller.identity();
