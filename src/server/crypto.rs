@@ -219,25 +219,15 @@ fn record_bytes(
 
 /// Decrypts a record written by [`seal`] for the same `id`.
 pub fn open(kek: &Kek, id: RecordId<'_>, record: &[u8]) -> Result<SecretData, CryptoError> {
-    let mut reader = Reader(record);
-    let format = reader.take(1)?[0];
-    if format != FORMAT_VERSION {
-        return Err(CryptoError::UnknownFormat(format));
-    }
-    let kek_id_len = reader.take(1)?[0] as usize;
-    let kek_id =
-        std::str::from_utf8(reader.take(kek_id_len)?).map_err(|_| CryptoError::Malformed)?;
-    if kek_id != kek.id {
+    let parts = rewrap::parts(record)?;
+    if parts.kek_id != kek.id {
         return Err(CryptoError::WrongKek {
             loaded: kek.id.clone(),
-            record: kek_id.to_owned(),
+            record: parts.kek_id.to_owned(),
         });
     }
-    let dek_nonce = reader.take(NONCE_LEN)?;
-    let wrapped_len = u16::from_be_bytes([reader.take(1)?[0], reader.take(1)?[0]]) as usize;
-    let wrapped = reader.take(wrapped_len)?;
-    let data_nonce = reader.take(NONCE_LEN)?;
-    let ciphertext = reader.0;
+    let (dek_nonce, wrapped) = (parts.dek_nonce, parts.wrapped);
+    let (data_nonce, ciphertext) = parts.data.split_at(NONCE_LEN);
     let dek = decrypt(
         kek.key.as_slice(),
         dek_nonce,

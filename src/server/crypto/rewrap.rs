@@ -13,15 +13,17 @@ use super::{
 };
 
 /// The parts of a stored record, borrowed from it.
-struct Parts<'a> {
-    kek_id: &'a str,
-    dek_nonce: &'a [u8],
-    wrapped: &'a [u8],
-    /// The data nonce and the data ciphertext: what a rewrap keeps as it is.
-    data: &'a [u8],
+pub(super) struct Parts<'a> {
+    pub(super) kek_id: &'a str,
+    pub(super) dek_nonce: &'a [u8],
+    pub(super) wrapped: &'a [u8],
+    /// The data nonce (at least [`NONCE_LEN`] bytes long) and the data ciphertext: what a
+    /// rewrap keeps as it is.
+    pub(super) data: &'a [u8],
 }
 
-fn parts(record: &[u8]) -> Result<Parts<'_>, CryptoError> {
+/// The record's header read, without any key: the format checked, the fields borrowed.
+pub(super) fn parts(record: &[u8]) -> Result<Parts<'_>, CryptoError> {
     let mut reader = Reader(record);
     let format = reader.take(1)?[0];
     if format != FORMAT_VERSION {
