@@ -83,10 +83,11 @@ pub(super) fn apply(
         .filter(|d| matches!(&d.spec, DesiredSpec::Secret { sealed, .. } if !sealed.is_empty()))
         .map(|d| (&d.key, d))
         .collect();
-    let desired = prepare::prepare(engine, &*tx, desired, options)?;
+    let (desired, mut opened) = prepare::prepare(engine, &*tx, desired, options)?;
     let mut applied = Applied::default();
     for d in &desired {
-        let change = plan::change_for(&engine.keys, &*tx, d, options.force)?;
+        let live = opened.remove(&d.key);
+        let change = plan::change_for(&engine.keys, &*tx, d, live, options.force)?;
         let sealed = sealed.get(&d.key).copied();
         if change.action == Action::Unchanged {
             refresh_digests(engine, tx, sealed)?;

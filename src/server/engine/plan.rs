@@ -23,23 +23,30 @@ pub(super) fn plan(
     options: &BatchOptions,
     visible: &dyn Fn(&ObjectKey) -> bool,
 ) -> Result<Plan, EngineError> {
-    let desired = prepare::prepare(engine, tx, desired, options)?;
+    let (desired, mut opened) = prepare::prepare(engine, tx, desired, options)?;
     let mut changes = Vec::with_capacity(desired.len());
     for d in &desired {
-        changes.push(change_for(&engine.keys, tx, d, options.force)?);
+        let live = opened.remove(&d.key);
+        changes.push(change_for(&engine.keys, tx, d, live, options.force)?);
     }
     changes.extend(prune_candidates(tx, &desired, options, visible)?);
     Ok(Plan::from_changes(changes))
 }
 
 /// One object's change: its record, and for a secret its current data opened, against the
-/// desired object.
+/// desired object. `opened` is that live side when the same transaction has read it already.
 pub(super) fn change_for(
     keys: &Keyring,
     tx: &dyn ReadTx,
     desired: &Desired,
+    opened: Option<Live>,
     force: bool,
 ) -> Result<Change, EngineError> {
+    if let Some(live) = opened {
+        return diff::change(desired, Some(live), force).map_err(|diff::Corrupt| {
+            EngineError::Store(format!("{} has a corrupt record", desired.key))
+        });
+    }
     let live = match tx.object(&desired.key)? {
         Some(record) => {
             let secret = match desired.spec {

@@ -21,15 +21,20 @@ use crate::wire::object::{
     Desired, DesiredSpec, KindName, NamespaceSpec, ObjectKey, namespace_key,
 };
 
-/// Validates a batch against the server's rules and adds implied namespaces.
+/// Validates a batch against the server's rules and adds implied namespaces; also hands on
+/// the live side of the secrets that unsealing read and opened.
 pub(super) fn prepare<'a>(
     engine: &Engine,
     tx: &dyn ReadTx,
     desired: &'a [Desired],
     options: &BatchOptions,
-) -> Result<Vec<Cow<'a, Desired>>, EngineError> {
+) -> Result<(Vec<Cow<'a, Desired>>, unseal::Opened), EngineError> {
     let mut violations = check_batch(desired);
-    let (desired, unsealing) = unseal::unseal_batch(engine, tx, desired)?;
+    let unseal::Unsealed {
+        desired,
+        violations: unsealing,
+        opened,
+    } = unseal::unseal_batch(engine, tx, desired)?;
     violations.extend(unsealing);
     violations.extend(
         desired
@@ -46,7 +51,7 @@ pub(super) fn prepare<'a>(
     }
     implied.extend(desired);
     implied.sort_by_key(|d| apply_rank(d.key.kind.0));
-    Ok(implied)
+    Ok((implied, opened))
 }
 
 /// Namespaces that the batch's objects use and neither the batch nor the store holds: created

@@ -12,15 +12,31 @@
 //! opens nothing with the age identity. Any other text is opened and compared as before.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use subtle::ConstantTimeEq;
 
 use crate::diag::Code;
+use crate::plan::diff::Live;
 use crate::secrets::{Keys, Place, UnsealError, Values};
 use crate::server::engine::{Engine, EngineError, data};
 use crate::server::store::{ReadTx, Record, SealedDigests};
 use crate::wire::error::Violation;
-use crate::wire::object::{Desired, DesiredSpec};
+use crate::wire::object::{Desired, DesiredSpec, ObjectKey};
+
+/// The live side of the secrets whose current version was read and opened while unsealing,
+/// by key: the plan in the same transaction takes it from here instead of reading and opening
+/// it again.
+pub(super) type Opened = HashMap<ObjectKey, Live>;
+
+/// A batch with its sealed values opened.
+pub(super) struct Unsealed<'a> {
+    /// The objects, borrowed where they held no sealed value.
+    pub(super) desired: Vec<Cow<'a, Desired>>,
+    /// Each value that does not open here or was sealed for another place.
+    pub(super) violations: Vec<Violation>,
+    pub(super) opened: Opened,
+}
 
 /// Opens every `sealed:` value into its secret's data, checking that it was sealed for
 /// this very place. Opening is an X25519 agreement per value, so a large batch is opened in
@@ -29,11 +45,18 @@ pub(super) fn unseal_batch<'a>(
     engine: &Engine,
     tx: &dyn ReadTx,
     desired: &'a [Desired],
-) -> Result<(Vec<Cow<'a, Desired>>, Vec<Violation>), EngineError> {
+) -> Result<Unsealed<'a>, EngineError> {
     let mut work = Vec::with_capacity(desired.len());
+    let mut live = Opened::new();
     for d in desired {
         let known = match &d.spec {
-            DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => Some(known(engine, tx, d)?),
+            DesiredSpec::Secret { sealed, .. } if !sealed.is_empty() => {
+                let (known, opened) = known(engine, tx, d)?;
+                if let Some(opened) = opened {
+                    live.insert(d.key.clone(), opened);
+                }
+                Some(known)
+            }
             _ => None,
         };
         work.push((d, known));
@@ -54,7 +77,11 @@ pub(super) fn unseal_batch<'a>(
             None => Cow::Borrowed(original),
         })
         .collect();
-    Ok((unsealed, violations))
+    Ok(Unsealed {
+        desired: unsealed,
+        violations,
+        opened: live,
+    })
 }
 
 /// The digests to store for the sealed values of `desired` (written as data version
@@ -85,21 +112,27 @@ pub(super) fn digests(engine: &Engine, desired: &Desired, version: u64) -> Optio
 }
 
 /// The stored values of the sealed keys of `desired` whose text is the one the current data
-/// version was cast from.
-fn known(engine: &Engine, tx: &dyn ReadTx, desired: &Desired) -> Result<Values, EngineError> {
+/// version was cast from; and that version's live side when it was opened for them.
+fn known(
+    engine: &Engine,
+    tx: &dyn ReadTx,
+    desired: &Desired,
+) -> Result<(Values, Option<Live>), EngineError> {
+    let none = || Ok((Values::new(), None));
     let DesiredSpec::Secret { sealed, .. } = &desired.spec else {
-        return Ok(Values::new());
+        return none();
     };
     let Some(Record {
         object,
+        revision,
         sealed: Some(stored),
         ..
     }) = tx.object(&desired.key)?
     else {
-        return Ok(Values::new());
+        return none();
     };
     if stored.version != object.version || stored.kek != engine.keys.current().id() {
-        return Ok(Values::new());
+        return none();
     }
     let key = &desired.key;
     let same: Vec<&String> = sealed
@@ -117,11 +150,20 @@ fn known(engine: &Engine, tx: &dyn ReadTx, desired: &Desired) -> Result<Values, 
         .map(|(k, _)| k)
         .collect();
     if same.is_empty() {
-        return Ok(Values::new());
+        return none();
     }
-    let mut values = data::open_secret(&engine.keys, tx, key, object.version)?;
-    values.retain(|k, _| same.contains(&k));
-    Ok(values)
+    let current = data::open_secret(&engine.keys, tx, key, object.version)?;
+    let values = current
+        .iter()
+        .filter(|(k, _)| same.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let live = Live {
+        object,
+        revision,
+        secret: Some(current),
+    };
+    Ok((values, Some(live)))
 }
 
 fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Desired, Vec<Violation>) {
