@@ -333,6 +333,9 @@ fn in_block(flow: &str, context: u8, after: u8) -> String {
     }
 }
 
+/// What [`edit`] inserts.
+const INSERTS: &[u8] = b",[]{}: #'\"-?";
+
 /// One edit of a line that may break it: a byte removed, or a flow indicator inserted.
 fn edit(text: &str, at: prop::sample::Index, insert: u8) -> String {
     let mut bytes = text.as_bytes().to_vec();
@@ -340,7 +343,6 @@ fn edit(text: &str, at: prop::sample::Index, insert: u8) -> String {
         return text.to_owned();
     }
     let i = at.index(bytes.len());
-    const INSERTS: &[u8] = b",[]{}: #'\"-?";
     match INSERTS.get(usize::from(insert) % (INSERTS.len() + 1)) {
         Some(&b) => bytes.insert(i, b),
         None => {
