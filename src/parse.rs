@@ -19,6 +19,7 @@ mod block;
 mod budget;
 mod conform;
 mod events;
+mod flow_line;
 pub mod input;
 pub mod node;
 mod saphyr;

@@ -32,6 +32,7 @@ use std::cell::RefCell;
 use serde_saphyr::granit_parser::ScalarStyle;
 
 use crate::parse::budget::{MAX_BYTES, MAX_DEPTH};
+use crate::parse::flow_line;
 use crate::parse::node::{Anchor, Node, Value};
 use crate::parse::scalar::{self, scalar};
 use crate::source::Span;
@@ -388,6 +389,7 @@ fn value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> 
             (text, quote_style(bytes[0]), len)
         }
         b'-' if bytes.get(1).is_none_or(|&b| b == b' ') => return None,
+        b'{' | b'[' => return flow_line::value(reader.at, content, offset, reader.levels.len()),
         b if b.is_ascii_alphanumeric()
             || matches!(
                 b,

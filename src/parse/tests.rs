@@ -3,6 +3,7 @@
 //! included. Hand-picked texts here; generated ones in [`generated`].
 
 mod defects;
+mod flow;
 mod generated;
 
 use crate::parse::node::Anchor;
@@ -128,13 +129,14 @@ fn line_reader_matches_serde_saphyr_on_block_documents() {
         "url: http://example.com:8080/x?y=1#frag\npath: /etc/x\nexpr: a#b\n",
         "a: # comment\n  b: 1\n",
         "# Réglages — für die Größe, ñ, 日本語, 🙂\nconfigmap:\n  name: c\n    # ça\n  data: x\n",
+        "a: [1, 2]\n",
+        "a: {b: 1}\n",
+        "- {name: c, data: [{key: a, value: 'b'}]} # flow\n",
     ];
     for text in taken_by_reader {
         assert!(taken(text).block, "the line reader should take {text:?}");
     }
     let declined = [
-        "a: [1, 2]\n",
-        "a: {b: 1}\n",
         "a: |\n  x\n",
         "a: &x 1\n",
         "a: *x\n",
