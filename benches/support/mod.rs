@@ -102,6 +102,17 @@ impl Runed {
         self.child.id()
     }
 
+    /// The log lines since the last clear that are not request lines (warnings and errors).
+    #[allow(dead_code)] // not every benchmark that shares this module reads it
+    pub fn problems(&self) -> Vec<String> {
+        std::thread::sleep(Duration::from_millis(50));
+        let log = self.log.lock().expect("the log lock");
+        log.iter()
+            .filter(|line| !line.contains(" INFO "))
+            .cloned()
+            .collect()
+    }
+
     /// Forgets the log so far.
     pub fn clear_log(&self) {
         std::thread::sleep(Duration::from_millis(50));
