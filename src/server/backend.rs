@@ -71,6 +71,7 @@ pub fn open_postgres(config: &PostgresConfig) -> Result<PgStore, BackendError> {
         url: url(&config.url)?,
         pool_size: config.pool_size,
         ca_file: config.ca_file.clone(),
+        write_lock_wait: crate::server::store::postgres::WRITE_LOCK_WAIT,
     };
     Ok(PgStore::open(&options)?)
 }

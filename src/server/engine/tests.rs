@@ -5,6 +5,7 @@
 //! files themselves (modes, bytes on disk) are in [`disk`].
 
 mod apply;
+mod busy;
 mod delete;
 mod disk;
 mod history;
@@ -59,6 +60,7 @@ fn open_postgres(dir: &Path) -> Result<Box<dyn Store>, StoreError> {
         url: Secret::new(url),
         pool_size: 4,
         ca_file: None,
+        write_lock_wait: crate::server::store::postgres::WRITE_LOCK_WAIT,
     };
     Ok(Box::new(PgStore::open(&options)?))
 }

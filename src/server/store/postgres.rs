@@ -46,10 +46,16 @@ pub use instances::RUNNER_HOLDER;
 pub use tokens::PgTokenStore;
 
 /// The key of the advisory lock every write transaction holds until it ends.
-const WRITE_LOCK: i64 = 0x7275_6e65_0001;
+pub(crate) const WRITE_LOCK: i64 = 0x7275_6e65_0001;
 
-/// How long a statement (waiting for the write lock included) may take before it fails.
+/// How long a statement may take before it fails.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a write waits for the write lock by default. A replica holds it for a whole apply
+/// (tens of seconds for 10,000 objects), so a cast queued behind others waits longer than one
+/// statement may take; and less than `rune`'s 120 s per request, so that the answer is a 503
+/// to retry, not a client timeout.
+pub const WRITE_LOCK_WAIT: Duration = Duration::from_secs(90);
 
 /// How long connecting, or waiting for a free pooled connection, may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,6 +70,8 @@ pub struct PgOptions {
     pub pool_size: u32,
     /// PEM certificates to trust instead of the web PKI roots.
     pub ca_file: Option<std::path::PathBuf>,
+    /// How long a write waits for the write lock ([`WRITE_LOCK_WAIT`]) before it fails as busy.
+    pub write_lock_wait: Duration,
 }
 
 /// A database shared by replicas.
@@ -73,6 +81,10 @@ pub struct PgStore {
     /// For connections of their own (the runner's session lock); holds the password.
     config: postgres::Config,
     tls: MakeRustlsConnect,
+    /// `SET LOCAL statement_timeout` for the wait, the lock, then the usual timeout again: one
+    /// round trip, whatever else the transaction does.
+    take_write_lock: String,
+    write_lock_wait: Duration,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -108,9 +120,34 @@ impl PgStore {
                 .build(manager)
         })
         .map_err(|error| unavailable(&error))?;
-        let store = Self { pool, config, tls };
+        let store = Self {
+            pool,
+            config,
+            tls,
+            take_write_lock: format!(
+                "SET LOCAL statement_timeout = {}; SELECT pg_advisory_xact_lock({WRITE_LOCK}); \
+                 SET LOCAL statement_timeout = {}",
+                options.write_lock_wait.as_millis(),
+                STATEMENT_TIMEOUT.as_millis()
+            ),
+            write_lock_wait: options.write_lock_wait,
+        };
         store.with_client(schema::migrate)?;
         Ok(store)
+    }
+
+    /// What a write says when it did not get the write lock: in time, or at all.
+    fn lock_refused(&self, error: postgres::Error) -> StoreError {
+        if error.code() == Some(&postgres::error::SqlState::QUERY_CANCELED) {
+            return StoreError::Io(IoFailure {
+                full: false,
+                cause: format!(
+                    "PostgreSQL is busy: other writes held the store's write lock for {} s; try again",
+                    self.write_lock_wait.as_secs()
+                ),
+            });
+        }
+        db(error)
     }
 
     /// A connection outside the pool, for a session-level advisory lock. Call it off any
@@ -173,8 +210,8 @@ impl Store for PgStore {
     fn write_tx(&self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<(), StoreError> {
         self.with_client(|client| {
             let mut tx = client.transaction().map_err(db)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-                .map_err(db)?;
+            tx.batch_execute(&self.take_write_lock)
+                .map_err(|error| self.lock_refused(error))?;
             let mut tx = tx::Tx::new(tx);
             let commit = work(&mut tx);
             tx.finish(commit)
@@ -271,6 +308,16 @@ fn unavailable(error: &dyn std::fmt::Display) -> StoreError {
 pub(super) fn db(error: postgres::Error) -> StoreError {
     if error.is_closed() || error.as_db_error().is_none() {
         return unavailable(&error);
+    }
+    // A statement that ran out of time, or a lock not granted in time, is a database too busy
+    // now: 503, to retry — not an internal error.
+    if error.code() == Some(&postgres::error::SqlState::QUERY_CANCELED)
+        || error.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+    {
+        return StoreError::Io(IoFailure {
+            full: false,
+            cause: format!("PostgreSQL is busy: {error}"),
+        });
     }
     // The database's own disk is full: 507, as for redb's.
     if error.code() == Some(&postgres::error::SqlState::DISK_FULL) {
