@@ -11,12 +11,11 @@
 //! AES opens, instead of from an X25519 agreement: a re-plan of an unchanged repository then
 //! opens nothing with the age identity. Any other text is opened and compared as before.
 
-use std::borrow::Cow;
-
 use subtle::ConstantTimeEq;
 
 use crate::diag::Code;
 use crate::secrets::{Keys, Place, UnsealError, Values};
+use crate::server::engine::prepare::Prepared;
 use crate::server::engine::{Engine, EngineError, data};
 use crate::server::store::{ReadTx, Record, SealedDigests};
 use crate::wire::error::Violation;
@@ -29,7 +28,7 @@ pub(super) fn unseal_batch<'a>(
     engine: &Engine,
     tx: &dyn ReadTx,
     desired: &'a [Desired],
-) -> Result<(Vec<Cow<'a, Desired>>, Vec<Violation>), EngineError> {
+) -> Result<(Vec<Prepared<'a>>, Vec<Violation>), EngineError> {
     let mut work = Vec::with_capacity(desired.len());
     for d in desired {
         let known = match &d.spec {
@@ -49,9 +48,9 @@ pub(super) fn unseal_batch<'a>(
         .map(|(original, opened)| match opened {
             Some((object, problems)) => {
                 violations.extend(problems);
-                Cow::Owned(object)
+                Prepared::Made(object)
             }
-            None => Cow::Borrowed(original),
+            None => Prepared::Request(original),
         })
         .collect();
     Ok((unsealed, violations))
@@ -124,8 +123,8 @@ fn known(engine: &Engine, tx: &dyn ReadTx, desired: &Desired) -> Result<Values, 
     Ok(values)
 }
 
-fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Desired, Vec<Violation>) {
-    let mut object = desired.clone();
+fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Box<Desired>, Vec<Violation>) {
+    let mut object = Box::new(desired.clone());
     let mut violations = Vec::new();
     if let DesiredSpec::Secret { data, sealed } = &mut object.spec {
         for (key, armor) in std::mem::take(sealed) {
