@@ -23,7 +23,7 @@
 //! memory (`VmHWM`) of the `rune` process and, for casts, of `runed`, read from `/proc` while the
 //! process runs (every 2 ms; the high-water mark only grows, so the last reading is the peak up
 //! to then). `RUNE_BENCH_RUNS` (default 3; sizes of a million documents run once) changes the
-//! number of runs.
+//! number of runs; `RUNE_BENCH_LINT=0` leaves out the lint rows (the casts only).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -249,12 +249,31 @@ fn main() {
     println!("scale benchmark: mixed corpus, {cores} cores");
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let mut rows = Vec::new();
+    if std::env::var("RUNE_BENCH_LINT").as_deref() != Ok("0") {
+        lint_rows(&cli, scratch.path(), &sizes, files, runs, &mut rows);
+    }
+    if cast_size > 0 {
+        rows.extend(cast(&cli, &server, scratch.path(), cast_size));
+    }
+    print!("{}", table(&rows));
+}
+
+/// The lint rows: the mixed corpus in one file at each size, as one-document files, and the
+/// anchored corpus.
+fn lint_rows(
+    cli: &Path,
+    scratch: &Path,
+    sizes: &[usize],
+    files: usize,
+    runs: usize,
+    rows: &mut Vec<Row>,
+) {
     let runs_for = |documents: usize| if documents >= 1_000_000 { 1 } else { runs };
-    for &size in &sizes {
-        let file = scratch.path().join(format!("mixed-{size}.yaml"));
+    for &size in sizes {
+        let file = scratch.join(format!("mixed-{size}.yaml"));
         let bytes = write_one_file(&file, size, Corpus::Mixed);
         let measured = (0..runs_for(size))
-            .map(|_| lint(&cli, &file, size))
+            .map(|_| lint(cli, &file, size))
             .collect();
         std::fs::remove_file(&file).expect("remove the corpus");
         rows.push(Row {
@@ -265,7 +284,7 @@ fn main() {
             server_peak: None,
         });
     }
-    let dir = scratch.path().join("files");
+    let dir = scratch.join("files");
     std::fs::create_dir(&dir).expect("a directory for the files");
     let mut bytes = 0;
     for (i, doc) in corpus(files, Corpus::Mixed).enumerate() {
@@ -276,27 +295,21 @@ fn main() {
         label: format!("lint, mixed, {files} one-document files"),
         documents: files,
         bytes,
-        runs: (0..runs).map(|_| lint(&cli, &dir, files)).collect(),
+        runs: (0..runs).map(|_| lint(cli, &dir, files)).collect(),
         server_peak: None,
     });
     std::fs::remove_dir_all(&dir).expect("remove the files");
     let anchored_size = 100_000;
-    let file = scratch.path().join("anchored.yaml");
+    let file = scratch.join("anchored.yaml");
     let bytes = write_one_file(&file, anchored_size, Corpus::Anchored);
     rows.push(Row {
         label: format!("lint, one anchor each, {anchored_size} documents"),
         documents: anchored_size,
         bytes,
-        runs: (0..runs)
-            .map(|_| lint(&cli, &file, anchored_size))
-            .collect(),
+        runs: (0..runs).map(|_| lint(cli, &file, anchored_size)).collect(),
         server_peak: None,
     });
     std::fs::remove_file(&file).expect("remove the corpus");
-    if cast_size > 0 {
-        rows.extend(cast(&cli, &server, scratch.path(), cast_size));
-    }
-    print!("{}", table(&rows));
 }
 
 /// `rune cast` of `count` resources of the mixed corpus (sealed for this runed) in one file:

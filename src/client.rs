@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod remote;
+mod stream;
 pub mod tls;
 
 use std::fmt;
@@ -19,7 +20,9 @@ use crate::wire::admin::{
     KekStatus, ResealRequest, ResealResult, RewrapBatch, RewrapRequest, SealIdentities,
 };
 use crate::wire::audit::AuditEntry;
-use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Expectation, Listed};
+use crate::wire::batch::{
+    Applied, ApplyBatch, ApplyRequest, BatchOptions, Expectation, ExpectedRef, Listed,
+};
 use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
 use crate::wire::runner::{LogChunk, RestartResult, RunnerStatus};
@@ -34,7 +37,13 @@ pub trait Backend: fmt::Debug {
     fn plan(&self, objects: &[Desired], options: &BatchOptions) -> Result<Plan, ClientError>;
 
     /// Writes a batch atomically, provided every object's revision is still the expected one.
-    fn apply(&self, request: &ApplyRequest) -> Result<Applied, ClientError>;
+    fn apply(&self, request: &ApplyRequest) -> Result<Applied, ClientError> {
+        self.apply_batch(&ApplyBatch::from(request))
+    }
+
+    /// [`Backend::apply`] of a borrowed batch: what `rune cast` sends, without a copy of its
+    /// objects.
+    fn apply_batch(&self, batch: &ApplyBatch<'_>) -> Result<Applied, ClientError>;
 
     fn get(&self, key: &ObjectKey) -> Result<Listed, ClientError>;
 
@@ -105,10 +114,21 @@ pub trait Backend: fmt::Debug {
 
 /// The expectations that guard an apply: every planned object's revision.
 pub fn expectations(plan: &Plan) -> Vec<Expectation> {
+    expected(plan)
+        .into_iter()
+        .map(|e| Expectation {
+            key: e.key.clone(),
+            revision: e.revision,
+        })
+        .collect()
+}
+
+/// [`expectations`], borrowing the plan's keys.
+pub fn expected(plan: &Plan) -> Vec<ExpectedRef<'_>> {
     plan.changes
         .iter()
-        .map(|c| Expectation {
-            key: c.key.clone(),
+        .map(|c| ExpectedRef {
+            key: &c.key,
             revision: c.revision,
         })
         .collect()

@@ -20,7 +20,7 @@ use crate::wire::admin::{
     KekStatus, ResealRequest, ResealResult, RewrapBatch, RewrapRequest, SealIdentities,
 };
 use crate::wire::audit::AuditEntry;
-use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
+use crate::wire::batch::{Applied, ApplyBatch, BatchOptions, Listed};
 use crate::wire::error::WireError;
 use crate::wire::history::{History, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
@@ -80,18 +80,19 @@ impl Backend for Local {
         self.engine.plan(objects, options).map_err(wire)
     }
 
-    fn apply(&self, request: &ApplyRequest) -> Result<Applied, ClientError> {
-        let expected: Vec<_> = request
+    fn apply_batch(&self, batch: &ApplyBatch<'_>) -> Result<Applied, ClientError> {
+        let expected: Vec<_> = batch
             .expected
             .iter()
             .map(|e| (e.key.clone(), e.revision))
             .collect();
+        let delete: Vec<ObjectKey> = batch.delete.iter().map(|&key| key.clone()).collect();
         let options = BatchOptions {
             cast_by: caller(),
-            ..request.options.clone()
+            ..batch.options.clone()
         };
         self.engine
-            .apply(&request.objects, &request.delete, &expected, &options)
+            .apply(batch.objects, &delete, &expected, &options)
             .map_err(wire)
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::client::tls::{self, Handshake, TlsFileError, TlsFiles};
-use crate::client::{Backend, ClientError};
+use crate::client::{Backend, ClientError, stream};
 use crate::plan::Plan;
 use crate::resource::Kind;
 use crate::secrets::Secret;
@@ -20,7 +20,7 @@ use crate::wire::admin::{
     KekStatus, ResealRequest, ResealResult, RewrapBatch, RewrapRequest, SealIdentities,
 };
 use crate::wire::audit::{AuditEntry, AuditList};
-use crate::wire::batch::{Applied, ApplyRequest, BatchOptions, Listed};
+use crate::wire::batch::{Applied, ApplyBatch, BatchOptions, Listed};
 use crate::wire::error::{ErrorBody, ErrorKind, WireError};
 use crate::wire::history::{History, RollbackRequest, RollbackResult};
 use crate::wire::object::{Desired, ObjectKey};
@@ -104,7 +104,7 @@ impl Remote {
         Ok(all)
     }
 
-    fn send<B: Serialize, T: DeserializeOwned>(
+    fn send<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -117,29 +117,19 @@ impl Remote {
             None => builder,
         };
         let result = match body {
-            Some(body) => {
-                // Secret values on their way to the server: wiped once sent.
-                let bytes = crate::secrets::wipe::to_json(body)
-                    .map_err(|e| ClientError::Local(e.to_string()))?;
-                let builder = if bytes.len() > EXPECT_CONTINUE_ABOVE {
-                    builder.header("Expect", "100-continue")
-                } else {
-                    builder
-                };
-                let request = builder
-                    .header("Content-Type", "application/json")
-                    .body(bytes.as_slice())
-                    .map_err(|e| ClientError::Local(e.to_string()))?;
-                self.agent.run(request)
-            }
+            Some(body) => self.send_body(builder, body),
             None => {
                 let request = builder
                     .body(())
                     .map_err(|e| ClientError::Local(e.to_string()))?;
-                self.agent.run(request)
+                self.agent.run(request).map_err(Failure::Transport)
             }
         };
-        let mut response = result.map_err(|e| self.transport(&url, e))?;
+        let result = result.map_err(|failure| match failure {
+            Failure::Local(detail) => ClientError::Local(detail),
+            Failure::Transport(e) => self.transport(&url, e),
+        });
+        let mut response = result?;
         let status = response.status().as_u16();
         // ureq caps bodies at 10 MB by default; a plan of ~30,000 objects is larger than that.
         let text = response
@@ -149,6 +139,34 @@ impl Remote {
             .read_to_string()
             .map_err(|e| self.transport(&url, e))?;
         answer(status, &text, url).map_err(|e| self.name_token_source(e))
+    }
+
+    /// Runs a request with a JSON body. A small one is written into a buffer of its exact size
+    /// first; a large one (a batch of thousands of objects) is written as ureq sends it, so
+    /// that the client never holds its JSON beside the objects (issue #14). Either way it is
+    /// counted first: the `Content-Length` runed checks against its body limit before reading.
+    fn send_body<B: Serialize + Sync + ?Sized>(
+        &self,
+        builder: ureq::http::request::Builder,
+        body: &B,
+    ) -> Result<ureq::http::Response<ureq::Body>, Failure> {
+        let local = |e: &dyn std::fmt::Display| Failure::Local(e.to_string());
+        let len = stream::json_len(body).map_err(|e| local(&e))?;
+        let builder = builder.header("Content-Type", "application/json");
+        if len <= EXPECT_CONTINUE_ABOVE {
+            // Secret values on their way to the server: wiped once sent.
+            let bytes = crate::secrets::wipe::to_json(body).map_err(|e| local(&e))?;
+            let request = builder.body(bytes.as_slice()).map_err(|e| local(&e))?;
+            return self.agent.run(request).map_err(Failure::Transport);
+        }
+        stream::with_json_reader(body, |reader| {
+            let request = builder
+                .header("Expect", "100-continue")
+                .header("Content-Length", len)
+                .body(ureq::SendBody::from_reader(reader))
+                .map_err(|e| local(&e))?;
+            self.agent.run(request).map_err(Failure::Transport)
+        })
     }
 
     /// A 401 says where the token came from (SPEC §3): a flag, a variable or a context; or
@@ -187,6 +205,12 @@ impl Remote {
     }
 }
 
+/// Why a request got no answer: it could not be made, or not sent.
+enum Failure {
+    Local(String),
+    Transport(ureq::Error),
+}
+
 /// What runed answered: the value of a success, else the error its body describes.
 fn answer<T: DeserializeOwned>(status: u16, text: &str, url: String) -> Result<T, ClientError> {
     if (200..300).contains(&status) {
@@ -216,8 +240,8 @@ impl Backend for Remote {
         self.send("POST", "/v1/plan", Some(&Body { objects, options }))
     }
 
-    fn apply(&self, request: &ApplyRequest) -> Result<Applied, ClientError> {
-        self.send("POST", "/v1/apply", Some(request))
+    fn apply_batch(&self, batch: &ApplyBatch<'_>) -> Result<Applied, ClientError> {
+        self.send("POST", "/v1/apply", Some(batch))
     }
 
     fn get(&self, key: &ObjectKey) -> Result<Listed, ClientError> {

@@ -19,6 +19,7 @@
 
 pub mod audit;
 pub mod auth;
+mod body;
 pub mod conn;
 pub mod daemon;
 pub mod error;

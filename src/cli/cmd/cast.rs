@@ -22,7 +22,7 @@ use crate::plan::desired::Origin;
 use crate::plan::render::{self, TextStyle};
 use crate::plan::{Action, Plan};
 use crate::validate::{self, Options};
-use crate::wire::batch::{Applied, ApplyRequest, BatchOptions};
+use crate::wire::batch::{Applied, ApplyBatch, BatchOptions};
 use crate::wire::object::Desired;
 
 pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCode, CliError> {
@@ -94,7 +94,7 @@ pub fn run(args: &CastArgs, global: &GlobalArgs, out: &Output) -> Result<ExitCod
         plan.summary.create + plan.summary.update + plan.summary.delete
     ));
     watch.applying(interrupt::diff_command(&check_args(args, global)));
-    let applied = apply(target.backend.as_ref(), &plan, desired.clone(), &batch);
+    let applied = apply(target.backend.as_ref(), &plan, &desired, &batch);
     watch.applied();
     let applied = applied.map_err(rejected)?;
     progress.finish();
@@ -210,24 +210,24 @@ fn report_findings(
 fn apply(
     backend: &dyn Backend,
     plan: &Plan,
-    objects: Vec<Desired>,
+    objects: &[Desired],
     batch: &BatchOptions,
 ) -> Result<Applied, ClientError> {
-    let request = ApplyRequest {
+    let options = BatchOptions {
+        prune_source_set: None,
+        ..batch.clone()
+    };
+    backend.apply_batch(&ApplyBatch {
         delete: plan
             .changes
             .iter()
             .filter(|c| c.action == Action::Delete)
-            .map(|c| c.key.clone())
+            .map(|c| &c.key)
             .collect(),
-        expected: client::expectations(plan),
+        expected: client::expected(plan),
         objects,
-        options: BatchOptions {
-            prune_source_set: None,
-            ..batch.clone()
-        },
-    };
-    backend.apply(&request)
+        options: &options,
+    })
 }
 
 /// Deletions need `--yes`, or a "yes" typed at a terminal.

@@ -4,12 +4,12 @@
 //! again inside its transaction). Out: one change per object, plus prune deletions.
 //! Must not happen here: a write; a comparison of values (that is [`crate::plan::diff`]'s).
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::plan::diff::{self, Live};
 use crate::plan::{Change, Plan};
-use crate::server::engine::{Engine, EngineError, data, prepare};
+use crate::server::engine::prepare::{self, Prepared};
+use crate::server::engine::{Engine, EngineError, data};
 use crate::server::keyring::Keyring;
 use crate::server::store::ReadTx;
 use crate::wire::batch::BatchOptions;
@@ -75,7 +75,7 @@ pub(super) fn change_for(
 /// those the caller may see: a source set may span namespaces of other teams.
 fn prune_candidates(
     tx: &dyn ReadTx,
-    desired: &[Cow<'_, Desired>],
+    desired: &[Prepared<'_>],
     options: &BatchOptions,
     visible: &dyn Fn(&ObjectKey) -> bool,
 ) -> Result<Vec<Change>, EngineError> {

@@ -11,7 +11,6 @@
 //! AES opens, instead of from an X25519 agreement: a re-plan of an unchanged repository then
 //! opens nothing with the age identity. Any other text is opened and compared as before.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use subtle::ConstantTimeEq;
@@ -19,6 +18,7 @@ use subtle::ConstantTimeEq;
 use crate::diag::Code;
 use crate::plan::diff::Live;
 use crate::secrets::{Keys, Place, UnsealError, Values};
+use crate::server::engine::prepare::Prepared;
 use crate::server::engine::{Engine, EngineError, data};
 use crate::server::store::{ReadTx, Record, SealedDigests};
 use crate::wire::error::Violation;
@@ -32,7 +32,7 @@ pub(super) type Opened = HashMap<ObjectKey, Live>;
 /// A batch with its sealed values opened.
 pub(super) struct Unsealed<'a> {
     /// The objects, borrowed where they held no sealed value.
-    pub(super) desired: Vec<Cow<'a, Desired>>,
+    pub(super) desired: Vec<Prepared<'a>>,
     /// Each value that does not open here or was sealed for another place.
     pub(super) violations: Vec<Violation>,
     pub(super) opened: Opened,
@@ -72,9 +72,9 @@ pub(super) fn unseal_batch<'a>(
         .map(|(original, opened)| match opened {
             Some((object, problems)) => {
                 violations.extend(problems);
-                Cow::Owned(object)
+                Prepared::Made(object)
             }
-            None => Cow::Borrowed(original),
+            None => Prepared::Request(original),
         })
         .collect();
     Ok(Unsealed {
@@ -166,8 +166,8 @@ fn known(
     Ok((values, Some(live)))
 }
 
-fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Desired, Vec<Violation>) {
-    let mut object = desired.clone();
+fn unseal(sealing: &Keys, desired: &Desired, known: &Values) -> (Box<Desired>, Vec<Violation>) {
+    let mut object = Box::new(desired.clone());
     let mut violations = Vec::new();
     if let DesiredSpec::Secret { data, sealed } = &mut object.spec {
         for (key, armor) in std::mem::take(sealed) {

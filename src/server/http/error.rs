@@ -7,7 +7,6 @@
 //! (`redact_values`); an internal failure is logged in full and answered in general terms.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Query, Request};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -16,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::server::engine::EngineError;
+use crate::server::http::body::{self, Unread};
 use crate::server::runner::RunnerError;
 use crate::wire::error::{ErrorKind, WireError};
 use crate::wire::path;
@@ -99,30 +99,29 @@ pub struct JsonBody<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers()) {
             return Err(ApiError::bad_request(
                 "the request body must be JSON (`Content-Type: application/json`)".to_owned(),
             ));
         }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection.status() {
-                    _ if crate::server::http::conn::is_body_timeout(&rejection) => ApiError::new(
-                        ErrorKind::RequestTimeout,
-                        "request_timeout",
-                        "the request body did not arrive within the server's body read timeout",
-                    ),
-                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                        ErrorKind::Limit,
-                        "payload_too_large",
-                        "the request body is larger than the server accepts",
-                    ),
-                    _ => ApiError::bad_request("the request body could not be read".to_owned()),
-                })?;
-        let read = read_json(&bytes);
-        wipe(bytes);
+        let body = body::read(request).await.map_err(|unread| match unread {
+            Unread::Timeout => ApiError::new(
+                ErrorKind::RequestTimeout,
+                "request_timeout",
+                "the request body did not arrive within the server's body read timeout",
+            ),
+            Unread::TooLarge => ApiError::new(
+                ErrorKind::Limit,
+                "payload_too_large",
+                "the request body is larger than the server accepts",
+            ),
+            Unread::Broken => {
+                ApiError::bad_request("the request body could not be read".to_owned())
+            }
+        })?;
+        // Decoded as it is read: each chunk goes once the reader is past it.
+        let read = read_json(body);
         read.map(JsonBody).map_err(|(path, message)| {
             ApiError::bad_request(format!(
                 "the request body is not valid at `{path}`: {}",
@@ -133,18 +132,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// Wipes a request body once it is parsed: it may hold secret values in plaintext. Only a
-/// buffer this handler owns alone can be wiped (axum hands over one buffer for the whole body);
-/// hyper's own read buffers are beyond reach.
-fn wipe(bytes: Bytes) {
-    if let Ok(mut owned) = bytes.try_into_mut() {
-        zeroize::Zeroize::zeroize(&mut owned[..]);
-    }
-}
-
 /// The value, or where and why it is not one (trailing characters are at the root).
-fn read_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
+fn read_json<T: DeserializeOwned>(body: impl std::io::Read) -> Result<T, (String, String)> {
+    let mut reader = serde_json::Deserializer::from_reader(body);
     let value = serde_path_to_error::deserialize(Strict(&mut reader))
         .map_err(|e| path::join(&e.path().to_string(), &e.inner().to_string()))?;
     reader.end().map_err(|e| (".".to_owned(), e.to_string()))?;

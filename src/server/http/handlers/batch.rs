@@ -42,6 +42,9 @@ pub(crate) async fn apply(
     Applier(c): Applier,
     JsonBody(mut request): JsonBody<ApplyRequest>,
 ) -> Api {
+    // Read element by element, the batch grew by doubling: up to a third of it is room no
+    // object uses (15 MB at 100,000 objects), held through the whole apply.
+    request.objects.shrink_to_fit();
     request.options.cast_by = c.identity();
     access::check_apply(&s, &c, &request).await?;
     admissible(&s, &request.objects, request.options.create_namespaces).await?;
