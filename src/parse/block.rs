@@ -31,23 +31,27 @@ use std::cell::RefCell;
 
 use serde_saphyr::granit_parser::ScalarStyle;
 
+use crate::parse::block_scalar;
 use crate::parse::budget::{MAX_BYTES, MAX_DEPTH};
 use crate::parse::node::{Anchor, Node, Value};
 use crate::parse::scalar::{self, scalar};
 use crate::source::Span;
 
-/// Whether the reader may look at `line`: printable ASCII, or a comment line (its first
-/// non-space character `#`) of printable characters. A comment line is skipped whole (the
-/// reader takes no scalar that spans lines), so what it holds never reaches the tree.
+/// Whether the reader may look at `line`: printable ASCII, or characters YAML counts as
+/// printable other than those some parsers read as breaks, blanks or marks (U+0085, U+2028,
+/// U+2029, U+FEFF, U+00A0 and the other Unicode spaces). A comment line may hold those spaces
+/// too: it is skipped whole, so what it holds never reaches the tree.
 fn readable(line: &str) -> bool {
     if line.bytes().all(|b| (b' '..=b'~').contains(&b)) {
         return true;
     }
-    line.trim_start_matches(' ').starts_with('#')
-        && line.chars().all(|c| {
-            matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF)
-                && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
-        })
+    let printable = |c: char| matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF);
+    line.chars()
+        .all(|c| printable(c) && (c.is_ascii() || !c.is_whitespace() && c != '\u{feff}'))
+        || line.trim_start_matches(' ').starts_with('#')
+            && line
+                .chars()
+                .all(|c| printable(c) && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
 /// An open block collection; its children so far are the nodes of the shared stack from
@@ -67,6 +71,12 @@ struct Reader<'a, 't> {
     levels: Vec<Level>,
     stack: Vec<Node>,
     root: Option<Node>,
+    /// The header of a block scalar whose lines follow the line just read.
+    block: Option<block_scalar::Header>,
+    /// The scalars anchored so far, by name.
+    anchors: Vec<(&'t str, Value)>,
+    /// Whether an alias repeated an anchored scalar.
+    aliased: bool,
 }
 
 /// The document's tree, or `None` when it is not in the subset.
@@ -85,8 +95,11 @@ pub(super) fn parse(at: &Anchor<'_>) -> Option<Node> {
             levels,
             stack,
             root: None,
+            block: None,
+            anchors: Vec::new(),
+            aliased: false,
         };
-        let root = read(&mut reader);
+        let root = read(&mut reader).filter(|root| !reader.aliased || within_written(root, text));
         // Keep the buffers for the next document, but not what a declined one left in them.
         let Reader {
             mut levels,
@@ -100,6 +113,14 @@ pub(super) fn parse(at: &Anchor<'_>) -> Option<Node> {
         }
         root
     })
+}
+
+/// Whether a tree with aliases builds no more nodes and scalar bytes than the text has bytes.
+/// Larger trees are left to serde-saphyr, which draws their expansion from the run's budget
+/// ([`super::budget::Invocation`]); for trees within the written size it would draw nothing.
+fn within_written(root: &Node, text: &str) -> bool {
+    let (nodes, bytes) = root.size();
+    nodes <= text.len() && bytes <= text.len()
 }
 
 thread_local! {
@@ -134,6 +155,16 @@ fn read(reader: &mut Reader<'_, '_>) -> Option<Node> {
         } else {
             started = true;
             reader.line(indent, content, line_start + indent)?;
+            if let Some(header) = reader.block.take() {
+                let block = block_scalar::read(text, (line_end + 1).min(text.len()), header)?;
+                let span = reader.span(block.start, block.end - block.start);
+                reader.stack.push(Node {
+                    span,
+                    value: Value::String(block.value),
+                });
+                line_start = block.resume;
+                continue;
+            }
         }
         line_start = line_end + 1;
     }
@@ -165,13 +196,13 @@ enum Start {
     Other,
 }
 
-impl Reader<'_, '_> {
+impl<'t> Reader<'_, 't> {
     fn span(&self, offset: usize, len: usize) -> Span {
         self.at.span(Some(offset as u64), Some(len as u64))
     }
 
     /// One content line: `indent` spaces, then `content` (no line end) at `offset`.
-    fn line(&mut self, indent: usize, content: &str, offset: usize) -> Option<()> {
+    fn line(&mut self, indent: usize, content: &'t str, offset: usize) -> Option<()> {
         if let Some(entry) = content.strip_prefix("- ") {
             return self.entry(indent, entry, offset);
         }
@@ -204,7 +235,7 @@ impl Reader<'_, '_> {
     }
 
     /// A `- ` entry whose dash is at column `indent`; `entry` follows the dash at `offset + 2`.
-    fn entry(&mut self, indent: usize, entry: &str, offset: usize) -> Option<()> {
+    fn entry(&mut self, indent: usize, entry: &'t str, offset: usize) -> Option<()> {
         let content = entry.trim_start_matches(' ');
         if content.is_empty()
             || content.starts_with('#')
@@ -250,12 +281,16 @@ impl Reader<'_, '_> {
 
     /// Pushes `key` into the innermost mapping, then its value from the rest of the line, or
     /// marks the value pending.
-    fn key_value(&mut self, key: Key, content: &str, offset: usize) -> Option<()> {
+    fn key_value(&mut self, key: Key, content: &'t str, offset: usize) -> Option<()> {
         let rest = &content[key.colon + 1..];
         self.stack.push(key.node);
         let trimmed = rest.trim_start_matches(' ');
         if trimmed.is_empty() || trimmed.starts_with('#') {
             self.levels.last_mut()?.pending = Some(offset + key.colon);
+            return Some(());
+        }
+        if trimmed.starts_with(['|', '>']) {
+            self.block = Some(block_scalar::header(trimmed, self.levels.last()?.indent)?);
             return Some(());
         }
         let at = offset + key.colon + 1 + (rest.len() - trimmed.len());
@@ -344,7 +379,7 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
             let (text, len) = quoted(content)?;
             (text, quote_style(bytes[0]), len)
         }
-        b if b.is_ascii_alphanumeric() || b == b'_' || b == b'/' => {
+        b if b.is_ascii_alphanumeric() || b == b'_' || b == b'/' || !b.is_ascii() => {
             // The first `:` followed by a blank or the line end ends a plain key.
             let Some(colon) = (0..bytes.len())
                 .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|&b| b == b' '))
@@ -376,8 +411,44 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
     }))
 }
 
-/// A scalar value filling the rest of a line (`content`, at `offset`), comments aside.
-fn value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> {
+/// A scalar value filling the rest of a line (`content`, at `offset`), comments aside: a
+/// scalar, an anchored scalar (`&name scalar`) or an alias of a scalar anchored before
+/// (`*name`). A name defined twice, or used before it is defined, is declined.
+fn value<'t>(reader: &mut Reader<'_, 't>, content: &'t str, offset: usize) -> Option<Node> {
+    let (sigil, name, rest) = match content.as_bytes()[0] {
+        b'&' | b'*' => {
+            let name_len = content[1..]
+                .bytes()
+                .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+                .unwrap_or(content.len() - 1);
+            let rest = &content[1 + name_len..];
+            if name_len == 0 || !(rest.is_empty() || rest.starts_with(' ')) {
+                return None;
+            }
+            (content.as_bytes()[0], &content[1..=name_len], rest)
+        }
+        _ => return scalar_value(reader, content, offset),
+    };
+    let defined = reader.anchors.iter().find(|(n, _)| *n == name);
+    if sigil == b'*' {
+        let value = defined?.1.clone();
+        reader.aliased = true;
+        return is_blank_or_comment(rest).then(|| Node {
+            span: reader.span(offset, 1 + name.len()),
+            value,
+        });
+    }
+    let scalar = rest.trim_start_matches(' ');
+    if defined.is_some() || scalar.is_empty() || scalar.starts_with(['&', '*', '#']) {
+        return None;
+    }
+    let node = scalar_value(reader, scalar, offset + content.len() - scalar.len())?;
+    reader.anchors.push((name, node.value.clone()));
+    Some(node)
+}
+
+/// [`value`] without anchor or alias.
+fn scalar_value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> {
     let bytes = content.as_bytes();
     let (text, style, len) = match bytes[0] {
         b'"' | b'\'' => {
@@ -389,6 +460,7 @@ fn value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> 
         }
         b'-' if bytes.get(1).is_none_or(|&b| b == b' ') => return None,
         b if b.is_ascii_alphanumeric()
+            || !b.is_ascii()
             || matches!(
                 b,
                 b'_' | b'.'
