@@ -16,6 +16,7 @@
 //! the shapes concerned); `tests/yaml_suite.rs` runs the official YAML test suite.
 
 mod block;
+mod block_alias;
 mod block_scalar;
 mod budget;
 mod conform;

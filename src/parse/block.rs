@@ -9,28 +9,32 @@
 //! that the caller falls back to the events path ([`super::events`]) and then to serde-saphyr,
 //! with the same results, spans and messages; a test compares the paths. The subset:
 //!
-//! - printable ASCII and `\n` only (no tab, `\r`, control or non-ASCII character), except
-//!   that a comment line may hold any character YAML counts as printable other than those some
-//!   parsers read as breaks or marks (U+0085, U+2028, U+2029, U+FEFF): comments in people's
-//!   own languages are common, and a line the reader skips cannot change the tree;
+//! - `\n` and the characters YAML counts as printable, other than those some parsers read as
+//!   breaks, blanks or marks (U+0085, U+2028, U+2029, U+FEFF, U+00A0 and the other Unicode
+//!   spaces; a comment line may hold the spaces): no tab, `\r` or control character. Offsets
+//!   are bytes, as granit-parser's spans;
 //! - blank and comment lines anywhere, a leading `---` line and a trailing `...` line;
-//! - block mappings whose keys are plain (starting with a letter, digit, `_` or `/`) or quoted
+//! - block mappings whose keys are plain (starting with a letter, digit, `_`, `/` or a
+//!   non-ASCII character) or quoted
 //!   without escapes, followed by `:` and a space or the line end;
 //! - block sequences of `- ` entries, indented under their key or at its indentation, each
 //!   entry holding a scalar or a mapping that starts on the dash's line;
 //! - scalar values on their key's or dash's line: plain (one line, starting with a character
 //!   that is no YAML indicator), single-quoted, or double-quoted without escapes; an empty value
-//!   after `key:` is null; comments after values.
+//!   after `key:` is null; comments after values; an anchor on such a scalar and an alias to
+//!   one ([`block_alias`]);
+//! - literal and folded block scalars as mapping values ([`block_scalar`]).
 //!
 //! Spans are those granit-parser reports: a scalar's text (quotes included), a mapping at its
 //! first key, a sequence at its first dash (or, indented no deeper than its key, at its first
-//! entry's content), an empty value at its key's colon.
+//! entry's content), an empty value at its key's colon, an alias at its `*name`.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 
 use serde_saphyr::granit_parser::ScalarStyle;
 
+use crate::parse::block_alias::Anchors;
 use crate::parse::block_scalar;
 use crate::parse::budget::{MAX_BYTES, MAX_DEPTH};
 use crate::parse::node::{Anchor, Node, Value};
@@ -73,10 +77,7 @@ struct Reader<'a, 't> {
     root: Option<Node>,
     /// The header of a block scalar whose lines follow the line just read.
     block: Option<block_scalar::Header>,
-    /// The scalars anchored so far, by name.
-    anchors: Vec<(&'t str, Value)>,
-    /// Whether an alias repeated an anchored scalar.
-    aliased: bool,
+    anchors: Anchors<'t>,
 }
 
 /// The document's tree, or `None` when it is not in the subset.
@@ -96,10 +97,9 @@ pub(super) fn parse(at: &Anchor<'_>) -> Option<Node> {
             stack,
             root: None,
             block: None,
-            anchors: Vec::new(),
-            aliased: false,
+            anchors: Anchors::default(),
         };
-        let root = read(&mut reader).filter(|root| !reader.aliased || within_written(root, text));
+        let root = read(&mut reader).filter(|root| reader.anchors.within_written(root, text));
         // Keep the buffers for the next document, but not what a declined one left in them.
         let Reader {
             mut levels,
@@ -113,14 +113,6 @@ pub(super) fn parse(at: &Anchor<'_>) -> Option<Node> {
         }
         root
     })
-}
-
-/// Whether a tree with aliases builds no more nodes and scalar bytes than the text has bytes.
-/// Larger trees are left to serde-saphyr, which draws their expansion from the run's budget
-/// ([`super::budget::Invocation`]); for trees within the written size it would draw nothing.
-fn within_written(root: &Node, text: &str) -> bool {
-    let (nodes, bytes) = root.size();
-    nodes <= text.len() && bytes <= text.len()
 }
 
 thread_local! {
@@ -411,44 +403,23 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
     }))
 }
 
-/// A scalar value filling the rest of a line (`content`, at `offset`), comments aside: a
-/// scalar, an anchored scalar (`&name scalar`) or an alias of a scalar anchored before
-/// (`*name`). A name defined twice, or used before it is defined, is declined.
+/// A value filling the rest of a line (`content`, at `offset`), comments aside: a scalar,
+/// an anchored scalar or an alias ([`block_alias`]).
 fn value<'t>(reader: &mut Reader<'_, 't>, content: &'t str, offset: usize) -> Option<Node> {
-    let (sigil, name, rest) = match content.as_bytes()[0] {
-        b'&' | b'*' => {
-            let name_len = content[1..]
-                .bytes()
-                .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-                .unwrap_or(content.len() - 1);
-            let rest = &content[1 + name_len..];
-            if name_len == 0 || !(rest.is_empty() || rest.starts_with(' ')) {
-                return None;
-            }
-            (content.as_bytes()[0], &content[1..=name_len], rest)
-        }
-        _ => return scalar_value(reader, content, offset),
-    };
-    let defined = reader.anchors.iter().find(|(n, _)| *n == name);
-    if sigil == b'*' {
-        let value = defined?.1.clone();
-        reader.aliased = true;
-        return is_blank_or_comment(rest).then(|| Node {
-            span: reader.span(offset, 1 + name.len()),
-            value,
-        });
+    let at = reader.at;
+    if !content.starts_with(['&', '*']) {
+        return scalar_value(at, content, offset);
     }
-    let scalar = rest.trim_start_matches(' ');
-    if defined.is_some() || scalar.is_empty() || scalar.starts_with(['&', '*', '#']) {
-        return None;
-    }
-    let node = scalar_value(reader, scalar, offset + content.len() - scalar.len())?;
-    reader.anchors.push((name, node.value.clone()));
-    Some(node)
+    reader.anchors.value(
+        content,
+        offset,
+        |offset, len| at.span(Some(offset as u64), Some(len as u64)),
+        |content, offset| scalar_value(at, content, offset),
+    )
 }
 
 /// [`value`] without anchor or alias.
-fn scalar_value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> {
+fn scalar_value(at: &Anchor<'_>, content: &str, offset: usize) -> Option<Node> {
     let bytes = content.as_bytes();
     let (text, style, len) = match bytes[0] {
         b'"' | b'\'' => {
@@ -488,7 +459,7 @@ fn scalar_value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option
         _ => return None,
     };
     Some(Node {
-        span: reader.span(offset, len),
+        span: at.span(Some(offset as u64), Some(len as u64)),
         value: scalar(text, style)?,
     })
 }
