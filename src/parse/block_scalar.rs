@@ -98,19 +98,17 @@ pub(super) fn read(text: &str, from: usize, header: Header) -> Option<Block> {
         }
         let m = *indent.get_or_insert(spaces);
         if spaces < m || m <= header.parent {
-            if last.is_none() {
-                return None;
-            }
+            last?;
             break (line_start + spaces, line_start);
         }
         if widest > m || content.starts_with('#') {
             return None;
         }
         let body = &line[m..];
-        let spaced = body.starts_with(' ');
+        let more_indented = body.starts_with(' ');
         match last {
             None => push_breaks(&mut value, empties),
-            Some((was_spaced, _)) if header.folded && !was_spaced && !spaced => {
+            Some((was_more, _)) if header.folded && !was_more && !more_indented => {
                 if empties == 0 {
                     value.push(' ');
                 } else {
@@ -121,7 +119,7 @@ pub(super) fn read(text: &str, from: usize, header: Header) -> Option<Block> {
         }
         start.get_or_insert(line_start + m);
         value.push_str(body);
-        last = Some((spaced, broken));
+        last = Some((more_indented, broken));
         empties = 0;
         line_start = line_end + 1;
     };

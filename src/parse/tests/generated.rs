@@ -260,109 +260,112 @@ fn tree() -> impl Strategy<Value = Tree> {
     prop_oneof![tree_of(KEYS, SCALARS), tree_of(SIMPLE_KEYS, SIMPLE_SCALARS)]
 }
 
+/// The state of [`block_text`]: the layout choices and the text so far.
+struct W<'c> {
+    choices: &'c [u8],
+    next: usize,
+    out: String,
+}
+impl W<'_> {
+    fn choice(&mut self, n: u8) -> u8 {
+        let c = self
+            .choices
+            .get(self.next % self.choices.len().max(1))
+            .copied();
+        self.next += 1;
+        c.unwrap_or(0) % n
+    }
+    fn end_line(&mut self, indent: usize) {
+        match self.choice(8) {
+            0 => self.out.push_str("  # c"),
+            1 => self.out.push_str("  "),
+            _ => {}
+        }
+        self.out.push('\n');
+        match self.choice(10) {
+            0 => self.out.push('\n'),
+            1 => {
+                let _ = writeln!(self.out, "{}# between", " ".repeat(indent));
+            }
+            _ => {}
+        }
+    }
+    /// A value after `key:` or `-` (nothing written yet after the indicator).
+    fn value(&mut self, tree: &Tree, indent: usize, under_key: bool) {
+        match tree {
+            Tree::Leaf(s) => {
+                self.out.push(' ');
+                self.out.push_str(s);
+                self.end_line(indent);
+            }
+            Tree::Block(header, lines) => self.block(header, lines, indent),
+            Tree::Map(entries) if !entries.is_empty() => {
+                self.end_line(indent);
+                let step = 1 + usize::from(self.choice(4));
+                self.map(entries, indent + step, None);
+            }
+            Tree::Seq(items) if !items.is_empty() => {
+                self.end_line(indent);
+                let step = if under_key && self.choice(2) == 0 {
+                    0
+                } else {
+                    1 + usize::from(self.choice(4))
+                };
+                self.seq(items, indent + step);
+            }
+            Tree::Map(_) => self.out.push_str(" {}\n"),
+            Tree::Seq(_) => self.out.push_str(" []\n"),
+        }
+    }
+    fn block(&mut self, header: &str, lines: &[&str], indent: usize) {
+        self.out.push(' ');
+        self.out.push_str(header);
+        self.out.push('\n');
+        let step = 1 + usize::from(self.choice(3));
+        for line in lines {
+            match *line {
+                "" => {}
+                " " => {
+                    let spaces = " ".repeat(usize::from(self.choice(5)));
+                    self.out.push_str(&spaces);
+                }
+                line => {
+                    self.out.push_str(&" ".repeat(indent + step));
+                    self.out.push_str(line);
+                }
+            }
+            self.out.push('\n');
+        }
+    }
+    fn map(&mut self, entries: &[(&str, Tree)], indent: usize, lead: Option<usize>) {
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if i > 0 || lead.is_none() {
+                self.out.push_str(&" ".repeat(indent));
+            }
+            self.out.push_str(k);
+            self.out.push(':');
+            self.value(v, indent, true);
+        }
+    }
+    fn seq(&mut self, items: &[Tree], indent: usize) {
+        for item in items {
+            self.out.push_str(&" ".repeat(indent));
+            self.out.push('-');
+            match item {
+                Tree::Map(entries) if !entries.is_empty() && self.choice(3) != 0 => {
+                    let gap = 1 + usize::from(self.choice(3));
+                    self.out.push_str(&" ".repeat(gap));
+                    self.map(entries, indent + 1 + gap, Some(indent + 1 + gap));
+                }
+                other => self.value(other, indent, false),
+            }
+        }
+    }
+}
+
 /// Writes `tree` as block YAML, taking layout choices (indentation, compact sequences,
 /// comments, blank lines, spaces) from `choices` in turn.
 fn block_text(tree: &Tree, choices: &[u8]) -> String {
-    struct W<'c> {
-        choices: &'c [u8],
-        next: usize,
-        out: String,
-    }
-    impl W<'_> {
-        fn choice(&mut self, n: u8) -> u8 {
-            let c = self
-                .choices
-                .get(self.next % self.choices.len().max(1))
-                .copied();
-            self.next += 1;
-            c.unwrap_or(0) % n
-        }
-        fn end_line(&mut self, indent: usize) {
-            match self.choice(8) {
-                0 => self.out.push_str("  # c"),
-                1 => self.out.push_str("  "),
-                _ => {}
-            }
-            self.out.push('\n');
-            match self.choice(10) {
-                0 => self.out.push('\n'),
-                1 => {
-                    let _ = writeln!(self.out, "{}# between", " ".repeat(indent));
-                }
-                _ => {}
-            }
-        }
-        /// A value after `key:` or `-` (nothing written yet after the indicator).
-        fn value(&mut self, tree: &Tree, indent: usize, under_key: bool) {
-            match tree {
-                Tree::Leaf(s) => {
-                    self.out.push(' ');
-                    self.out.push_str(s);
-                    self.end_line(indent);
-                }
-                Tree::Block(header, lines) => {
-                    self.out.push(' ');
-                    self.out.push_str(header);
-                    self.out.push('\n');
-                    let step = 1 + usize::from(self.choice(3));
-                    for line in lines {
-                        match *line {
-                            "" => {}
-                            " " => {
-                                let spaces = " ".repeat(usize::from(self.choice(5)));
-                                self.out.push_str(&spaces);
-                            }
-                            line => {
-                                self.out.push_str(&" ".repeat(indent + step));
-                                self.out.push_str(line);
-                            }
-                        }
-                        self.out.push('\n');
-                    }
-                }
-                Tree::Map(entries) if !entries.is_empty() => {
-                    self.end_line(indent);
-                    let step = 1 + usize::from(self.choice(4));
-                    self.map(entries, indent + step, None);
-                }
-                Tree::Seq(items) if !items.is_empty() => {
-                    self.end_line(indent);
-                    let step = if under_key && self.choice(2) == 0 {
-                        0
-                    } else {
-                        1 + usize::from(self.choice(4))
-                    };
-                    self.seq(items, indent + step);
-                }
-                Tree::Map(_) => self.out.push_str(" {}\n"),
-                Tree::Seq(_) => self.out.push_str(" []\n"),
-            }
-        }
-        fn map(&mut self, entries: &[(&str, Tree)], indent: usize, lead: Option<usize>) {
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 || lead.is_none() {
-                    self.out.push_str(&" ".repeat(indent));
-                }
-                self.out.push_str(k);
-                self.out.push(':');
-                self.value(v, indent, true);
-            }
-        }
-        fn seq(&mut self, items: &[Tree], indent: usize) {
-            for item in items {
-                self.out.push_str(&" ".repeat(indent));
-                self.out.push('-');
-                match item {
-                    Tree::Map(entries) if !entries.is_empty() && self.choice(3) != 0 => {
-                        let gap = 1 + usize::from(self.choice(3));
-                        self.out.push_str(&" ".repeat(gap));
-                        self.map(entries, indent + 1 + gap, Some(indent + 1 + gap));
-                    }
-                    other => self.value(other, indent, false),
-                }
-            }
-        }
-    }
     let mut w = W {
         choices,
         next: 0,
