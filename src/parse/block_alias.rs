@@ -5,7 +5,7 @@
 //! Out: the value's node, or `None` for what the reader declines: an anchor on anything but a
 //! scalar on the same line, a name defined twice, an alias to a name not defined before it (or
 //! defined on a collection or a key, which this reader never records), and names outside
-//! `[A-Za-z0-9_-]`.
+//! `[A-Za-z0-9_-]`, and more than [`MAX`] aliases or anchors in a document.
 //!
 //! The parse budget ([`super::budget::Invocation`]) draws only what a document builds beyond
 //! its written size, and only serde-saphyr draws. So a tree with aliases is taken only while it
@@ -16,11 +16,16 @@
 use crate::parse::node::{Node, Value};
 use crate::source::Span;
 
+/// Aliases, and anchors, the reader takes in one document. serde-saphyr refuses a document
+/// with 100 aliases or more and over ten per anchor, and more than 10,000 aliases in all; below
+/// 100 neither applies. Names are looked up one by one: few anchors keep that cheap.
+const MAX: usize = 99;
+
 /// The scalars anchored so far in one document.
 #[derive(Default)]
 pub(super) struct Anchors<'t> {
     defined: Vec<(&'t str, Value)>,
-    aliased: bool,
+    aliases: usize,
 }
 
 impl<'t> Anchors<'t> {
@@ -46,13 +51,20 @@ impl<'t> Anchors<'t> {
         let defined = self.defined.iter().find(|(n, _)| *n == name);
         if content.starts_with('*') {
             let value = defined?.1.clone();
-            self.aliased = true;
+            self.aliases += 1;
+            if self.aliases > MAX {
+                return None;
+            }
             return (after.is_empty() || after.starts_with('#')).then(|| Node {
                 span: span(offset, content.len() - rest.len()),
                 value,
             });
         }
-        if defined.is_some() || after.is_empty() || after.starts_with(['&', '*', '#']) {
+        if defined.is_some()
+            || self.defined.len() >= MAX
+            || after.is_empty()
+            || after.starts_with(['&', '*', '#'])
+        {
             return None;
         }
         let node = scalar(after, offset + content.len() - after.len())?;
@@ -63,7 +75,7 @@ impl<'t> Anchors<'t> {
     /// Whether the tree builds no more nodes and scalar bytes than `text` has bytes (always,
     /// without aliases).
     pub(super) fn within_written(&self, root: &Node, text: &str) -> bool {
-        if !self.aliased {
+        if self.aliases == 0 {
             return true;
         }
         let (nodes, bytes) = root.size();

@@ -245,6 +245,22 @@ fn line_reader_takes_block_scalars_anchors_and_non_ascii_scalars() {
     assert!(taken(&smaller).block);
 }
 
+/// From 100 aliases in a document on, serde-saphyr may refuse it (over ten aliases per
+/// anchor, or over 10,000): the line reader leaves such documents to it, and many anchors too.
+#[test]
+fn line_reader_leaves_many_aliases_to_serde_saphyr() {
+    let text = |aliases: usize| format!("a: &f \"on\"\nall:\n{}", "  - *f\n".repeat(aliases));
+    assert!(taken(&text(99)).block);
+    assert!(!taken(&text(100)).block);
+    let anchors = |n: usize| {
+        (0..n)
+            .map(|i| format!("k{i}: &a{i} v\n"))
+            .collect::<String>()
+    };
+    assert!(taken(&anchors(99)).block);
+    assert!(!taken(&anchors(100)).block);
+}
+
 /// Only alias expansion beyond the written size draws from the run's budget: an ordinary
 /// anchored document parses however little is left, any number of times; once nothing is left,
 /// documents that need serde-saphyr are refused.
