@@ -13,9 +13,11 @@
 //! their limits (`budget`); all three build the types of [`node`]. The tests in `tests.rs`
 //! check that all paths agree, spans included. Where the parser underneath departs from
 //! YAML 1.2, `conform` corrects the trees of the last two paths (the line reader takes none of
-//! the shapes concerned); `tests/yaml_suite.rs` runs the official YAML test suite.
+//! the shapes concerned, or reads them right itself); `tests/yaml_suite.rs` runs the official YAML test suite.
 
 mod block;
+mod block_alias;
+mod block_scalar;
 mod budget;
 mod conform;
 mod events;

@@ -9,46 +9,54 @@
 //! that the caller falls back to the events path ([`super::events`]) and then to serde-saphyr,
 //! with the same results, spans and messages; a test compares the paths. The subset:
 //!
-//! - printable ASCII and `\n` only (no tab, `\r`, control or non-ASCII character), except
-//!   that a comment line may hold any character YAML counts as printable other than those some
-//!   parsers read as breaks or marks (U+0085, U+2028, U+2029, U+FEFF): comments in people's
-//!   own languages are common, and a line the reader skips cannot change the tree;
+//! - `\n` and the characters YAML counts as printable, other than those some parsers read as
+//!   breaks, blanks or marks (U+0085, U+2028, U+2029, U+FEFF, U+00A0 and the other Unicode
+//!   spaces; a comment line may hold the spaces): no tab, `\r` or control character. Offsets
+//!   are bytes, as granit-parser's spans;
 //! - blank and comment lines anywhere, a leading `---` line and a trailing `...` line;
-//! - block mappings whose keys are plain (starting with a letter, digit, `_` or `/`) or quoted
+//! - block mappings whose keys are plain (starting with a letter, digit, `_`, `/` or a
+//!   non-ASCII character) or quoted
 //!   without escapes, followed by `:` and a space or the line end;
 //! - block sequences of `- ` entries, indented under their key or at its indentation, each
 //!   entry holding a scalar or a mapping that starts on the dash's line;
 //! - scalar values on their key's or dash's line: plain (one line, starting with a character
 //!   that is no YAML indicator), single-quoted, or double-quoted without escapes; an empty value
-//!   after `key:` is null; comments after values.
+//!   after `key:` is null; comments after values; an anchor on such a scalar and an alias to
+//!   one ([`block_alias`]);
+//! - literal and folded block scalars as mapping values ([`block_scalar`]).
 //!
 //! Spans are those granit-parser reports: a scalar's text (quotes included), a mapping at its
 //! first key, a sequence at its first dash (or, indented no deeper than its key, at its first
-//! entry's content), an empty value at its key's colon.
+//! entry's content), an empty value at its key's colon, an alias at its `*name`.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 
 use serde_saphyr::granit_parser::ScalarStyle;
 
+use crate::parse::block_alias::Anchors;
+use crate::parse::block_scalar;
 use crate::parse::budget::{MAX_BYTES, MAX_DEPTH};
 use crate::parse::flow_line;
 use crate::parse::node::{Anchor, Node, Value};
 use crate::parse::scalar::{self, scalar};
 use crate::source::Span;
 
-/// Whether the reader may look at `line`: printable ASCII, or a comment line (its first
-/// non-space character `#`) of printable characters. A comment line is skipped whole (the
-/// reader takes no scalar that spans lines), so what it holds never reaches the tree.
+/// Whether the reader may look at `line`: printable ASCII, or characters YAML counts as
+/// printable other than those some parsers read as breaks, blanks or marks (U+0085, U+2028,
+/// U+2029, U+FEFF, U+00A0 and the other Unicode spaces). A comment line may hold those spaces
+/// too: it is skipped whole, so what it holds never reaches the tree.
 fn readable(line: &str) -> bool {
     if line.bytes().all(|b| (b' '..=b'~').contains(&b)) {
         return true;
     }
-    line.trim_start_matches(' ').starts_with('#')
-        && line.chars().all(|c| {
-            matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF)
-                && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
-        })
+    let printable = |c: char| matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x1_0000..=0x10_FFFF);
+    line.chars()
+        .all(|c| printable(c) && (c.is_ascii() || !c.is_whitespace() && c != '\u{feff}'))
+        || line.trim_start_matches(' ').starts_with('#')
+            && line
+                .chars()
+                .all(|c| printable(c) && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
 }
 
 /// An open block collection; its children so far are the nodes of the shared stack from
@@ -68,6 +76,9 @@ struct Reader<'a, 't> {
     levels: Vec<Level>,
     stack: Vec<Node>,
     root: Option<Node>,
+    /// The header of a block scalar whose lines follow the line just read.
+    block: Option<block_scalar::Header>,
+    anchors: Anchors<'t>,
 }
 
 /// The document's tree, or `None` when it is not in the subset.
@@ -86,8 +97,10 @@ pub(super) fn parse(at: &Anchor<'_>) -> Option<Node> {
             levels,
             stack,
             root: None,
+            block: None,
+            anchors: Anchors::default(),
         };
-        let root = read(&mut reader);
+        let root = read(&mut reader).filter(|root| reader.anchors.within_written(root, text));
         // Keep the buffers for the next document, but not what a declined one left in them.
         let Reader {
             mut levels,
@@ -135,6 +148,16 @@ fn read(reader: &mut Reader<'_, '_>) -> Option<Node> {
         } else {
             started = true;
             reader.line(indent, content, line_start + indent)?;
+            if let Some(header) = reader.block.take() {
+                let block = block_scalar::read(text, (line_end + 1).min(text.len()), header)?;
+                let span = reader.span(block.start, block.end - block.start);
+                reader.stack.push(Node {
+                    span,
+                    value: Value::String(block.value),
+                });
+                line_start = block.resume;
+                continue;
+            }
         }
         line_start = line_end + 1;
     }
@@ -166,13 +189,13 @@ enum Start {
     Other,
 }
 
-impl Reader<'_, '_> {
+impl<'t> Reader<'_, 't> {
     fn span(&self, offset: usize, len: usize) -> Span {
         self.at.span(Some(offset as u64), Some(len as u64))
     }
 
     /// One content line: `indent` spaces, then `content` (no line end) at `offset`.
-    fn line(&mut self, indent: usize, content: &str, offset: usize) -> Option<()> {
+    fn line(&mut self, indent: usize, content: &'t str, offset: usize) -> Option<()> {
         if let Some(entry) = content.strip_prefix("- ") {
             return self.entry(indent, entry, offset);
         }
@@ -205,7 +228,7 @@ impl Reader<'_, '_> {
     }
 
     /// A `- ` entry whose dash is at column `indent`; `entry` follows the dash at `offset + 2`.
-    fn entry(&mut self, indent: usize, entry: &str, offset: usize) -> Option<()> {
+    fn entry(&mut self, indent: usize, entry: &'t str, offset: usize) -> Option<()> {
         let content = entry.trim_start_matches(' ');
         if content.is_empty()
             || content.starts_with('#')
@@ -251,12 +274,16 @@ impl Reader<'_, '_> {
 
     /// Pushes `key` into the innermost mapping, then its value from the rest of the line, or
     /// marks the value pending.
-    fn key_value(&mut self, key: Key, content: &str, offset: usize) -> Option<()> {
+    fn key_value(&mut self, key: Key, content: &'t str, offset: usize) -> Option<()> {
         let rest = &content[key.colon + 1..];
         self.stack.push(key.node);
         let trimmed = rest.trim_start_matches(' ');
         if trimmed.is_empty() || trimmed.starts_with('#') {
             self.levels.last_mut()?.pending = Some(offset + key.colon);
+            return Some(());
+        }
+        if trimmed.starts_with(['|', '>']) {
+            self.block = Some(block_scalar::header(trimmed, self.levels.last()?.indent)?);
             return Some(());
         }
         let at = offset + key.colon + 1 + (rest.len() - trimmed.len());
@@ -345,7 +372,7 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
             let (text, len) = quoted(content)?;
             (text, quote_style(bytes[0]), len)
         }
-        b if b.is_ascii_alphanumeric() || b == b'_' || b == b'/' => {
+        b if b.is_ascii_alphanumeric() || b == b'_' || b == b'/' || !b.is_ascii() => {
             // The first `:` followed by a blank or the line end ends a plain key.
             let Some(colon) = (0..bytes.len())
                 .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|&b| b == b' '))
@@ -377,8 +404,27 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
     }))
 }
 
-/// A scalar value filling the rest of a line (`content`, at `offset`), comments aside.
-fn value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> {
+/// A value filling the rest of a line (`content`, at `offset`), comments aside: a scalar,
+/// an anchored scalar, an alias ([`block_alias`]) or a one-line flow collection
+/// ([`flow_line`]).
+fn value<'t>(reader: &mut Reader<'_, 't>, content: &'t str, offset: usize) -> Option<Node> {
+    let at = reader.at;
+    if content.starts_with(['{', '[']) {
+        return flow_line::value(at, content, offset, reader.levels.len());
+    }
+    if !content.starts_with(['&', '*']) {
+        return scalar_value(at, content, offset);
+    }
+    reader.anchors.value(
+        content,
+        offset,
+        |offset, len| at.span(Some(offset as u64), Some(len as u64)),
+        |content, offset| scalar_value(at, content, offset),
+    )
+}
+
+/// [`value`] without anchor or alias.
+fn scalar_value(at: &Anchor<'_>, content: &str, offset: usize) -> Option<Node> {
     let bytes = content.as_bytes();
     let (text, style, len) = match bytes[0] {
         b'"' | b'\'' => {
@@ -389,8 +435,8 @@ fn value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> 
             (text, quote_style(bytes[0]), len)
         }
         b'-' if bytes.get(1).is_none_or(|&b| b == b' ') => return None,
-        b'{' | b'[' => return flow_line::value(reader.at, content, offset, reader.levels.len()),
         b if b.is_ascii_alphanumeric()
+            || !b.is_ascii()
             || matches!(
                 b,
                 b'_' | b'.'
@@ -418,7 +464,7 @@ fn value(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Node> 
         _ => return None,
     };
     Some(Node {
-        span: reader.span(offset, len),
+        span: at.span(Some(offset as u64), Some(len as u64)),
         value: scalar(text, style)?,
     })
 }

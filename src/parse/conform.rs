@@ -4,7 +4,8 @@
 //!
 //! In: a parsed tree or scalar and where its text sits ([`Anchor`]). Out: the same, corrected,
 //! or a [`SyntaxError`] for what YAML forbids but the parser accepted. The line reader
-//! ([`super::block`]) takes none of these shapes, so only the other two paths come here. The
+//! ([`super::block`]) takes none of these shapes but block scalars, which it reads right at the
+//! end of a text itself, so only the other two paths come here. The
 //! checks run on the text only when a cheap test says they may apply: this is on the path of
 //! every document the line reader declines.
 

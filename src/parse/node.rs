@@ -66,6 +66,29 @@ impl Node {
         }
     }
 
+    /// The nodes and scalar bytes of the tree.
+    pub(super) fn size(&self) -> (usize, usize) {
+        let mut nodes = 0;
+        let mut bytes = 0;
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            nodes += 1;
+            match &node.value {
+                Value::String(s) => bytes += s.len(),
+                Value::Binary(b) => bytes += b.len(),
+                Value::Seq(items) => stack.extend(items),
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        stack.push(k);
+                        stack.push(v);
+                    }
+                }
+                Value::Bool(_) | Value::Float(_) | Value::Int(_) | Value::Null => {}
+            }
+        }
+        (nodes, bytes)
+    }
+
     #[must_use]
     pub fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.value {

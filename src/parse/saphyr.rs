@@ -33,7 +33,7 @@ pub(super) fn parse(at: &Anchor<'_>, budget: &Invocation) -> Result<Node, Syntax
     match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(at.text, options) {
         Ok(raw) => {
             let root = attach(raw, at)?;
-            let (nodes, bytes) = size(&root);
+            let (nodes, bytes) = root.size();
             budget.draw_expansion(nodes, bytes, at.text.len());
             Ok(root)
         }
@@ -47,29 +47,6 @@ pub(super) fn parse(at: &Anchor<'_>, budget: &Invocation) -> Result<Node, Syntax
             Err(error)
         }
     }
-}
-
-/// The nodes and scalar bytes of a built tree.
-fn size(node: &Node) -> (usize, usize) {
-    let mut nodes = 0;
-    let mut bytes = 0;
-    let mut stack = vec![node];
-    while let Some(node) = stack.pop() {
-        nodes += 1;
-        match &node.value {
-            Value::String(s) => bytes += s.len(),
-            Value::Binary(b) => bytes += b.len(),
-            Value::Seq(items) => stack.extend(items),
-            Value::Map(entries) => {
-                for (k, v) in entries {
-                    stack.push(k);
-                    stack.push(v);
-                }
-            }
-            Value::Bool(_) | Value::Float(_) | Value::Int(_) | Value::Null => {}
-        }
-    }
-    (nodes, bytes)
 }
 
 /// The node tree as serde-saphyr hands it over: spans relative to the parsed text, not yet

@@ -94,13 +94,41 @@ proptest! {
 #[derive(Clone, Debug)]
 enum Tree {
     Leaf(&'static str),
+    /// A block scalar: its header and its lines (an empty one is a blank line; one of spaces,
+    /// spaces only).
+    Block(&'static str, Vec<&'static str>),
     Map(Vec<(&'static str, Tree)>),
     Seq(Vec<Tree>),
 }
 
 const KEYS: &[&str] = &[
-    "name", "data", "a b", "8080", "true", "null", "\"q\"", "'s'", "'it''s'", "a:b", "k_1", "x.y",
-    "/p", "-x", "~", ".k", "a#b", "a #b", "\"e\\n\"", "\"a\" ", "1.5", "0x1F",
+    "name",
+    "data",
+    "a b",
+    "8080",
+    "true",
+    "null",
+    "\"q\"",
+    "'s'",
+    "'it''s'",
+    "a:b",
+    "k_1",
+    "x.y",
+    "/p",
+    "-x",
+    "~",
+    ".k",
+    "a#b",
+    "a #b",
+    "\"e\\n\"",
+    "\"a\" ",
+    "1.5",
+    "0x1F",
+    "größe",
+    "'ключ'",
+    "日本",
+    "&k a",
+    "*a",
 ];
 
 const SCALARS: &[&str] = &[
@@ -151,11 +179,36 @@ const SCALARS: &[&str] = &[
     "$v",
     "\\",
     "ü",
+    "grüß dich",
+    "\"grüß dich\"",
+    "'日本語'",
+    "ü # ç",
+    "é:x",
+    "\u{a0}x",
+    "x\u{2028}y",
+    "x\u{85}",
+    "&b 'q'",
+    "*b",
+    "&a 1",
+    "&b ü",
+    "&a",
+    "*a # c",
+    "*c",
+];
+
+const HEADERS: &[&str] = &[
+    "|", "|-", "|+", ">", ">-", ">+", "|2", ">1-", "|+1", "|  # c", "|0", "|#c", "|--", ">x",
+];
+
+const BLOCK_LINES: &[&str] = &[
+    "x", "y z", "", "", " ", "  more", " s", "ü ö", "# not", "\tt", "a: b", "- x", "x  ",
 ];
 
 /// Keys and scalars of the line reader's subset, so that most documents built only from
 /// them stay in it.
-const SIMPLE_KEYS: &[&str] = &["name", "data", "key", "value", "a b", "8080", "'q'", "k_1"];
+const SIMPLE_KEYS: &[&str] = &[
+    "name", "data", "key", "value", "a b", "8080", "'q'", "k_1", "größe",
+];
 const SIMPLE_SCALARS: &[&str] = &[
     "a",
     "info",
@@ -173,13 +226,27 @@ const SIMPLE_SCALARS: &[&str] = &[
     "http://h:1/p",
     "--x",
     "(x)",
+    "ü",
+    "\"grüß dich\"",
+    "&a x",
+    "&b 'y'",
+    "*a",
+    "*b",
 ];
 
 fn tree_of(
     keys: &'static [&'static str],
     scalars: &'static [&'static str],
 ) -> impl Strategy<Value = Tree> {
-    let leaf = prop::sample::select(scalars).prop_map(Tree::Leaf);
+    let block = (
+        prop::sample::select(HEADERS),
+        prop::collection::vec(prop::sample::select(BLOCK_LINES), 0..6),
+    )
+        .prop_map(|(header, lines)| Tree::Block(header, lines));
+    let leaf = prop_oneof![
+        4 => prop::sample::select(scalars).prop_map(Tree::Leaf),
+        1 => block,
+    ];
     leaf.prop_recursive(4, 40, 5, move |inner| {
         prop_oneof![
             prop::collection::vec((prop::sample::select(keys), inner.clone()), 0..5)
@@ -193,89 +260,112 @@ fn tree() -> impl Strategy<Value = Tree> {
     prop_oneof![tree_of(KEYS, SCALARS), tree_of(SIMPLE_KEYS, SIMPLE_SCALARS)]
 }
 
+/// The state of [`block_text`]: the layout choices and the text so far.
+struct W<'c> {
+    choices: &'c [u8],
+    next: usize,
+    out: String,
+}
+impl W<'_> {
+    fn choice(&mut self, n: u8) -> u8 {
+        let c = self
+            .choices
+            .get(self.next % self.choices.len().max(1))
+            .copied();
+        self.next += 1;
+        c.unwrap_or(0) % n
+    }
+    fn end_line(&mut self, indent: usize) {
+        match self.choice(8) {
+            0 => self.out.push_str("  # c"),
+            1 => self.out.push_str("  "),
+            _ => {}
+        }
+        self.out.push('\n');
+        match self.choice(10) {
+            0 => self.out.push('\n'),
+            1 => {
+                let _ = writeln!(self.out, "{}# between", " ".repeat(indent));
+            }
+            _ => {}
+        }
+    }
+    /// A value after `key:` or `-` (nothing written yet after the indicator).
+    fn value(&mut self, tree: &Tree, indent: usize, under_key: bool) {
+        match tree {
+            Tree::Leaf(s) => {
+                self.out.push(' ');
+                self.out.push_str(s);
+                self.end_line(indent);
+            }
+            Tree::Block(header, lines) => self.block(header, lines, indent),
+            Tree::Map(entries) if !entries.is_empty() => {
+                self.end_line(indent);
+                let step = 1 + usize::from(self.choice(4));
+                self.map(entries, indent + step, None);
+            }
+            Tree::Seq(items) if !items.is_empty() => {
+                self.end_line(indent);
+                let step = if under_key && self.choice(2) == 0 {
+                    0
+                } else {
+                    1 + usize::from(self.choice(4))
+                };
+                self.seq(items, indent + step);
+            }
+            Tree::Map(_) => self.out.push_str(" {}\n"),
+            Tree::Seq(_) => self.out.push_str(" []\n"),
+        }
+    }
+    fn block(&mut self, header: &str, lines: &[&str], indent: usize) {
+        self.out.push(' ');
+        self.out.push_str(header);
+        self.out.push('\n');
+        let step = 1 + usize::from(self.choice(3));
+        for line in lines {
+            match *line {
+                "" => {}
+                " " => {
+                    let spaces = " ".repeat(usize::from(self.choice(5)));
+                    self.out.push_str(&spaces);
+                }
+                line => {
+                    self.out.push_str(&" ".repeat(indent + step));
+                    self.out.push_str(line);
+                }
+            }
+            self.out.push('\n');
+        }
+    }
+    fn map(&mut self, entries: &[(&str, Tree)], indent: usize, lead: Option<usize>) {
+        for (i, (k, v)) in entries.iter().enumerate() {
+            if i > 0 || lead.is_none() {
+                self.out.push_str(&" ".repeat(indent));
+            }
+            self.out.push_str(k);
+            self.out.push(':');
+            self.value(v, indent, true);
+        }
+    }
+    fn seq(&mut self, items: &[Tree], indent: usize) {
+        for item in items {
+            self.out.push_str(&" ".repeat(indent));
+            self.out.push('-');
+            match item {
+                Tree::Map(entries) if !entries.is_empty() && self.choice(3) != 0 => {
+                    let gap = 1 + usize::from(self.choice(3));
+                    self.out.push_str(&" ".repeat(gap));
+                    self.map(entries, indent + 1 + gap, Some(indent + 1 + gap));
+                }
+                other => self.value(other, indent, false),
+            }
+        }
+    }
+}
+
 /// Writes `tree` as block YAML, taking layout choices (indentation, compact sequences,
 /// comments, blank lines, spaces) from `choices` in turn.
 fn block_text(tree: &Tree, choices: &[u8]) -> String {
-    struct W<'c> {
-        choices: &'c [u8],
-        next: usize,
-        out: String,
-    }
-    impl W<'_> {
-        fn choice(&mut self, n: u8) -> u8 {
-            let c = self
-                .choices
-                .get(self.next % self.choices.len().max(1))
-                .copied();
-            self.next += 1;
-            c.unwrap_or(0) % n
-        }
-        fn end_line(&mut self, indent: usize) {
-            match self.choice(8) {
-                0 => self.out.push_str("  # c"),
-                1 => self.out.push_str("  "),
-                _ => {}
-            }
-            self.out.push('\n');
-            match self.choice(10) {
-                0 => self.out.push('\n'),
-                1 => {
-                    let _ = writeln!(self.out, "{}# between", " ".repeat(indent));
-                }
-                _ => {}
-            }
-        }
-        /// A value after `key:` or `-` (nothing written yet after the indicator).
-        fn value(&mut self, tree: &Tree, indent: usize, under_key: bool) {
-            match tree {
-                Tree::Leaf(s) => {
-                    self.out.push(' ');
-                    self.out.push_str(s);
-                    self.end_line(indent);
-                }
-                Tree::Map(entries) if !entries.is_empty() => {
-                    self.end_line(indent);
-                    let step = 1 + usize::from(self.choice(4));
-                    self.map(entries, indent + step, None);
-                }
-                Tree::Seq(items) if !items.is_empty() => {
-                    self.end_line(indent);
-                    let step = if under_key && self.choice(2) == 0 {
-                        0
-                    } else {
-                        1 + usize::from(self.choice(4))
-                    };
-                    self.seq(items, indent + step);
-                }
-                Tree::Map(_) => self.out.push_str(" {}\n"),
-                Tree::Seq(_) => self.out.push_str(" []\n"),
-            }
-        }
-        fn map(&mut self, entries: &[(&str, Tree)], indent: usize, lead: Option<usize>) {
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 || lead.is_none() {
-                    self.out.push_str(&" ".repeat(indent));
-                }
-                self.out.push_str(k);
-                self.out.push(':');
-                self.value(v, indent, true);
-            }
-        }
-        fn seq(&mut self, items: &[Tree], indent: usize) {
-            for item in items {
-                self.out.push_str(&" ".repeat(indent));
-                self.out.push('-');
-                match item {
-                    Tree::Map(entries) if !entries.is_empty() && self.choice(3) != 0 => {
-                        let gap = 1 + usize::from(self.choice(3));
-                        self.out.push_str(&" ".repeat(gap));
-                        self.map(entries, indent + 1 + gap, Some(indent + 1 + gap));
-                    }
-                    other => self.value(other, indent, false),
-                }
-            }
-        }
-    }
     let mut w = W {
         choices,
         next: 0,
@@ -289,9 +379,14 @@ fn block_text(tree: &Tree, choices: &[u8]) -> String {
         Tree::Map(entries) => w.map(entries, indent, None),
         Tree::Seq(items) => w.seq(items, indent),
         Tree::Leaf(s) => w.out.push_str(s),
+        Tree::Block(..) => w.value(tree, indent, false),
     }
     if w.choice(5) == 0 {
         w.out.push_str("...\n");
+    }
+    // The end of a file may have no line break.
+    if w.choice(4) == 0 {
+        w.out.pop();
     }
     w.out
 }
@@ -333,6 +428,94 @@ proptest! {
         let mut text = block_text(&tree, &choices);
         if let Some((at, edit)) = edit {
             text = perturb(&text, at, edit);
+        }
+        if let Err(e) = paths_agree(&text) {
+            return Err(TestCaseError::fail(e));
+        }
+    }
+}
+
+/// One value of [`anchored_text`]: a scalar, an anchored scalar, an alias, or a block scalar
+/// (header, lines, extra indentation).
+#[derive(Clone, Debug)]
+enum Item {
+    Scalar(&'static str),
+    Anchor(u8, &'static str),
+    Alias(u8),
+    Block(&'static str, Vec<&'static str>, u8),
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        prop::sample::select(SIMPLE_SCALARS).prop_map(Item::Scalar),
+        (0u8..3, prop::sample::select(SIMPLE_SCALARS)).prop_map(|(n, s)| Item::Anchor(n, s)),
+        (0u8..3).prop_map(Item::Alias),
+        (
+            prop::sample::select(HEADERS),
+            prop::collection::vec(prop::sample::select(BLOCK_LINES), 0..6),
+            0u8..3,
+        )
+            .prop_map(|(h, lines, step)| Item::Block(h, lines, step)),
+    ]
+}
+
+/// A document of mapping values and list entries holding the items, as runefiles hold
+/// anchors, aliases and block scalars.
+fn anchored_text(items: &[(bool, Item)]) -> String {
+    let mut out = String::new();
+    for (i, (in_list, item)) in items.iter().enumerate() {
+        let column = if *in_list {
+            let _ = write!(out, "l{i}:\n  - k: ");
+            4
+        } else {
+            let _ = write!(out, "k{i}: ");
+            0
+        };
+        match item {
+            Item::Scalar(s) => out.push_str(s),
+            Item::Anchor(n, s) => {
+                let _ = write!(out, "&a{n} {s}");
+            }
+            Item::Alias(n) => {
+                let _ = write!(out, "*a{n}");
+            }
+            Item::Block(header, lines, step) => {
+                out.push_str(header);
+                for line in lines {
+                    out.push('\n');
+                    match *line {
+                        "" => {}
+                        " " => out.push_str(&" ".repeat(column + usize::from(*step))),
+                        line => {
+                            out.push_str(&" ".repeat(column + 1 + usize::from(*step)));
+                            out.push_str(line);
+                        }
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Documents with anchors, aliases, block scalars and non-ASCII scalars, and small edits
+    /// of them: every path that builds a tree builds serde-saphyr's.
+    #[test]
+    fn paths_agree_on_anchors_and_block_scalars(
+        items in prop::collection::vec((any::<bool>(), item()), 1..8),
+        edit in prop::option::of((any::<prop::sample::Index>(), any::<u8>())),
+        unterminated in any::<bool>(),
+    ) {
+        let mut text = anchored_text(&items);
+        if let Some((at, edit)) = edit {
+            text = perturb(&text, at, edit);
+        }
+        if unterminated {
+            text.pop();
         }
         if let Err(e) = paths_agree(&text) {
             return Err(TestCaseError::fail(e));
