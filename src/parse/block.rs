@@ -410,7 +410,13 @@ fn key(reader: &Reader<'_, '_>, content: &str, offset: usize) -> Option<Start> {
 fn value<'t>(reader: &mut Reader<'_, 't>, content: &'t str, offset: usize) -> Option<Node> {
     let at = reader.at;
     if content.starts_with(['{', '[']) {
-        return flow_line::value(at, content, offset, reader.levels.len());
+        return flow_line::value(
+            at,
+            content,
+            offset,
+            reader.levels.len(),
+            &mut reader.anchors,
+        );
     }
     if !content.starts_with(['&', '*']) {
         return scalar_value(at, content, offset);

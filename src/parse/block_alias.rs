@@ -38,38 +38,47 @@ impl<'t> Anchors<'t> {
         span: impl FnOnce(usize, usize) -> Span,
         scalar: impl FnOnce(&'t str, usize) -> Option<Node>,
     ) -> Option<Node> {
-        let name_len = content[1..]
-            .bytes()
-            .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
-            .unwrap_or(content.len() - 1);
+        let name_len = name_len(&content[1..]);
         let name = &content[1..=name_len];
         let rest = &content[1 + name_len..];
         let after = rest.trim_start_matches(' ');
         if name.is_empty() || !(rest.is_empty() || rest.len() > after.len()) {
             return None;
         }
-        let defined = self.defined.iter().find(|(n, _)| *n == name);
         if content.starts_with('*') {
-            let value = defined?.1.clone();
-            self.aliases += 1;
-            if self.aliases > MAX {
-                return None;
-            }
+            let value = self.alias(name)?;
             return (after.is_empty() || after.starts_with('#')).then(|| Node {
                 span: span(offset, content.len() - rest.len()),
                 value,
             });
         }
-        if defined.is_some()
-            || self.defined.len() >= MAX
-            || after.is_empty()
-            || after.starts_with(['&', '*', '#'])
-        {
+        if self.is_defined(name) || after.is_empty() || after.starts_with(['&', '*', '#']) {
             return None;
         }
         let node = scalar(after, offset + content.len() - after.len())?;
-        self.defined.push((name, node.value.clone()));
+        self.define(name, &node.value)?;
         Some(node)
+    }
+
+    /// The value anchored as `name`, counted as one more alias; `None` for a name not anchored
+    /// before, or past [`MAX`] aliases.
+    pub(super) fn alias(&mut self, name: &str) -> Option<Value> {
+        let value = self.defined.iter().find(|(n, _)| *n == name)?.1.clone();
+        self.aliases += 1;
+        (self.aliases <= MAX).then_some(value)
+    }
+
+    fn is_defined(&self, name: &str) -> bool {
+        self.defined.iter().any(|(n, _)| *n == name)
+    }
+
+    /// Anchors `value` as `name`; `None` for a name anchored before, or past [`MAX`] anchors.
+    pub(super) fn define(&mut self, name: &'t str, value: &Value) -> Option<()> {
+        if self.is_defined(name) || self.defined.len() >= MAX {
+            return None;
+        }
+        self.defined.push((name, value.clone()));
+        Some(())
     }
 
     /// Whether the tree builds no more nodes and scalar bytes than `text` has bytes (always,
@@ -81,4 +90,12 @@ impl<'t> Anchors<'t> {
         let (nodes, bytes) = root.size();
         nodes <= text.len() && bytes <= text.len()
     }
+}
+
+/// The length of the anchor or alias name at the start of `text`: the characters this reader
+/// takes in names (`[A-Za-z0-9_-]`).
+pub(super) fn name_len(text: &str) -> usize {
+    text.bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        .unwrap_or(text.len())
 }

@@ -20,11 +20,15 @@
 //!   character that is no YAML indicator; it ends at `,[]{}`, at a `:` followed by a blank or
 //!   one of those, or at spaces before another such end), or a quoted scalar without escapes
 //!   (`''` in single quotes);
+//! - an anchor on such a scalar (`&name value`) and an alias to a scalar anchored before it,
+//!   here or on the block lines around ([`super::block_alias`], which also keeps the tree
+//!   within the document's written size);
 //! - printable ASCII only.
 //!
 //! It declines everything else: a collection or scalar that goes on past the line (a comment
 //! inside the brackets does), `?` keys, a pair inside a sequence (`[a: b]`), a key or value
-//! left empty (`{a}`, `{a: , b}`), `{"a":b}`, anchors, aliases, tags, escapes, and nesting
+//! left empty (`{a}`, `{a: , b}`), `{"a":b}`, a merge key `<<`, anchors on collections or
+//! keys, aliases to anything not anchored before, tags, escapes, and nesting
 //! past [`MAX_DEPTH`] (counting the block collections around it), as the events path does.
 //!
 //! Spans are those granit-parser reports: a collection at its opening bracket (one byte), a
@@ -34,6 +38,7 @@ use std::borrow::Cow;
 
 use serde_saphyr::granit_parser::ScalarStyle;
 
+use crate::parse::block_alias::{self, Anchors};
 use crate::parse::budget::MAX_DEPTH;
 use crate::parse::node::{Anchor, Node, Value};
 use crate::parse::scalar::{self, scalar};
@@ -45,13 +50,20 @@ const MAX_KEY: usize = 1000;
 
 /// The flow collection at the start of `content` (at `offset` in the document), inside `depth`
 /// open collections; the rest of the line must be blank or a comment. `None`: declined.
-pub(super) fn value(at: &Anchor<'_>, content: &str, offset: usize, depth: usize) -> Option<Node> {
+pub(super) fn value<'t>(
+    at: &Anchor<'t>,
+    content: &'t str,
+    offset: usize,
+    depth: usize,
+    anchors: &mut Anchors<'t>,
+) -> Option<Node> {
     let mut flow = Flow {
         at,
         bytes: content.as_bytes(),
         text: content,
         pos: 0,
         offset,
+        anchors,
     };
     let node = match flow.peek()? {
         b'{' => flow.map(depth)?,
@@ -67,12 +79,14 @@ pub(super) fn value(at: &Anchor<'_>, content: &str, offset: usize, depth: usize)
 
 struct Flow<'a, 't> {
     at: &'a Anchor<'t>,
-    bytes: &'a [u8],
-    text: &'a str,
+    bytes: &'t [u8],
+    text: &'t str,
     /// The next byte to read, in `text`.
     pos: usize,
     /// Where `text` starts in the document.
     offset: usize,
+    /// The document's anchored scalars, shared with the block lines around.
+    anchors: &'a mut Anchors<'t>,
 }
 
 /// The bytes that end a plain scalar in a flow collection, and that may not start one.
@@ -80,7 +94,7 @@ fn is_flow(byte: u8) -> bool {
     matches!(byte, b',' | b'[' | b']' | b'{' | b'}')
 }
 
-impl Flow<'_, '_> {
+impl<'t> Flow<'_, 't> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -141,6 +155,10 @@ impl Flow<'_, '_> {
             }
             let key_start = self.pos;
             let key = self.key()?;
+            // A merge key, quoted or not, is for serde-saphyr to judge.
+            if matches!(&key.value, Value::String(text) if text == "<<") {
+                return None;
+            }
             self.skip_spaces();
             if self.pos - key_start > MAX_KEY {
                 return None;
@@ -184,6 +202,8 @@ impl Flow<'_, '_> {
             b'{' => self.map(depth),
             b'[' => self.seq(depth),
             b'"' | b'\'' => self.quoted(),
+            b'*' => self.alias(),
+            b'&' => self.anchored(depth),
             first => {
                 let next = self.bytes.get(self.pos + 1).copied();
                 // `-` starts a plain scalar only before a character that may go on with it.
@@ -213,6 +233,43 @@ impl Flow<'_, '_> {
                 Some(self.node_at(start, end, value))
             }
         }
+    }
+
+    /// An alias at `pos` to a scalar anchored before it, ending where an entry may end.
+    fn alias(&mut self) -> Option<Node> {
+        let (start, name) = self.name()?;
+        if !matches!(self.peek(), None | Some(b' ' | b',' | b']' | b'}')) {
+            return None;
+        }
+        let value = self.anchors.alias(name)?;
+        Some(self.node_at(start, self.pos, value))
+    }
+
+    /// A scalar at `pos` with an anchor before it (`&name value`): the scalar's node.
+    fn anchored(&mut self, depth: usize) -> Option<Node> {
+        let (_, name) = self.name()?;
+        if self.peek() != Some(b' ') {
+            return None;
+        }
+        self.skip_spaces();
+        if matches!(self.peek()?, b'{' | b'[' | b'&' | b'*' | b'#') {
+            return None;
+        }
+        let node = self.node(depth)?;
+        self.anchors.define(name, &node.value)?;
+        Some(node)
+    }
+
+    /// The name of the anchor or alias whose indicator is at `pos`: where it starts, and the
+    /// name; `pos` moves past it.
+    fn name(&mut self) -> Option<(usize, &'t str)> {
+        let start = self.pos;
+        let len = block_alias::name_len(&self.text[start + 1..]);
+        if len == 0 {
+            return None;
+        }
+        self.pos = start + 1 + len;
+        Some((start, &self.text[start + 1..self.pos]))
     }
 
     /// A mapping key at `pos`: plain or quoted.

@@ -50,7 +50,6 @@ fn line_reader_takes_one_line_flow_collections() {
         "a: {a:b}\n",
         "a: {? a: b}\n",
         "a: [? a]\n",
-        "a: [&x a, *x]\n",
         "a: [!t a]\n",
         "a: [\"a\\nb\"]\n",
         "a: ['a\n  b']\n",
@@ -86,6 +85,47 @@ fn line_reader_takes_one_line_flow_collections() {
 
 /// Flow collections nest up to the depth the events path takes, counting the block
 /// collections around them; deeper ones go to serde-saphyr.
+/// Anchors on flow scalars and aliases to them, shared with the block lines around: taken
+/// only where the other paths build the same tree (the anchored corpus of the benchmarks).
+#[test]
+fn line_reader_takes_anchored_flow_scalars() {
+    let taken_by_reader = [
+        "a: [&x a, *x]\n",
+        "a: {k: &v fast, c: *v}\n",
+        "a: &v x\nb: [*v, *v ]\n",
+        "a: [&v 'q', {b: *v}]\nc: *v\n",
+        "a: [&v   \"q\" , *v,]\n",
+        "configmap: {name: c, data: [{key: mode, value: &level fast}, {key: copy, value: *level}]}\n",
+    ];
+    for text in taken_by_reader {
+        assert!(taken(text).block, "the line reader should take {text:?}");
+    }
+    let declined = [
+        "a: [*x]\n",
+        "a: [*x, &x a]\n",
+        "a: [&x a, &x b]\n",
+        "a: [&x {b: c}]\n",
+        "a: [&x [b]]\n",
+        "a: [&x &y a]\n",
+        "a: [&x *y]\n",
+        "a: [&x]\n",
+        "a: [&x , b]\n",
+        "a: [&x a, *x.y]\n",
+        "a: [&x a, *x:b]\n",
+        "a: {&x k: v}\n",
+        "a: &x k\nb: {*x : v}\n",
+        "a: {\"<<\": b}\n",
+        "a: ['<<': b]\n",
+        "a: [&é a]\n",
+    ];
+    for text in declined {
+        assert!(
+            !taken(text).block,
+            "the line reader should leave {text:?} to the others"
+        );
+    }
+}
+
 #[test]
 fn line_reader_flow_depth_is_the_events_path_depth() {
     use crate::parse::budget::MAX_DEPTH;
@@ -205,6 +245,12 @@ const FLOW_SCALARS: &[&str] = &[
     "|",
     "@x",
     "a  b",
+    "&a x",
+    "&b 'y'",
+    "*a",
+    "*b",
+    "&a",
+    "*a b",
 ];
 const FLOW_KEYS: &[&str] = &[
     "name", "data", "a b", "8080", "true", "null", "'q'", "\"k\"", "k_1", "/p", "a:b", "a#b", "-x",
