@@ -96,7 +96,7 @@ impl From<RunnerError> for ApiError {
 /// body is echoed.
 pub struct JsonBody<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
@@ -120,8 +120,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::bad_request("the request body could not be read".to_owned())
             }
         })?;
-        // Decoded as it is read: each chunk goes once the reader is past it.
-        let read = read_json(body);
+        // Decoded as it is read: each chunk goes once the reader is past it; on the blocking
+        // pool, since decoding a large batch takes long enough to stall an async worker.
+        let read = tokio::task::spawn_blocking(move || read_json(body))
+            .await
+            .map_err(|join| ApiError::internal(&format!("body decoding failed: {join}")))?;
         read.map(JsonBody).map_err(|(path, message)| {
             ApiError::bad_request(format!(
                 "the request body is not valid at `{path}`: {}",
