@@ -77,16 +77,22 @@ pub fn read_all(
             }
             continue;
         }
-        for path in expand(arg, recursive)? {
-            if seen.insert(identity(&path)) {
+        // A repository with one resource per file is thousands of files: the system calls
+        // that tell them apart and read them run on every core.
+        let expanded = expand(arg, recursive)?;
+        let identities = crate::par::map(&expanded, |path| identity(path));
+        for (path, identity) in expanded.into_iter().zip(identities) {
+            if seen.insert(identity) {
                 paths.push(Some(path));
             }
         }
     }
+    let read = crate::par::map(&paths, |path| read_bytes(path.as_deref()));
     paths
         .into_iter()
-        .map(|path| {
-            let bytes = read_bytes(path.as_deref())?;
+        .zip(read)
+        .map(|(path, bytes)| {
+            let bytes = bytes?;
             let name = path
                 .as_ref()
                 .map_or_else(|| "<stdin>".to_owned(), |p| p.display().to_string());
@@ -171,18 +177,29 @@ fn runefiles_in(
     if !visited.insert((meta.dev(), meta.ino())) {
         return Ok(Vec::new());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+    // The entry's own type costs no system call; only a symbolic link is followed to learn
+    // whether it leads to a directory.
+    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)
         .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
+        .map(|e| {
+            e.map(|e| {
+                let path = e.path();
+                let is_dir = match e.file_type() {
+                    Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+                    _ => path.is_dir(),
+                };
+                (path, is_dir)
+            })
+        })
         .collect::<Result<_, _>>()
         .map_err(io)?;
     entries.sort();
     let mut files = Vec::new();
-    for entry in entries {
+    for (entry, is_dir) in entries {
         let hidden = entry
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if entry.is_dir() {
+        if is_dir {
             if recursive && !hidden {
                 files.extend(runefiles_in(&entry, true, visited)?);
             }
