@@ -201,12 +201,18 @@ fn serve_or_token(serve: &ServeArgs, command: Option<TokenCommand>) -> Result<()
     }
 }
 
-/// Before runed holds a key: no core dumps, and no KEK in its environment (issue #12). The
-/// hand-over may re-execute runed, which then comes here again and turns dumps off once more
-/// (an exec makes a process dumpable again).
+/// Before runed holds a key: no core dumps, few malloc arenas, and no KEK in its environment
+/// (issues #12, #14). The arena limit and the hand-over may re-execute runed, which then comes
+/// here again and turns dumps off once more (an exec makes a process dumpable again).
 fn harden(config: &ServerConfig) -> Result<(), RunedError> {
     crate::server::harden::no_core_dumps()
         .map_err(|e| RunedError::Failed(format!("cannot turn core dumps off: {e}")))?;
+    if let Err(error) = crate::server::arenas::limit() {
+        crate::server::log::warn(&format!(
+            "cannot re-execute runed with {} set; it runs with glibc's default arenas: {error}",
+            crate::server::arenas::VAR
+        ));
+    }
     crate::server::kek_env::hand_over(&config.kek).map_err(failed)
 }
 

@@ -2,6 +2,7 @@
 //! `runed` serves it over HTTP ([`http`]) and runs `process:` services ([`runner`]); `rune` runs
 //! the engine embedded when no server is configured (and runs no services then).
 
+pub mod arenas;
 pub mod audit;
 pub mod backend;
 pub mod clock;

@@ -345,6 +345,8 @@ fn runed_keeps_no_core_dump_and_no_kek_in_its_environment() {
         "not runed's environment: {environ:?}"
     );
     assert!(!environ.contains("RUNE_TEST_KEK"), "{environ:?}");
+    // Re-executed with two malloc arenas as well (issue #14).
+    assert!(environ.contains("MALLOC_ARENA_MAX=2"), "{environ:?}");
     assert!(!environ.contains(KEY), "the key is in the environment");
 
     server
@@ -392,4 +394,22 @@ fn a_kek_file_others_can_read_is_warned_about_and_a_world_writable_one_refused()
         stderr.contains("writable by every user") && stderr.contains("0666"),
         "{stderr}"
     );
+}
+
+/// An operator's own `MALLOC_ARENA_MAX` is kept: runed sets two arenas only when the
+/// environment says nothing (issue #14).
+#[test]
+fn runed_keeps_an_operators_arena_limit() {
+    if !nix::unistd::geteuid().is_root() {
+        return cannot_run_here("reading a non-dumpable process's environ needs root");
+    }
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let mut command = runed_command(&tmp.path().join("data"));
+    command.env("MALLOC_ARENA_MAX", "4");
+    let server = Server::spawn(command, &[]);
+    let environ = std::fs::read(PathBuf::from("/proc").join(server.pid()).join("environ"))
+        .expect("read environ as root");
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(environ.contains("MALLOC_ARENA_MAX=4"), "{environ:?}");
+    assert!(!environ.contains("MALLOC_ARENA_MAX=2"), "{environ:?}");
 }
