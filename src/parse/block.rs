@@ -441,25 +441,7 @@ fn scalar_value(at: &Anchor<'_>, content: &str, offset: usize) -> Option<Node> {
             (text, quote_style(bytes[0]), len)
         }
         b'-' if bytes.get(1).is_none_or(|&b| b == b' ') => return None,
-        b if b.is_ascii_alphanumeric()
-            || !b.is_ascii()
-            || matches!(
-                b,
-                b'_' | b'.'
-                    | b'/'
-                    | b'~'
-                    | b'+'
-                    | b'-'
-                    | b'('
-                    | b')'
-                    | b'='
-                    | b'<'
-                    | b'$'
-                    | b'^'
-                    | b'\\'
-                    | b';'
-            ) =>
-        {
+        b if b.is_ascii_alphanumeric() || !b.is_ascii() || b == b'-' || scalar::starts_plain(b) => {
             let end = find_pair(content, b' ', b'#').unwrap_or(content.len());
             let text = content[..end].trim_end_matches(' ');
             if find_pair(text, b':', b' ').is_some() || text.ends_with(':') {

@@ -208,21 +208,7 @@ impl<'t> Flow<'_, 't> {
                 let next = self.bytes.get(self.pos + 1).copied();
                 // `-` starts a plain scalar only before a character that may go on with it.
                 let starts = first.is_ascii_alphanumeric()
-                    || matches!(
-                        first,
-                        b'_' | b'.'
-                            | b'/'
-                            | b'~'
-                            | b'+'
-                            | b'('
-                            | b')'
-                            | b'='
-                            | b'<'
-                            | b'$'
-                            | b'^'
-                            | b'\\'
-                            | b';'
-                    )
+                    || scalar::starts_plain(first)
                     || first == b'-' && next.is_some_and(|b| b != b' ' && !is_flow(b));
                 if !starts {
                     return None;

@@ -32,6 +32,17 @@ pub(super) fn key(node: Node, at: &Anchor<'_>) -> Node {
     }
 }
 
+/// The punctuation a plain scalar the line readers take may start with (letters and digits
+/// may too; `-` only where it cannot be a sequence entry). The other indicators (anchors,
+/// aliases, tags, block scalars, quotes, flow brackets, comments, `?`, `:`, `%`, `@` and the
+/// backtick) start something else or nothing.
+pub(super) fn starts_plain(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'_' | b'.' | b'/' | b'~' | b'+' | b'(' | b')' | b'=' | b'<' | b'$' | b'^' | b'\\' | b';'
+    )
+}
+
 /// A scalar as serde-saphyr's `deserialize_any` resolves it (YAML 1.2 core schema with strict
 /// booleans), or `None` where that resolution is not replicated here.
 pub(super) fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
