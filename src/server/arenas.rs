@@ -9,8 +9,6 @@
 //! itself (the same binary, arguments and pid) with it set. An operator's own value is kept,
 //! and `process:` services start from an environment of their own, without it.
 
-use std::os::unix::process::CommandExt as _;
-
 /// The variable glibc reads when a process starts.
 pub const VAR: &str = "MALLOC_ARENA_MAX";
 
@@ -24,10 +22,8 @@ pub fn limit() -> Result<(), std::io::Error> {
     if !cfg!(target_env = "gnu") || std::env::var_os(VAR).is_some() {
         return Ok(());
     }
-    let error = std::process::Command::new("/proc/self/exe")
-        .arg0(std::env::args_os().next().unwrap_or_default())
-        .args(std::env::args_os().skip(1))
-        .env(VAR, ARENAS)
-        .exec();
+    let error = crate::server::harden::reexec(|command| {
+        command.env(VAR, ARENAS);
+    });
     Err(error)
 }

@@ -1,4 +1,5 @@
-//! What runed does to its own process before it holds a key (issue #12): no core dumps.
+//! What runed does to its own process before it holds a key (issue #12): no core dumps; and
+//! how it re-executes itself when what it changes is read only at a start ([`reexec`]).
 //!
 //! A core dump of runed holds whatever was in memory — the KEK, DEKs, plaintext on its way in or
 //! out — written to disk where the dump handler puts it. So runed sets `RLIMIT_CORE` to 0 (soft
@@ -14,4 +15,17 @@ use nix::sys::resource::{Resource, setrlimit};
 pub fn no_core_dumps() -> Result<(), nix::Error> {
     setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
     nix::sys::prctl::set_dumpable(false)
+}
+
+/// Replaces runed's image with itself — the same binary (`/proc/self/exe`), arguments and pid
+/// — with `change` made to the command (its environment): what glibc and `/proc/<pid>/environ`
+/// read only at a start. Returns only why it failed.
+pub fn reexec(change: impl FnOnce(&mut std::process::Command)) -> std::io::Error {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = std::process::Command::new("/proc/self/exe");
+    command
+        .arg0(std::env::args_os().next().unwrap_or_default())
+        .args(std::env::args_os().skip(1));
+    change(&mut command);
+    command.exec()
 }

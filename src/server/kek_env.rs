@@ -14,7 +14,6 @@
 //! a log line.
 
 use std::io::Read as _;
-use std::os::unix::process::CommandExt as _;
 use std::sync::Mutex;
 
 use zeroize::Zeroizing;
@@ -74,13 +73,11 @@ pub fn hand_over(config: &KekConfig) -> Result<(), HandoverError> {
     drop(writer);
     drop(value);
     let fd = std::os::fd::AsRawFd::as_raw_fd(&read);
-    let mut command = std::process::Command::new("/proc/self/exe");
-    command
-        .arg0(std::env::args_os().next().unwrap_or_default())
-        .args(std::env::args_os().skip(1))
-        .env_remove(&config.env_var)
-        .env(HANDOVER_FD, fd.to_string());
-    let source = command.exec();
+    let source = crate::server::harden::reexec(|command| {
+        command
+            .env_remove(&config.env_var)
+            .env(HANDOVER_FD, fd.to_string());
+    });
     Err(HandoverError::Exec {
         var: config.env_var.clone(),
         source,
