@@ -117,6 +117,14 @@ fn run(dir: &Path, server: &Server, token: &str, args: &[&str]) -> Run {
     ran
 }
 
+/// A reseal refused (exit 6) with the finding `code` at `at` (`file:line:`).
+#[track_caller]
+fn refused_with(ran: &Run, code: &str, at: &str) {
+    assert_eq!(ran.code, 6, "{}", ran.stderr);
+    assert!(ran.stderr.contains(code), "{}", ran.stderr);
+    assert!(ran.stderr.contains(at), "{}", ran.stderr);
+}
+
 #[track_caller]
 fn ok(ran: Run) -> Run {
     assert_eq!(
@@ -267,17 +275,7 @@ fn values_sealed_for_another_place_are_refused() {
     let wrong = pasted(&by_server);
     std::fs::write(dir.join("wrong.yaml"), &wrong).unwrap();
     let refused = run(&dir, &server, &admin, &["seal", "--reseal", "wrong.yaml"]);
-    assert_eq!(refused.code, 6, "{}", refused.stderr);
-    assert!(
-        refused.stderr.contains("E-SEALED-PLACE"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("wrong.yaml:6:"),
-        "{}",
-        refused.stderr
-    );
+    refused_with(&refused, "E-SEALED-PLACE", "wrong.yaml:6:");
     assert_eq!(
         std::fs::read_to_string(dir.join("wrong.yaml")).unwrap(),
         wrong
@@ -307,30 +305,10 @@ fn values_sealed_for_another_place_are_refused() {
         &admin,
         &["seal", "--reseal", "mine.yaml", "--key-file", "mine.key"],
     );
-    assert_eq!(refused.code, 6, "{}", refused.stderr);
-    assert!(
-        refused.stderr.contains("E-SEALED-PLACE"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("mine.yaml:6:"),
-        "{}",
-        refused.stderr
-    );
+    refused_with(&refused, "E-SEALED-PLACE", "mine.yaml:6:");
     // Without the key file the server cannot open it: refused too, naming file and line.
     let unopened = run(&dir, &server, &admin, &["seal", "--reseal", "mine.yaml"]);
-    assert_eq!(unopened.code, 6, "{}", unopened.stderr);
-    assert!(
-        unopened.stderr.contains("mine.yaml:6:"),
-        "{}",
-        unopened.stderr
-    );
-    assert!(
-        unopened.stderr.contains("W-SEALED-UNOPENED"),
-        "{}",
-        unopened.stderr
-    );
+    refused_with(&unopened, "W-SEALED-UNOPENED", "mine.yaml:6:");
     assert_eq!(
         std::fs::read_to_string(dir.join("mine.yaml")).unwrap(),
         wrong

@@ -123,10 +123,11 @@ struct Server<'g> {
 
 impl Server<'_> {
     fn target(&mut self) -> Result<&Target, CliError> {
-        if self.target.is_none() {
-            self.target = Some(target::select(self.global)?);
-        }
-        Ok(self.target.as_ref().expect("selected above"))
+        let target = match self.target.take() {
+            Some(target) => target,
+            None => target::select(self.global)?,
+        };
+        Ok(self.target.insert(target))
     }
 }
 
