@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 
+use super::generated::Choices;
 use super::{paths_agree, taken};
 
 #[test]
@@ -304,22 +305,7 @@ fn flow_tree() -> impl Strategy<Value = Flow> {
     ]
 }
 
-/// Layout choices, taken in turn.
-struct Choices<'c> {
-    choices: &'c [u8],
-    next: usize,
-}
-
 impl Choices<'_> {
-    fn pick(&mut self, n: u8) -> u8 {
-        let c = self
-            .choices
-            .get(self.next % self.choices.len().max(1))
-            .copied();
-        self.next += 1;
-        c.unwrap_or(0) % n
-    }
-
     /// Mostly none, sometimes one or two spaces.
     fn spaces(&mut self, out: &mut String) {
         let n = [0, 0, 0, 1, 2][usize::from(self.pick(5))];
@@ -412,7 +398,7 @@ proptest! {
         broken in prop::option::of((any::<prop::sample::Index>(), any::<u8>())),
     ) {
         let mut flow = String::new();
-        flow_line(&tree, &mut Choices { choices: &choices, next: 0 }, &mut flow);
+        flow_line(&tree, &mut Choices::new(&choices), &mut flow);
         if !matches!(tree, Flow::Leaf(_)) {
             let mut text = in_block(&flow, context, after);
             if let Some((at, insert)) = broken {
@@ -444,14 +430,7 @@ fn generated_flow_lines_are_mostly_taken() {
     for seed in 0..=255u8 {
         flow.clear();
         let choices = [seed, seed.wrapping_mul(7), seed.wrapping_add(3)];
-        flow_line(
-            &tree,
-            &mut Choices {
-                choices: &choices,
-                next: 0,
-            },
-            &mut flow,
-        );
+        flow_line(&tree, &mut Choices::new(&choices), &mut flow);
         let text = in_block(&flow, seed, 0);
         taken_count += usize::from(taken(&text).block);
     }

@@ -260,20 +260,36 @@ fn tree() -> impl Strategy<Value = Tree> {
     prop_oneof![tree_of(KEYS, SCALARS), tree_of(SIMPLE_KEYS, SIMPLE_SCALARS)]
 }
 
-/// The state of [`block_text`]: the layout choices and the text so far.
-struct W<'c> {
+/// Layout choices, taken in turn (round and round).
+pub(super) struct Choices<'c> {
     choices: &'c [u8],
     next: usize,
-    out: String,
 }
-impl W<'_> {
-    fn choice(&mut self, n: u8) -> u8 {
+
+impl<'c> Choices<'c> {
+    pub(super) fn new(choices: &'c [u8]) -> Self {
+        Self { choices, next: 0 }
+    }
+
+    /// The next choice among `n`.
+    pub(super) fn pick(&mut self, n: u8) -> u8 {
         let c = self
             .choices
             .get(self.next % self.choices.len().max(1))
             .copied();
         self.next += 1;
         c.unwrap_or(0) % n
+    }
+}
+
+/// The state of [`block_text`]: the layout choices and the text so far.
+struct W<'c> {
+    choices: Choices<'c>,
+    out: String,
+}
+impl W<'_> {
+    fn choice(&mut self, n: u8) -> u8 {
+        self.choices.pick(n)
     }
     fn end_line(&mut self, indent: usize) {
         match self.choice(8) {
@@ -367,8 +383,7 @@ impl W<'_> {
 /// comments, blank lines, spaces) from `choices` in turn.
 fn block_text(tree: &Tree, choices: &[u8]) -> String {
     let mut w = W {
-        choices,
-        next: 0,
+        choices: Choices::new(choices),
         out: String::new(),
     };
     if w.choice(4) == 0 {
