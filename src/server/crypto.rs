@@ -52,7 +52,7 @@ pub struct Kek {
     id: String,
     key: Zeroizing<[u8; KEY_LEN]>,
     /// Derived once: every sealed value of every plan is digested under it.
-    digest_key: Zeroizing<[u8; 32]>,
+    digest_key: digest::DigestKey,
 }
 
 impl std::fmt::Debug for Kek {
@@ -109,7 +109,23 @@ impl Kek {
     /// The keyed digest of a sealed value's text for `namespace/name/key` (see [`digest`]): it
     /// names the text without revealing it, and only this KEK makes or checks it.
     pub fn sealed_digest(&self, namespace: &str, name: &str, key: &str, armor: &str) -> String {
-        digest::sealed_text(self.digest_key.as_slice(), namespace, name, key, armor)
+        digest::sealed_text(&self.digest_key, namespace, name, key, armor)
+    }
+
+    /// Whether `digest` is [`Kek::sealed_digest`] of the same text, compared in constant time.
+    pub fn is_sealed_digest(
+        &self,
+        digest: &str,
+        namespace: &str,
+        name: &str,
+        key: &str,
+        armor: &str,
+    ) -> bool {
+        let given = digest::sealed_text_hex(&self.digest_key, [namespace, name, key, armor]);
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            given.as_slice(),
+            digest.as_bytes(),
+        ))
     }
 
     /// A value stored beside the data that proves, at the next start, that the same KEK is

@@ -10,13 +10,13 @@
 //! digests under another KEK (after a rotation) no longer match, so those values are opened
 //! once more and the next apply records digests under the new KEK.
 //!
-//! HMAC is written out here (RFC 2104, a dozen lines over `sha2`) because the `hmac` crate of
-//! this `sha2` generation is not among the dependencies; it is checked against RFC 4231.
+//! HMAC is the `hmac` crate's: the key's inner and outer states are computed once per KEK
+//! ([`DigestKey`]) and copied for each digest, so a digest costs the hash of its text only.
 
-use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
-const BLOCK: usize = 64;
+type HmacSha256 = Hmac<Sha256>;
 
 /// Every plan digests every sealed value: hex by table, not by the formatting machinery.
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -24,63 +24,54 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// The label the digest key is derived under: no other use of the KEK shares it.
 const KEY_LABEL: &[u8] = b"rune sealed-text digest key v1";
 
-/// HMAC-SHA-256 of the concatenation of `parts` under `key` (at most one block long).
-pub(super) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut block = Zeroizing::new([0u8; BLOCK]);
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    let mut pad = Zeroizing::new([0u8; BLOCK]);
-    for (p, k) in pad.iter_mut().zip(block.iter()) {
-        *p = k ^ 0x36;
-    }
-    inner.update(pad.as_slice());
+/// A KEK's digest key, keyed once (its state is wiped when dropped, like every copy of it).
+#[derive(Clone)]
+pub(super) struct DigestKey(HmacSha256);
+
+/// HMAC-SHA-256 of the concatenation of `parts` under `key`.
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed(key);
     for part in parts {
-        inner.update(part);
+        mac.update(part);
     }
-    let inner = inner.finalize();
-    for (p, k) in pad.iter_mut().zip(block.iter()) {
-        *p = k ^ 0x5c;
-    }
-    Sha256::new()
-        .chain_update(pad.as_slice())
-        .chain_update(inner)
-        .finalize()
-        .into()
+    mac.finalize().into_bytes().into()
+}
+
+fn keyed(key: &[u8]) -> HmacSha256 {
+    // HMAC takes a key of any length (a long one is hashed first): this cannot fail.
+    HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
 /// The digest key of a KEK.
-pub(super) fn derive_key(kek: &[u8]) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new(hmac(kek, &[KEY_LABEL]))
+pub(super) fn derive_key(kek: &[u8]) -> DigestKey {
+    let key = zeroize::Zeroizing::new(hmac(kek, &[KEY_LABEL]));
+    DigestKey(keyed(key.as_slice()))
 }
 
 /// The digest of `armor` sealed for `namespace/name/key`, as lowercase hex. Every part is
 /// length-prefixed, so no two different inputs share the digested bytes.
 pub(super) fn sealed_text(
-    digest_key: &[u8],
+    digest_key: &DigestKey,
     namespace: &str,
     name: &str,
     key: &str,
     armor: &str,
 ) -> String {
-    let mut framed = Vec::with_capacity(64 + armor.len());
-    for part in [
-        b"rune sealed-text v1".as_slice(),
-        namespace.as_bytes(),
-        name.as_bytes(),
-        key.as_bytes(),
-        armor.as_bytes(),
-    ] {
-        framed.extend((part.len() as u64).to_be_bytes());
-        framed.extend(part);
+    let hex = sealed_text_hex(digest_key, [namespace, name, key, armor]);
+    hex.iter().map(|&b| char::from(b)).collect()
+}
+
+/// [`sealed_text`] as bytes on the stack: a re-plan compares one per sealed value.
+pub(super) fn sealed_text_hex(digest_key: &DigestKey, parts: [&str; 4]) -> [u8; 64] {
+    let mut mac = digest_key.0.clone();
+    for part in std::iter::once("rune sealed-text v1").chain(parts) {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
     }
-    let mut hex = String::with_capacity(64);
-    for b in hmac(digest_key, &[&framed]) {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    let mut hex = [0u8; 64];
+    for (pair, b) in hex.chunks_exact_mut(2).zip(mac.finalize().into_bytes()) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xf)];
     }
     hex
 }
@@ -88,6 +79,7 @@ pub(super) fn sealed_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest as _;
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().fold(String::new(), |mut hex, b| {
@@ -123,24 +115,26 @@ mod tests {
         let one = derive_key(&[1; 32]);
         let two = derive_key(&[2; 32]);
         let armor = "-----BEGIN AGE ENCRYPTED FILE-----\nabc\n-----END AGE ENCRYPTED FILE-----\n";
-        let digest = sealed_text(one.as_slice(), "default", "db", "password", armor);
+        let digest = sealed_text(&one, "default", "db", "password", armor);
         assert_eq!(digest.len(), 64);
         assert_eq!(
             digest,
-            sealed_text(one.as_slice(), "default", "db", "password", armor)
+            sealed_text(&one, "default", "db", "password", armor)
         );
         assert_ne!(
             digest,
-            sealed_text(two.as_slice(), "default", "db", "password", armor)
+            sealed_text(&two, "default", "db", "password", armor)
         );
         assert_ne!(
             digest,
-            sealed_text(one.as_slice(), "default", "db", "username", armor)
+            sealed_text(&one, "default", "db", "username", armor)
         );
         assert_ne!(
             digest,
-            sealed_text(one.as_slice(), "default", "dbp", "assword", armor)
+            sealed_text(&one, "default", "dbp", "assword", armor)
         );
+        let parts = ["default", "db", "password", armor];
+        assert_eq!(sealed_text_hex(&one, parts).as_slice(), digest.as_bytes());
         // Not a plain hash of the text.
         assert_ne!(digest, hex(&Sha256::digest(armor.as_bytes())));
     }

@@ -1,6 +1,7 @@
 //! Sealed values (SPEC §6): opened with the server's identity, only at their place.
 
 use super::{cast, each_backend, key, secret};
+use crate::plan::Action;
 use crate::resource::Kind;
 use crate::secrets::{Keys, Place};
 use crate::server::engine::{Engine, EngineError, Settings};
@@ -175,6 +176,44 @@ fn a_changed_sealed_value_is_opened_and_planned() {
             .plan(std::slice::from_ref(&changed), &BatchOptions::default())
             .unwrap();
         assert_eq!(plan.changes[0].keys.as_ref().unwrap().changed, ["password"]);
+    });
+}
+
+/// In a batch large enough to be opened on several threads, values taken from the store by
+/// their text and values opened anew each land in their own secret.
+#[test]
+fn a_large_batch_keeps_each_secret_with_its_own_values() {
+    each_backend(|backend| {
+        let engine = backend.engine(Settings::default());
+        let sealed = |i: usize, value: &str| {
+            let name = format!("s{i}");
+            sealed_secret(&engine, &name, &name, &[("v", value)])
+        };
+        let batch: Vec<Desired> = (0..520).map(|i| sealed(i, &format!("value-{i}"))).collect();
+        cast(&engine, &batch).unwrap();
+        let mut next = batch.clone();
+        next[7] = sealed(7, "changed");
+        next[300] = sealed(300, "value-300");
+        let plan = engine.plan(&next, &BatchOptions::default()).unwrap();
+        let changed: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::Unchanged)
+            .map(|c| c.key.name.as_str())
+            .collect();
+        assert_eq!(changed, ["s7"]);
+        cast(&engine, &next).unwrap();
+        for (i, value) in [
+            (7, "changed"),
+            (8, "value-8"),
+            (300, "value-300"),
+            (519, "value-519"),
+        ] {
+            let (data, _) = engine
+                .materialise(&key(Kind::Secret, "default", &format!("s{i}")))
+                .unwrap();
+            assert_eq!(data["v"].expose().as_str(), value);
+        }
     });
 }
 
