@@ -3,6 +3,11 @@
 //! while the chunks were joined into one buffer, and once more beside the decoded batch. Each
 //! chunk is let go (wiped, when runed holds it alone) as soon as the reader is past it.
 //!
+//! A body of up to [`JOIN_AT_MOST`] bytes is joined into one buffer instead: JSON decodes
+//! several times faster from a slice than from a stream (a re-plan of 1,000 sealed secrets
+//! sends 1.4 MB, and spent half of runed's time in the streaming decoder), and a few MB held
+//! twice for a moment is nothing beside a large batch's decoded objects.
+//!
 //! In: a request, under the router's body limit and the connection's body read timeout. Out:
 //! a [`Read`] of its body, or why it could not be read: too large (413), too slow (408) or
 //! broken. Must not happen here: a chunk read past and kept until the whole body is decoded.
@@ -58,11 +63,32 @@ fn classify(error: &(dyn std::error::Error + 'static)) -> Unread {
     Unread::Broken
 }
 
+/// The largest body joined into one buffer to be decoded; a larger one is read as a stream.
+pub(crate) const JOIN_AT_MOST: usize = 8 << 20;
+
 /// A body's chunks, read front to back; each is dropped once read past.
 pub(crate) struct Chunks {
     chunks: VecDeque<Bytes>,
     /// How far into the front chunk the reader is.
     at: usize,
+}
+
+impl Chunks {
+    /// The whole body in one buffer, which wipes itself when dropped; the chunks are let go
+    /// (wiped, when runed holds them alone) as they are copied. `None` above [`JOIN_AT_MOST`].
+    pub(crate) fn joined(&mut self) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        let len: usize = self.chunks.iter().map(Bytes::len).sum::<usize>() - self.at;
+        if len > JOIN_AT_MOST {
+            return None;
+        }
+        let mut joined = zeroize::Zeroizing::new(Vec::with_capacity(len));
+        while let Some(chunk) = self.chunks.pop_front() {
+            joined.extend_from_slice(&chunk[self.at..]);
+            self.at = 0;
+            wipe(chunk);
+        }
+        Some(joined)
+    }
 }
 
 impl Read for Chunks {
@@ -157,6 +183,20 @@ mod tests {
         }
     }
 
+    /// `text` in chunks of `size` bytes, decoded from the stream of chunks (as a body over
+    /// [`super::JOIN_AT_MOST`] is).
+    fn streamed(text: &str, size: usize) -> Value {
+        let chunks = super::Chunks {
+            chunks: text
+                .as_bytes()
+                .chunks(size)
+                .map(Bytes::copy_from_slice)
+                .collect(),
+            at: 0,
+        };
+        crate::server::http::error::read_streamed::<Value>(chunks).expect("a valid body")
+    }
+
     /// A body decoded from its chunks as they come is the body decoded at once, whatever the
     /// chunks' size; a key given twice is still refused at its path, in a late chunk as in
     /// the first.
@@ -167,6 +207,11 @@ mod tests {
             .collect();
         let text = json!({"objects": objects}).to_string();
         for size in [1, 7, 4096, text.len()] {
+            // Joined (it is under 8 MB) and, through `streamed`, read as a stream.
+            assert_eq!(
+                streamed(&text, size),
+                serde_json::from_str::<Value>(&text).unwrap()
+            );
             assert_eq!(
                 read(&text, size).await.expect("a valid body"),
                 serde_json::from_str::<Value>(&text).unwrap()

@@ -120,9 +120,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Js
                 ApiError::bad_request("the request body could not be read".to_owned())
             }
         })?;
-        // Decoded as it is read: each chunk goes once the reader is past it; on the blocking
-        // pool, since decoding a large batch takes long enough to stall an async worker.
-        let read = tokio::task::spawn_blocking(move || read_json(body))
+        // On the blocking pool, since decoding a large batch takes long enough to stall an
+        // async worker.
+        let read = tokio::task::spawn_blocking(move || read_body(body))
             .await
             .map_err(|join| ApiError::internal(&format!("body decoding failed: {join}")))?;
         read.map(JsonBody).map_err(|(path, message)| {
@@ -135,9 +135,27 @@ impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Js
     }
 }
 
+/// A body decoded from one buffer when it is small enough to join, else as it is read, each
+/// chunk let go once the reader is past it (see [`body`]).
+fn read_body<T: DeserializeOwned>(mut body: body::Chunks) -> Result<T, (String, String)> {
+    match body.joined() {
+        Some(joined) => read_json(serde_json::Deserializer::from_slice(&joined)),
+        None => read_streamed(body),
+    }
+}
+
+/// A body decoded as it is read.
+pub(super) fn read_streamed<T: DeserializeOwned>(
+    body: body::Chunks,
+) -> Result<T, (String, String)> {
+    // Not through a `BufReader`: its buffer would keep plaintext that no one wipes.
+    read_json(serde_json::Deserializer::from_reader(body))
+}
+
 /// The value, or where and why it is not one (trailing characters are at the root).
-fn read_json<T: DeserializeOwned>(body: impl std::io::Read) -> Result<T, (String, String)> {
-    let mut reader = serde_json::Deserializer::from_reader(body);
+fn read_json<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(
+    mut reader: serde_json::Deserializer<R>,
+) -> Result<T, (String, String)> {
     let value = serde_path_to_error::deserialize(Strict(&mut reader))
         .map_err(|e| path::join(&e.path().to_string(), &e.inner().to_string()))?;
     reader.end().map_err(|e| (".".to_owned(), e.to_string()))?;
