@@ -83,13 +83,24 @@ impl RedbStore {
     }
 }
 
+/// redb's page cache, its write buffer included (at most half of it). redb's default of 1 GiB
+/// let the dirty pages of one large transaction stay in memory until it commits (some 113 MB
+/// for an apply of 100,000 objects); past half of this they go to the file before the commit,
+/// where the operating system's page cache still serves them (issue #14).
+const CACHE_BYTES: usize = 64 << 20;
+
 /// Opens (or creates) the database file of `data_dir`, owner-only.
 fn open_database(data_dir: &Path) -> Result<Database, StoreError> {
     let path = store_path(data_dir);
-    let db = Database::create(&path).map_err(|error| match error {
-        ::redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked(data_dir.to_path_buf()),
-        other => other.into(),
-    })?;
+    let db = Database::builder()
+        .set_cache_size(CACHE_BYTES)
+        .create(&path)
+        .map_err(|error| match error {
+            ::redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::Locked(data_dir.to_path_buf())
+            }
+            other => other.into(),
+        })?;
     restrict_to_owner(&path)?;
     Ok(db)
 }
