@@ -86,6 +86,43 @@ fn a_failed_write_transaction_leaves_nothing() {
     assert_eq!(data.as_deref(), Some(b"{}".as_slice()));
 }
 
+/// A transaction larger than the write buffer's share of the cache (its pages written to the
+/// file before the commit) is still all or nothing, across a reopening of the store.
+#[test]
+fn a_transaction_past_the_write_buffer_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = record(Kind::ConfigMap, "default", "a");
+    // Past half the cache by 4 MB, in 1 MB data versions.
+    let versions = (super::CACHE_BYTES >> 21) as u64 + 4;
+    let blob = |version: u64| vec![u8::try_from(version % 251).unwrap(); 1 << 20];
+    let write_all = |tx: &mut dyn crate::server::store::WriteTx| {
+        tx.put_object(&a)?;
+        (1..=versions).try_for_each(|v| tx.put_data(&a.object.key, v, &blob(v)))
+    };
+    let failed: Result<(), StoreError> = store(&dir).write(|tx| {
+        write_all(tx)?;
+        Err(StoreError::Backend("the work failed".into()))
+    });
+    assert!(failed.is_err());
+    let stored = store(&dir)
+        .read(|tx| Ok::<_, StoreError>((tx.object(&a.object.key)?, tx.data(&a.object.key, 1)?)))
+        .unwrap();
+    assert!(
+        stored.0.is_none() && stored.1.is_none(),
+        "nothing of it kept"
+    );
+
+    store(&dir).write(|tx| write_all(tx)).unwrap();
+    let reopened = store(&dir);
+    for v in [1, versions / 2, versions] {
+        let data = reopened
+            .read(|tx| tx.data(&a.object.key, v))
+            .unwrap()
+            .expect("every version kept");
+        assert_eq!(data, blob(v));
+    }
+}
+
 /// Listing takes one kind, in one namespace or all, and nothing of a namespace whose name
 /// another namespace's name starts with; counting takes every namespaced kind.
 #[test]
