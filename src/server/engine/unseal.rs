@@ -49,8 +49,7 @@ pub(super) fn unseal_batch<'a>(
         if let DesiredSpec::Secret { sealed, .. } = &d.spec
             && !sealed.is_empty()
         {
-            let cast = cast_before(engine, tx, d)?;
-            work.push((i, d, known(engine, d, cast)?));
+            work.push((i, d, known(engine, tx, d)?));
         }
     }
     let sealing = engine.sealing();
@@ -105,50 +104,6 @@ pub(super) fn digests(engine: &Engine, desired: &Desired, version: u64) -> Optio
     })
 }
 
-/// What the store holds of a secret cast with sealed values under the loaded KEK, as read
-/// from the transaction (only what unsealing needs: the rest of the record is dropped on the
-/// reading thread).
-struct Cast {
-    object: crate::wire::object::Stored,
-    revision: u64,
-    /// Keyed digests of the sealed text the current data version came from, by key.
-    digests: BTreeMap<String, String>,
-    /// The current data version, still sealed under the KEK.
-    data: Vec<u8>,
-}
-
-/// The current record of `desired` when it carries digests of its current data version made
-/// under the loaded KEK, with that version's sealed bytes.
-fn cast_before(
-    engine: &Engine,
-    tx: &dyn ReadTx,
-    desired: &Desired,
-) -> Result<Option<Cast>, EngineError> {
-    let Some(Record {
-        object,
-        revision,
-        sealed: Some(digests),
-        ..
-    }) = tx.object(&desired.key)?
-    else {
-        return Ok(None);
-    };
-    let version = object.version;
-    if digests.version != version || digests.kek != engine.keys.current().id() {
-        return Ok(None);
-    }
-    let key = &desired.key;
-    let data = tx
-        .data(key, version)?
-        .ok_or_else(|| EngineError::Store(format!("{key} version {version} is missing")))?;
-    Ok(Some(Cast {
-        object,
-        revision,
-        digests: digests.keys,
-        data,
-    }))
-}
-
 /// What the store already holds of a secret's sealed values.
 #[derive(Default)]
 struct Known<'a> {
@@ -175,22 +130,34 @@ impl Known<'_> {
     }
 }
 
-/// The sealed keys of `desired` whose text is the one its stored version was cast from, with
-/// that version opened when there are any.
+/// The sealed keys of `desired` whose text is the one its current data version was cast from
+/// (digests made under the loaded KEK), with that version opened when there are any.
 fn known<'a>(
     engine: &Engine,
+    tx: &dyn ReadTx,
     desired: &'a Desired,
-    cast: Option<Cast>,
 ) -> Result<Known<'a>, EngineError> {
-    let (DesiredSpec::Secret { sealed, .. }, Some(cast)) = (&desired.spec, cast) else {
+    let DesiredSpec::Secret { sealed, .. } = &desired.spec else {
         return Ok(Known::default());
     };
-    let key = &desired.key;
+    let Some(Record {
+        object,
+        revision,
+        sealed: Some(digests),
+        ..
+    }) = tx.object(&desired.key)?
+    else {
+        return Ok(Known::default());
+    };
     let kek = engine.keys.current();
+    if digests.version != object.version || digests.kek != kek.id() {
+        return Ok(Known::default());
+    }
+    let key = &desired.key;
     let same: Vec<&str> = sealed
         .iter()
         .filter(|(k, armor)| {
-            cast.digests.get(*k).is_some_and(|digest| {
+            digests.keys.get(*k).is_some_and(|digest| {
                 kek.is_sealed_digest(digest, &key.namespace, &key.name, k, armor)
             })
         })
@@ -199,13 +166,10 @@ fn known<'a>(
     if same.is_empty() {
         return Ok(Known::default());
     }
-    let version = cast.object.version;
-    let current = engine
-        .keys
-        .open(data::record_id(key, version), &cast.data)?;
+    let current = data::open_secret(&engine.keys, tx, key, object.version)?;
     let live = Live {
-        object: cast.object,
-        revision: cast.revision,
+        object,
+        revision,
         secret: Some(current),
     };
     Ok(Known {
