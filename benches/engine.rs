@@ -91,14 +91,12 @@ fn main() {
         per_caster,
         runs,
     };
-    let with_runed = std::env::var("RUNE_BENCH_RUNED").as_deref() != Ok("0");
-    match support::binary("runed", env!("CARGO_BIN_EXE_runed")).and_then(|binary| {
-        if with_runed {
-            Ok(binary)
-        } else {
-            Err("RUNE_BENCH_RUNED=0".to_owned())
-        }
-    }) {
+    let runed_binary = if std::env::var("RUNE_BENCH_RUNED").as_deref() == Ok("0") {
+        Err("RUNE_BENCH_RUNED=0".to_owned())
+    } else {
+        support::binary("runed", env!("CARGO_BIN_EXE_runed"))
+    };
+    match runed_binary {
         Ok(binary) => {
             let runed = Runed::start(&binary, &scratch.path().join("runed"));
             let backend = Remote::new(&runed.url, None, Duration::from_secs(600));
